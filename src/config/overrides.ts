@@ -1,0 +1,154 @@
+/**
+ * Hydra-style overrides as DLIO users type them:
+ * `workload=unet3d_h100`, `++workload.dataset.num_files_train=16`, `+workload.a.b=v`,
+ * the short form `dataset.num_files_train=16`, `~workload.a.b` (delete), and `hydra.run.dir=OUT`.
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import type { Diagnostic } from "../errors.ts";
+import type { Locations } from "./source.ts";
+
+/** One parsed override. */
+export interface Override {
+  /** The text as typed. */
+  text: string;
+  /** Dotted path inside the workload (without `workload.`). */
+  path: string;
+  /** `set` assigns `value`; `delete` restores the default. */
+  op: "set" | "delete";
+  value?: unknown;
+}
+
+/** Overrides split by what they address. */
+export interface ParsedOverrides {
+  /** `workload=NAME`, if given. */
+  workload?: string;
+  /** `hydra.run.dir=DIR`, if given. */
+  runDir?: string;
+  overrides: Override[];
+  diagnostics: Diagnostic[];
+}
+
+/** True when the argument looks like an override rather than a file name. */
+export function isOverrideArg(arg: string): boolean {
+  return /^(\+\+|\+|~)?[A-Za-z_][\w.-]*(=|$)/.test(arg) && (arg.includes("=") || arg.startsWith("~"));
+}
+
+/** Parse override arguments. */
+export function parseOverrides(args: string[]): ParsedOverrides {
+  const out: ParsedOverrides = { overrides: [], diagnostics: [] };
+  for (const text of args) {
+    const where = { source: `override '${text}'`, line: 0, col: 0 };
+    const m = /^(\+\+|\+|~)?([A-Za-z_][\w.-]*)(?:=(.*))?$/s.exec(text);
+    if (!m) {
+      out.diagnostics.push({
+        path: "",
+        severity: "error",
+        message: "expected KEY=VALUE (e.g. dataset.num_files_train=16 or workload=unet3d_h100)",
+        location: where,
+      });
+      continue;
+    }
+    const [, prefix, rawPath, rawValue] = m;
+    const del = prefix === "~";
+    if (!del && rawValue === undefined) {
+      out.diagnostics.push({
+        path: rawPath!,
+        severity: "error",
+        message: "missing '=VALUE'",
+        location: where,
+      });
+      continue;
+    }
+    if (rawPath === "workload" && !del) {
+      out.workload = rawValue;
+      continue;
+    }
+    if (rawPath!.startsWith("hydra.")) {
+      if (rawPath === "hydra.run.dir") out.runDir = rawValue;
+      else if (rawPath !== "hydra.output_subdir") {
+        out.diagnostics.push({
+          path: rawPath!,
+          severity: "warning",
+          message: "Hydra setting has no meaning for dl-driver; ignored",
+          location: where,
+        });
+      }
+      continue;
+    }
+    const path = rawPath!.startsWith("workload.") ? rawPath!.slice("workload.".length) : rawPath!;
+    out.overrides.push(
+      del ? { text, path, op: "delete" } : { text, path, op: "set", value: parseValue(rawValue!) },
+    );
+  }
+  return out;
+}
+
+function parseValue(text: string): unknown {
+  if (text === "") return "";
+  try {
+    return parseYaml(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Apply overrides to parsed workload data (in place); records their locations. */
+export function applyOverrides(
+  data: Record<string, unknown>,
+  overrides: Override[],
+  locations: Locations,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const o of overrides) {
+    const where = { source: `override '${o.text}'`, line: 0, col: 0 };
+    const parts = o.path.split(".");
+    let node: Record<string, unknown> = data;
+    let ok = true;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const k = parts[i]!;
+      const next = node[k];
+      if (next === undefined || next === null) {
+        if (o.op === "delete") {
+          ok = false;
+          break;
+        }
+        node[k] = {};
+      } else if (typeof next !== "object" || Array.isArray(next)) {
+        diagnostics.push({
+          path: parts.slice(0, i + 1).join("."),
+          severity: "error",
+          message: `cannot set '${o.path}': '${parts.slice(0, i + 1).join(".")}' is not a mapping`,
+          location: where,
+        });
+        ok = false;
+        break;
+      }
+      node = node[k] as Record<string, unknown>;
+      if (!locations.key(parts.slice(0, i + 1).join("."))?.line) {
+        locations.set(parts.slice(0, i + 1).join("."), where);
+      }
+    }
+    if (!ok) continue;
+    const last = parts[parts.length - 1]!;
+    locations.drop(o.path);
+    if (o.op === "delete") delete node[last];
+    else {
+      node[last] = o.value;
+      markLocations(o.path, o.value, where, locations);
+    }
+  }
+  return diagnostics;
+}
+
+function markLocations(
+  path: string,
+  value: unknown,
+  where: { source: string; line: number; col: number },
+  locations: Locations,
+): void {
+  locations.set(path, where);
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) markLocations(`${path}.${k}`, v, where, locations);
+  }
+}

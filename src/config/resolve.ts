@@ -1,0 +1,161 @@
+/**
+ * Config entry point: find the workload file, parse it, apply overrides, validate against the
+ * schema and DLIO's cross-field rules; every problem is reported at once.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, type Diagnostic, UserError } from "../errors.ts";
+import { crossFieldRules, unsupported } from "./rules.ts";
+import { SCHEMA, type WorkloadConfig } from "./schema.ts";
+import { Locations, parseYamlSource } from "./source.ts";
+import { applyOverrides, parseOverrides } from "./overrides.ts";
+import { validateAgainstSchema } from "./validate.ts";
+import { closest } from "./suggest.ts";
+
+/** Folder of the bundled workloads. */
+export const BUNDLED_WORKLOADS = fileURLToPath(new URL("../../configs/workload/", import.meta.url));
+
+/** What to load. */
+export interface ResolveOptions {
+  /** Path of a workload YAML file. */
+  file?: string;
+  /** Override arguments (`workload=NAME`, `dataset.x=1`, `++workload.a.b=v`, ...). */
+  args?: string[];
+  /** Folder holding `workload/NAME.yaml` (DLIO's `--config-dir`). */
+  configDir?: string;
+  /** Number of ranks (for DLIO's parallelism rules). */
+  worldSize?: number;
+  /** Also report what dl-driver cannot run yet as errors (generate/run). */
+  requireRunnable?: boolean;
+}
+
+/** A loaded, validated workload. */
+export interface ResolvedConfig {
+  config: WorkloadConfig;
+  /** Warnings (errors throw). */
+  warnings: Diagnostic[];
+  /** The workload file used. */
+  sourceFile: string;
+  /** Override arguments as given (for `overrides.yaml`). */
+  overrides: string[];
+  /** `hydra.run.dir=` if given. */
+  runDir?: string;
+  /** Positions of keys (for later diagnostics). */
+  locations: Locations;
+}
+
+/** List bundled (or `configDir`) workload names. */
+export function listWorkloads(configDir?: string): string[] {
+  const dir = configDir ? join(configDir, "workload") : BUNDLED_WORKLOADS;
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && /\.ya?ml$/.test(e.name))
+      .map((e) => e.name.replace(/\.ya?ml$/, ""))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function findWorkload(name: string, configDir?: string): string {
+  const dir = configDir ? join(configDir, "workload") : BUNDLED_WORKLOADS;
+  for (const ext of [".yaml", ".yml"]) {
+    const p = join(dir, name + ext);
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* try next */ }
+  }
+  const names = listWorkloads(configDir);
+  const near = closest(name, names);
+  throw new UserError(
+    `workload '${name}' not found in ${dir}` + (near ? `; did you mean '${near}'?` : "") +
+      (names.length ? `\navailable: ${names.join(", ")}` : ""),
+  );
+}
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(`config file not found: ${path}`);
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new UserError(`config path is a directory, not a YAML file: ${path}`);
+    }
+    throw new UserError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Load and validate a workload. Throws `ConfigError` listing every problem. */
+export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
+  const parsedArgs = parseOverrides(opts.args ?? []);
+  const diagnostics: Diagnostic[] = [...parsedArgs.diagnostics];
+  if (opts.file && parsedArgs.workload) {
+    throw new UserError(
+      `give either a workload file (${opts.file}) or workload=${parsedArgs.workload}, not both`,
+    );
+  }
+  let file = opts.file;
+  if (!file && parsedArgs.workload) file = findWorkload(parsedArgs.workload, opts.configDir);
+  if (!file) {
+    throw new UserError("no workload given: pass a YAML file or workload=NAME (see --help)");
+  }
+  const text = readText(file);
+  let data: Record<string, unknown> = {};
+  let locations = new Locations();
+  if (text.trim() === "" || /^\s*(#.*)?(\n\s*(#.*)?)*$/.test(text)) {
+    diagnostics.push({
+      path: "",
+      severity: "error",
+      message: "the workload file is empty: expected a DLIO workload mapping (dataset:, reader:, ...)",
+      location: { source: file, line: 1, col: 1 },
+    });
+  } else {
+    const parsed = parseYamlSource(text, file);
+    locations = parsed.locations;
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.diagnostics.length === 0) {
+      if (typeof parsed.data !== "object" || parsed.data === null || Array.isArray(parsed.data)) {
+        diagnostics.push({
+          path: "",
+          severity: "error",
+          message: "expected a mapping of sections (model:, dataset:, reader:, ...) at top level",
+          location: { source: file, line: 1, col: 1 },
+        });
+      } else data = parsed.data as Record<string, unknown>;
+    }
+  }
+  if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics);
+  diagnostics.push(...applyOverrides(data, parsedArgs.overrides, locations));
+  const { value, diagnostics: schemaDiags } = validateAgainstSchema(SCHEMA, data, locations);
+  diagnostics.push(...schemaDiags);
+  const config = value as unknown as WorkloadConfig;
+  if (!schemaDiags.some((d) => d.severity === "error")) {
+    if (!hasKey(data, ["reader", "data_loader"]) && !hasKey(data, ["data_reader", "data_loader"])) {
+      // DLIO's bundled files rely on the loader matching the framework when it is not given.
+      config.reader.data_loader = config.framework === "pytorch" ? "pytorch" : "tensorflow";
+    }
+    diagnostics.push(...crossFieldRules(config, locations, opts.worldSize));
+    const notYet = unsupported(config, locations);
+    if (opts.requireRunnable) diagnostics.push(...notYet);
+    else diagnostics.push(...notYet.map((d) => ({ ...d, severity: "warning" as const })));
+  }
+  if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics);
+  return {
+    config,
+    warnings: diagnostics,
+    sourceFile: file,
+    overrides: opts.args?.filter((a) => !/^workload=/.test(a)) ?? [],
+    runDir: parsedArgs.runDir,
+    locations,
+  };
+}
+
+function hasKey(data: Record<string, unknown>, path: string[]): boolean {
+  let node: unknown = data;
+  for (const k of path) {
+    if (typeof node !== "object" || node === null || !(k in node)) return false;
+    node = (node as Record<string, unknown>)[k];
+  }
+  return true;
+}

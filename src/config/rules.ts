@@ -1,0 +1,117 @@
+/**
+ * DLIO's cross-field rules (`ConfigArguments.validate`), plus what dl-driver cannot run yet.
+ * @module
+ */
+import type { Diagnostic } from "../errors.ts";
+import type { WorkloadConfig } from "./schema.ts";
+import type { Locations } from "./source.ts";
+
+/** Apply DLIO's cross-field rules; `worldSize` is the number of ranks. */
+export function crossFieldRules(
+  c: WorkloadConfig,
+  locations: Locations,
+  worldSize?: number,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const add = (path: string, message: string, severity: "error" | "warning" = "error") =>
+    out.push({ path, message, severity, location: locations.value(path) });
+  const r = c.reader, d = c.dataset, m = c.model, ck = c.checkpoint;
+
+  if (c.workflow.train && d.format === "tfrecord" && r.data_loader === "pytorch") {
+    add("reader.data_loader", "format tfrecord cannot be read with the pytorch data loader");
+  }
+  const tfLoaders = ["tensorflow"], torchLoaders = ["pytorch"];
+  if (c.workflow.train && c.framework === "tensorflow" && torchLoaders.includes(r.data_loader)) {
+    add("reader.data_loader", "framework tensorflow cannot use data_loader pytorch");
+  }
+  if (c.workflow.train && c.framework === "pytorch" && tfLoaders.includes(r.data_loader)) {
+    add("reader.data_loader", "framework pytorch cannot use data_loader tensorflow");
+  }
+  if (r.data_loader_classname && !r.data_loader_sampler) {
+    add("reader.data_loader_sampler", "a custom data_loader_classname needs data_loader_sampler");
+  }
+  const cpus = navigator.hardwareConcurrency;
+  if (r.read_threads > cpus) {
+    add(
+      "reader.read_threads",
+      `read_threads ${r.read_threads} exceeds the ${cpus} CPUs of this host`,
+      "warning",
+    );
+  }
+  if ((m.type === "transformer" || m.num_layers > 0) && m.num_layers < m.parallelism.pipeline) {
+    add("model.num_layers", `num_layers (${m.num_layers}) < pipeline (${m.parallelism.pipeline})`);
+  }
+  if (m.parallelism.pipeline > 1 && m.parallelism.zero_stage === 3) {
+    add("model.parallelism.zero_stage", "ZeRO stage 3 cannot be combined with pipeline > 1");
+  }
+  if (ck.mode === "default" && m.parallelism.data !== -1) {
+    add("model.parallelism.data", "parallelism.data may only be set in checkpoint.mode subset");
+  }
+  if (ck.mode === "subset") {
+    const p = m.parallelism;
+    if (p.data <= 0) add("model.parallelism.data", "checkpoint.mode subset needs parallelism.data > 0");
+    else if (worldSize !== undefined && p.data * p.tensor * p.pipeline < worldSize) {
+      add("model.parallelism.data", `DP×TP×PP must be ≥ the world size (${worldSize})`);
+    }
+  } else if (
+    worldSize !== undefined && c.workflow.checkpoint &&
+    worldSize % (m.parallelism.tensor * m.parallelism.pipeline) !== 0
+  ) {
+    add(
+      "model.parallelism.tensor",
+      `world size ${worldSize} is not a multiple of TP×PP (${m.parallelism.tensor * m.parallelism.pipeline})`,
+    );
+  }
+  if (ck.num_checkpoints_write > 0 && ck.num_checkpoints_read > ck.num_checkpoints_write) {
+    add(
+      "checkpoint.num_checkpoints_read",
+      `num_checkpoints_read (${ck.num_checkpoints_read}) > num_checkpoints_write (${ck.num_checkpoints_write})`,
+    );
+  }
+  if (ck.ksm && ck.randomize_tensor) {
+    add("checkpoint.randomize_tensor", "checkpoint.ksm needs randomize_tensor: false");
+  }
+  if (d.format === "hdf5" && d.record_dims.length > 0) {
+    const k = d.hdf5.num_dset_per_record;
+    if (d.record_dims[0]! % k !== 0) {
+      add("dataset.record_dims", `record_dims[0] (${d.record_dims[0]}) must be a multiple of hdf5.num_dset_per_record (${k})`);
+    }
+  }
+  if (d.format === "jpeg" || d.format === "png") {
+    if (d.record_element_type !== "uint8") {
+      add("dataset.record_element_type", `format ${d.format} needs record_element_type uint8`);
+    }
+    if (d.record_dims.length > 2) {
+      add("dataset.record_dims", `format ${d.format} allows at most 2 record_dims`);
+    }
+  }
+  if (d.record_dims.length > 0 && d.record_length_bytes_stdev > 0) {
+    add("dataset.record_length_bytes_stdev", "record_dims and record_length_bytes_stdev cannot both be set");
+  }
+  if (c.workflow.train && d.num_files_train === 0) {
+    add("dataset.num_files_train", "training needs at least one file (num_files_train ≥ 1)");
+  }
+  if (c.workflow.train && c.workflow.evaluation && d.num_files_eval === 0) {
+    add("dataset.num_files_eval", "evaluation is on but num_files_eval is 0: no eval steps will run", "warning");
+  }
+  return out;
+}
+
+/** Things dl-driver cannot do yet for this config (errors for generate/run, warnings for validate). */
+export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const add = (path: string, message: string) =>
+    out.push({ path, message, severity: "error", location: locations.value(path) });
+  if (c.dataset.format !== "npz") {
+    add("dataset.format", `format ${c.dataset.format} is not implemented yet (available: npz)`);
+  }
+  if (!["local_fs", "parallel_fs"].includes(c.storage.storage_type)) {
+    add("storage.storage_type", `storage_type ${c.storage.storage_type} is not implemented yet (available: local_fs)`);
+  }
+  if (c.reader.odirect) add("reader.odirect", "O_DIRECT reads are not implemented yet");
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(c.dataset.data_folder)?.[1]?.toLowerCase();
+  if (scheme && !["file", "mem"].includes(scheme)) {
+    add("dataset.data_folder", `storage scheme ${scheme}:// is not implemented yet (available: file://, mem://)`);
+  }
+  return out;
+}

@@ -1,0 +1,377 @@
+/**
+ * The DLIO workload schema (every section and key DLIO reads), with DLIO's code defaults.
+ * Keys marked `(dl-driver)` are extensions. See docs/config.md (generated from this file).
+ * @module
+ */
+import {
+  bool,
+  boolish,
+  dict,
+  distribution,
+  type Infer,
+  int,
+  intList,
+  intOrNull,
+  num,
+  oneOf,
+  oneOfOrNull,
+  section,
+  str,
+  strOrList,
+  strOrNull,
+} from "./schema_dsl.ts";
+
+const DTYPES = [
+  "fp16",
+  "bf16",
+  "fp32",
+  "fp64",
+  "int8",
+  "uint8",
+] as const;
+
+/** numpy dtype names accepted for `dataset.record_element_type`. */
+export const ELEMENT_TYPES = [
+  "uint8",
+  "int8",
+  "uint16",
+  "int16",
+  "uint32",
+  "int32",
+  "uint64",
+  "int64",
+  "float16",
+  "float32",
+  "float64",
+] as const;
+
+/** Dataset formats DLIO knows (parquet: MLPerf Storage v3 / MLCommons fork). */
+export const FORMATS = [
+  "tfrecord",
+  "hdf5",
+  "csv",
+  "npz",
+  "npy",
+  "hdf5_opt",
+  "jpeg",
+  "png",
+  "indexed_binary",
+  "mmap_indexed_binary",
+  "synthetic",
+  "parquet",
+] as const;
+
+const SHUFFLE = ["off", "seed", "random"] as const;
+
+const model = section("The model being trained (checkpoint sizes).", {
+  name: str("default", { doc: "Label of the workload; names the results folder." }),
+  type: strOrNull(null, {
+    doc: "`transformer` switches on LLM checkpoint modelling.",
+    status: "planned",
+  }),
+  model_size_bytes: int(10240, {
+    doc: "Size of the flat model tensor for non-transformer checkpoints.",
+    unit: "bytes",
+    min: 0,
+    status: "planned",
+  }),
+  model_size: intOrNull(null, {
+    doc: "Used by DLIO's bundled unet3d/megatron files but never read by DLIO.",
+    unit: "bytes",
+    min: 0,
+    status: "planned",
+  }),
+  model_datatype: oneOf(DTYPES, "fp16", { doc: "Datatype of model tensors.", status: "planned" }),
+  optimizer_datatype: oneOf(DTYPES, "fp32", {
+    doc: "Datatype of optimizer state.",
+    status: "planned",
+  }),
+  num_layers: int(-1, { doc: "Transformer layer count.", min: -1, status: "planned" }),
+  layer_parameters: intList({ doc: "Legacy per-layer tensor sizes.", status: "planned" }),
+  optimization_groups: intList({ doc: "Legacy optimizer tensor sizes.", status: "planned" }),
+  parallelism: section("Model parallelism.", {
+    tensor: int(1, { doc: "Tensor parallelism (TP).", min: 1, status: "planned" }),
+    pipeline: int(1, { doc: "Pipeline parallelism (PP).", min: 1, status: "planned" }),
+    data: int(-1, {
+      doc: "Data parallelism (DP); -1 = world/(TP*PP). Only in subset mode.",
+      min: -1,
+      status: "planned",
+    }),
+    zero_stage: int(0, { doc: "ZeRO stage 0-3.", min: 0, status: "planned" }),
+  }),
+  transformer: section("Transformer shape (checkpoint parameter count).", {
+    vocab_size: int(32000, { doc: "Vocabulary size.", min: 1, status: "planned" }),
+    hidden_size: int(2048, { doc: "Hidden size.", min: 1, status: "planned" }),
+    ffn_hidden_size: int(8192, {
+      doc: "FFN hidden size.",
+      min: 1,
+      status: "planned",
+      dlioDocDefault: "8196",
+    }),
+    num_attention_heads: int(32, { doc: "Attention heads.", min: 1, status: "planned" }),
+    num_kv_heads: int(8, { doc: "Key/value heads.", min: 1, status: "planned" }),
+  }),
+});
+
+const workflow = section("What the job does.", {
+  generate_data: bool(false, { doc: "Generate the dataset before training." }),
+  train: bool(true, { doc: "Run the emulated training." }),
+  evaluation: bool(false, { doc: "Run evaluation epochs over `valid/`." }),
+  checkpoint: bool(false, { doc: "Write checkpoints.", status: "planned" }),
+  profiling: bool(false, { doc: "Start `profiling.profiler`.", status: "planned" }),
+  query: strOrNull(null, { doc: "Used only by `dlio_benchmark_query`.", status: "noop" }),
+  debug: bool(false, { doc: "Appears in bert_v100.yaml; DLIO never reads it.", status: "noop" }),
+});
+
+const storage = section("Where the dataset lives.", {
+  storage_type: oneOf(["local_fs", "parallel_fs", "s3", "aistore"], "local_fs", {
+    doc: "Storage kind; `local_fs` and `parallel_fs` are file systems.",
+  }),
+  storage_root: str("./", {
+    doc: "File systems: directory a relative `data_folder` is joined onto. S3: bucket.",
+  }),
+  storage_options: section("Object-store credentials and endpoint.", {
+    access_key_id: strOrNull(null, { doc: "S3 access key.", status: "planned" }),
+    secret_access_key: strOrNull(null, { doc: "S3 secret key.", status: "planned" }),
+    endpoint_url: strOrNull(null, { doc: "S3 endpoint URL.", status: "planned" }),
+    region: str("us-east-1", { doc: "S3 region.", status: "planned" }),
+    s3_force_path_style: boolish(false, {
+      doc: "Path-style S3 addressing (bool or \"true\"/\"false\").",
+      status: "planned",
+    }),
+    s3_max_attempts: int(5, { doc: "S3 retry attempts.", min: 1, status: "planned" }),
+  }),
+});
+
+const dataset = section("The dataset: format, size, layout.", {
+  format: oneOf(FORMATS, "tfrecord", { doc: "File format." }),
+  data_folder: str("./data/", {
+    doc: "Dataset root (path or URI); train files go in `train/`, eval files in `valid/`.",
+  }),
+  num_files_train: int(8, { doc: "Training files.", min: 0, dlioDocDefault: "1" }),
+  num_files_eval: int(0, { doc: "Evaluation files.", min: 0 }),
+  num_samples_per_file: int(1, { doc: "Samples in each file.", min: 1 }),
+  record_length_bytes: num(65536, {
+    doc: "Sample size; may be fractional (resnet50: 114660.07).",
+    unit: "bytes",
+    min: 1,
+  }),
+  record_length_bytes_stdev: num(0, {
+    doc: "Standard deviation of the sample size (normal distribution).",
+    unit: "bytes",
+    min: 0,
+  }),
+  record_length_bytes_resize: num(0, {
+    doc: "Size of the decoded sample handed to the accelerator (0 = the sample itself).",
+    unit: "bytes",
+    min: 0,
+  }),
+  num_subfolders_train: int(0, { doc: "Round-robin sub-folders of `train/` (if > 1).", min: 0 }),
+  num_subfolders_eval: int(0, { doc: "Round-robin sub-folders of `valid/` (if > 1).", min: 0 }),
+  file_prefix: str("img", { doc: "File name prefix." }),
+  compression: oneOf(["none", "gzip", "lzf", "bz2", "zip", "xz"], "none", {
+    doc: "Compression (HDF5, CSV, NPZ zip).",
+    status: "planned",
+  }),
+  compression_level: int(4, { doc: "HDF5 gzip level.", min: 0, status: "planned" }),
+  enable_chunking: bool(false, { doc: "Unused by DLIO.", status: "noop" }),
+  chunk_size: int(0, { doc: "Unused by DLIO.", status: "noop", min: 0 }),
+  generation_buffer_size: int(2147483648, {
+    doc: "indexed_binary generator write buffer.",
+    unit: "bytes",
+    min: 1,
+    status: "planned",
+  }),
+  keep_files: bool(true, { doc: "False deletes `data_folder` at the end of the run." }),
+  record_dims: intList({ doc: "Explicit sample shape; overrides record_length_bytes." }),
+  record_element_type: oneOf(ELEMENT_TYPES, "uint8", { doc: "numpy dtype of sample elements." }),
+  record_element_bytes: int(4, {
+    doc: "Parsed by DLIO, then overwritten by the dtype size; ignored.",
+    status: "noop",
+    min: 1,
+  }),
+  hdf5: section("HDF5 layout.", {
+    num_dset_per_record: int(1, { doc: "Datasets per record.", min: 1, status: "planned" }),
+    chunk_dims: intList({ doc: "h5py chunks.", status: "planned" }),
+    max_shape: intList({ doc: "h5py maxshape.", status: "planned" }),
+  }),
+});
+
+const reader = section("How samples are read (alias: `data_reader`).", {
+  data_loader: oneOf(
+    ["tensorflow", "pytorch", "dali", "native_dali", "synthetic", "custom", "none"],
+    "tensorflow",
+    { doc: "Framework data loader being emulated." },
+  ),
+  batch_size: int(1, { doc: "Training batch size per rank.", min: 1 }),
+  batch_size_eval: int(1, { doc: "Evaluation batch size per rank.", min: 1 }),
+  read_threads: int(1, { doc: "Concurrent sample reads (0 = in the training loop).", min: 0 }),
+  computation_threads: int(1, { doc: "TFRecord parse parallelism.", min: 1, status: "planned" }),
+  prefetch_size: int(2, {
+    doc: "Batches read ahead of the training loop.",
+    min: 0,
+    dlioDocDefault: "0",
+  }),
+  file_shuffle: oneOf(SHUFFLE, "off", { doc: "Shuffle file order per epoch." }),
+  sample_shuffle: oneOf(SHUFFLE, "off", { doc: "Shuffle sample order per epoch." }),
+  shuffle_size: int(1024, { doc: "TF shuffle buffer (records).", min: 1, status: "planned" }),
+  transfer_size: intOrNull(null, {
+    doc: "TFRecord read size.",
+    unit: "bytes",
+    min: 1,
+    status: "planned",
+    dlioDocDefault: "262144",
+  }),
+  read_type: oneOf(["on_demand", "memory"], "on_demand", {
+    doc: "`on_demand`: open, read and close the file for every sample.",
+  }),
+  file_access: oneOf(["multi", "shared", "collective"], "multi", {
+    doc: "Unused by DLIO.",
+    status: "noop",
+  }),
+  preprocess_time: distribution({
+    doc: "Seconds slept per sample in the reader (number or distribution).",
+    unit: "s",
+    status: "planned",
+  }),
+  preprocess_time_stdev: num(0, {
+    doc: "Adds a normal stdev to preprocess_time.",
+    unit: "s",
+    min: 0,
+    status: "planned",
+  }),
+  pin_memory: bool(true, { doc: "PyTorch pin_memory; no effect (no GPU copy).", status: "noop" }),
+  multiprocessing_context: str("fork", { doc: "PyTorch worker start method.", status: "noop" }),
+  dont_use_mmap: bool(false, { doc: "DALI readers only.", status: "noop" }),
+  odirect: bool(false, { doc: "Read with O_DIRECT.", status: "planned" }),
+  transformed_record_dims: intList({ doc: "Shape of the decoded sample." }),
+  transformed_record_element_type: oneOf(ELEMENT_TYPES, "uint8", {
+    doc: "dtype of the decoded sample.",
+  }),
+  reader_classname: strOrNull(null, { doc: "Custom reader class (plugin).", status: "planned" }),
+  data_loader_classname: strOrNull(null, {
+    doc: "Custom data loader class (plugin).",
+    status: "planned",
+  }),
+  data_loader_sampler: oneOfOrNull(["iterative", "index"], null, {
+    doc: "Sampler; derived from the loader when unset.",
+  }),
+  verify_checksums: bool(true, {
+    doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
+  }),
+});
+
+const train = section("Emulated training.", {
+  epochs: int(1, { doc: "Epochs.", min: 1 }),
+  computation_time: distribution({
+    doc: "Seconds of emulated compute per step (number or distribution).",
+    unit: "s",
+  }),
+  computation_time_stdev: num(0, {
+    doc: "Adds a normal stdev to computation_time.",
+    unit: "s",
+    min: 0,
+  }),
+  total_training_steps: int(-1, { doc: "Caps steps per epoch (-1 = no cap).", min: -1 }),
+  seed: int(123, { doc: "Seed for data, sizes, shuffles and compute draws.", min: 0 }),
+  seed_change_epoch: bool(true, { doc: "Reseed shuffles with seed+epoch." }),
+});
+
+const evaluation = section("Evaluation epochs.", {
+  eval_time: distribution({ doc: "Seconds per eval step.", unit: "s" }),
+  eval_time_stdev: num(0, { doc: "Adds a normal stdev to eval_time.", unit: "s", min: 0 }),
+  eval_after_epoch: int(1, { doc: "First epoch followed by evaluation.", min: 0 }),
+  epochs_between_evals: int(1, { doc: "Epochs between evaluations.", min: 1 }),
+});
+
+const checkpoint = section("Checkpoints.", {
+  checkpoint_folder: str("./checkpoints/", { doc: "Checkpoint location.", status: "planned" }),
+  checkpoint_after_epoch: int(1, { doc: "First checkpoint epoch.", min: 0, status: "planned" }),
+  epochs_between_checkpoints: int(1, {
+    doc: "Epochs between checkpoints.",
+    min: 1,
+    status: "planned",
+  }),
+  steps_between_checkpoints: int(-1, {
+    doc: "Step-based checkpoints (>= 0).",
+    min: -1,
+    status: "planned",
+  }),
+  type: oneOf(["rank_zero", "all_ranks"], "rank_zero", { doc: "Unused in DLIO.", status: "noop" }),
+  mode: oneOf(["default", "subset"], "default", { doc: "Checkpoint mode.", status: "planned" }),
+  fsync: bool(false, { doc: "fsync checkpoint files.", status: "planned" }),
+  time_between_checkpoints: num(-1, {
+    doc: "Checkpoint-only mode pause.",
+    unit: "s",
+    min: -1,
+    status: "planned",
+  }),
+  num_checkpoints_write: int(-1, { doc: "Checkpoint-only writes.", min: -1, status: "planned" }),
+  num_checkpoints_read: int(-1, { doc: "Checkpoint-only reads.", min: -1, status: "planned" }),
+  recovery_rank_shift: bool(false, { doc: "Read a neighbour's files.", status: "planned" }),
+  rank_sync: bool(false, { doc: "Barrier after each save/load.", status: "planned" }),
+  randomize_tensor: bool(true, { doc: "Random (true) or constant data.", status: "planned" }),
+  ksm: dict({ doc: "Kernel same-page merging options.", status: "planned" }),
+  checkpoint_mechanism_classname: strOrNull(null, {
+    doc: "Custom mechanism (plugin).",
+    status: "planned",
+  }),
+  enabled: bool(false, { doc: "(dl-driver) Enable the checkpoint plug-in.", status: "planned" }),
+  uri: strOrNull(null, { doc: "(dl-driver) Checkpoint URI.", status: "planned" }),
+  compression: oneOf(["none", "zstd"], "none", {
+    doc: "(dl-driver) Checkpoint compression.",
+    status: "planned",
+  }),
+  compression_level: int(3, {
+    doc: "(dl-driver) zstd level.",
+    min: 1,
+    status: "planned",
+  }),
+});
+
+const output = section("Where results go.", {
+  folder: strOrNull(null, {
+    doc: "Results folder (default `results/<model.name>/<YYYYmmdd_HHMMSS>`).",
+  }),
+  log_file: str("dlio.log", { doc: "Log file name inside the results folder." }),
+  metric: section("Metric windows.", {
+    exclude_start_steps: int(1, { doc: "Steps excluded at the start of a block.", min: 0 }),
+    exclude_end_steps: int(0, { doc: "Steps excluded at the end of a block.", min: 0 }),
+  }),
+});
+
+const profiling = section("Profilers.", {
+  profiler: oneOf(["iostat", "none", "darshan", "tensorboard"], "iostat", {
+    doc: "Profiler started when workflow.profiling is true.",
+    status: "planned",
+  }),
+  iostat_devices: strOrList({ doc: "Devices for iostat.", status: "planned" }),
+});
+
+const metric = section("Pass criteria.", {
+  au: num(0.9, { doc: "Accelerator utilisation threshold (fraction).", min: 0 }),
+});
+
+/** The whole workload schema. */
+export const SCHEMA = section("A DLIO workload.", {
+  model,
+  framework: oneOf(["tensorflow", "pytorch", "jax"], "tensorflow", {
+    doc: "Framework being emulated (`jax`: dl-driver).",
+  }),
+  workflow,
+  storage,
+  dataset,
+  reader,
+  train,
+  evaluation,
+  checkpoint,
+  output,
+  profiling,
+  metric,
+});
+
+/** The resolved workload configuration. */
+export type WorkloadConfig = Infer<typeof SCHEMA>;
+
+/** Section aliases DLIO accepts. */
+export const SECTION_ALIASES: Record<string, string> = { data_reader: "reader" };
