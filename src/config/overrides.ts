@@ -31,7 +31,8 @@ export interface ParsedOverrides {
 
 /** True when the argument looks like an override rather than a file name. */
 export function isOverrideArg(arg: string): boolean {
-  return /^(\+\+|\+|~)?[A-Za-z_][\w.-]*(=|$)/.test(arg) && (arg.includes("=") || arg.startsWith("~"));
+  return /^(\+\+|\+|~)?[A-Za-z_][\w.-]*(=|$)/.test(arg) &&
+    (arg.includes("=") || arg.startsWith("~"));
 }
 
 /** Parse override arguments. */

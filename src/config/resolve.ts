@@ -107,7 +107,8 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
     diagnostics.push({
       path: "",
       severity: "error",
-      message: "the workload file is empty: expected a DLIO workload mapping (dataset:, reader:, ...)",
+      message:
+        "the workload file is empty: expected a DLIO workload mapping (dataset:, reader:, ...)",
       location: { source: file, line: 1, col: 1 },
     });
   } else {

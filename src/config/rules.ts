@@ -49,8 +49,9 @@ export function crossFieldRules(
   }
   if (ck.mode === "subset") {
     const p = m.parallelism;
-    if (p.data <= 0) add("model.parallelism.data", "checkpoint.mode subset needs parallelism.data > 0");
-    else if (worldSize !== undefined && p.data * p.tensor * p.pipeline < worldSize) {
+    if (p.data <= 0) {
+      add("model.parallelism.data", "checkpoint.mode subset needs parallelism.data > 0");
+    } else if (worldSize !== undefined && p.data * p.tensor * p.pipeline < worldSize) {
       add("model.parallelism.data", `DP×TP×PP must be ≥ the world size (${worldSize})`);
     }
   } else if (
@@ -59,7 +60,9 @@ export function crossFieldRules(
   ) {
     add(
       "model.parallelism.tensor",
-      `world size ${worldSize} is not a multiple of TP×PP (${m.parallelism.tensor * m.parallelism.pipeline})`,
+      `world size ${worldSize} is not a multiple of TP×PP (${
+        m.parallelism.tensor * m.parallelism.pipeline
+      })`,
     );
   }
   if (ck.num_checkpoints_write > 0 && ck.num_checkpoints_read > ck.num_checkpoints_write) {
@@ -74,7 +77,12 @@ export function crossFieldRules(
   if (d.format === "hdf5" && d.record_dims.length > 0) {
     const k = d.hdf5.num_dset_per_record;
     if (d.record_dims[0]! % k !== 0) {
-      add("dataset.record_dims", `record_dims[0] (${d.record_dims[0]}) must be a multiple of hdf5.num_dset_per_record (${k})`);
+      add(
+        "dataset.record_dims",
+        `record_dims[0] (${
+          d.record_dims[0]
+        }) must be a multiple of hdf5.num_dset_per_record (${k})`,
+      );
     }
   }
   if (d.format === "jpeg" || d.format === "png") {
@@ -86,13 +94,20 @@ export function crossFieldRules(
     }
   }
   if (d.record_dims.length > 0 && d.record_length_bytes_stdev > 0) {
-    add("dataset.record_length_bytes_stdev", "record_dims and record_length_bytes_stdev cannot both be set");
+    add(
+      "dataset.record_length_bytes_stdev",
+      "record_dims and record_length_bytes_stdev cannot both be set",
+    );
   }
   if (c.workflow.train && d.num_files_train === 0) {
     add("dataset.num_files_train", "training needs at least one file (num_files_train ≥ 1)");
   }
   if (c.workflow.train && c.workflow.evaluation && d.num_files_eval === 0) {
-    add("dataset.num_files_eval", "evaluation is on but num_files_eval is 0: no eval steps will run", "warning");
+    add(
+      "dataset.num_files_eval",
+      "evaluation is on but num_files_eval is 0: no eval steps will run",
+      "warning",
+    );
   }
   return out;
 }
@@ -106,12 +121,18 @@ export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic
     add("dataset.format", `format ${c.dataset.format} is not implemented yet (available: npz)`);
   }
   if (!["local_fs", "parallel_fs"].includes(c.storage.storage_type)) {
-    add("storage.storage_type", `storage_type ${c.storage.storage_type} is not implemented yet (available: local_fs)`);
+    add(
+      "storage.storage_type",
+      `storage_type ${c.storage.storage_type} is not implemented yet (available: local_fs)`,
+    );
   }
   if (c.reader.odirect) add("reader.odirect", "O_DIRECT reads are not implemented yet");
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(c.dataset.data_folder)?.[1]?.toLowerCase();
   if (scheme && !["file", "mem"].includes(scheme)) {
-    add("dataset.data_folder", `storage scheme ${scheme}:// is not implemented yet (available: file://, mem://)`);
+    add(
+      "dataset.data_folder",
+      `storage scheme ${scheme}:// is not implemented yet (available: file://, mem://)`,
+    );
   }
   return out;
 }

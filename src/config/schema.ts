@@ -136,7 +136,7 @@ const storage = section("Where the dataset lives.", {
     endpoint_url: strOrNull(null, { doc: "S3 endpoint URL.", status: "planned" }),
     region: str("us-east-1", { doc: "S3 region.", status: "planned" }),
     s3_force_path_style: boolish(false, {
-      doc: "Path-style S3 addressing (bool or \"true\"/\"false\").",
+      doc: 'Path-style S3 addressing (bool or "true"/"false").',
       status: "planned",
     }),
     s3_max_attempts: int(5, { doc: "S3 retry attempts.", min: 1, status: "planned" }),

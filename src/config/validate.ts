@@ -65,7 +65,8 @@ export function validateAgainstSchema(
     ctx.diagnostics.push({
       path: paths.length === 1 ? paths[0]! : `${sectionName}.{${names.join(", ")}}`,
       severity: "warning",
-      message: `known DLIO key${paths.length === 1 ? "" : "s"}, not implemented by dl-driver yet: ` +
+      message:
+        `known DLIO key${paths.length === 1 ? "" : "s"}, not implemented by dl-driver yet: ` +
         "accepted and ignored",
       location: ctx.locations.key(paths[0]!),
     });
@@ -236,7 +237,11 @@ function checkDistribution(spec: KeySpec<unknown>, v: unknown, p: string, ctx: C
   const type = v.type;
   const allowed = type === undefined ? ["mean", "stdev"] : DIST_PARAMS[String(type)];
   if (type !== undefined && !allowed) {
-    err(ctx, `${p}.type`, `expected one of ${Object.keys(DIST_PARAMS).join(", ")}; found ${describe(type)}`);
+    err(
+      ctx,
+      `${p}.type`,
+      `expected one of ${Object.keys(DIST_PARAMS).join(", ")}; found ${describe(type)}`,
+    );
     return spec.default;
   }
   let ok = true;
@@ -266,7 +271,9 @@ function checkDistribution(spec: KeySpec<unknown>, v: unknown, p: string, ctx: C
     err(ctx, p, `distribution is missing ${missing.join(", ")}`);
     ok = false;
   }
-  if (type === "uniform" && typeof v.min === "number" && typeof v.max === "number" && v.min > v.max) {
+  if (
+    type === "uniform" && typeof v.min === "number" && typeof v.max === "number" && v.min > v.max
+  ) {
     err(ctx, p, `uniform distribution needs min ≤ max, found min ${v.min} > max ${v.max}`);
     ok = false;
   }

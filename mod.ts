@@ -1,0 +1,29 @@
+/**
+ * dl-driver library API: load DLIO workloads, generate datasets, run the emulated training.
+ * @module
+ */
+export {
+  listWorkloads,
+  resolveConfig,
+  type ResolvedConfig,
+  type ResolveOptions,
+} from "./src/config/resolve.ts";
+export { SCHEMA, type WorkloadConfig } from "./src/config/schema.ts";
+export { ConfigError, DataError, type Diagnostic, ExitCode, UserError } from "./src/errors.ts";
+export type { Capabilities, ObjectInfo, StorageBackend } from "./src/storage/backend.ts";
+export { StorageError } from "./src/storage/backend.ts";
+export { datasetLocation, openBackend } from "./src/storage/open.ts";
+export { FileBackend } from "./src/storage/file.ts";
+export { MemBackend } from "./src/storage/mem.ts";
+export type { Codec, FileSpec, OpenedFile } from "./src/formats/codec.ts";
+export { codecFor } from "./src/formats/mod.ts";
+export {
+  generateDataset,
+  type GenerateOptions,
+  type GenerateResult,
+} from "./src/generate/generate.ts";
+export { planDataset } from "./src/generate/plan.ts";
+export { type RunOptions, type RunResult, runWorkload } from "./src/commands/run.ts";
+export { type RunSummary, summarize } from "./src/metrics/summarize.ts";
+export { type Clock, FakeClock, realClock } from "./src/util/clock.ts";
+export { VERSION } from "./src/version.ts";

@@ -1,0 +1,93 @@
+/**
+ * The codec interface: a codec turns sample specs into file bytes and file bytes into samples.
+ * Codecs never see storage backends.
+ * @module
+ */
+import { DataError } from "../errors.ts";
+
+/** numpy element types. */
+export type ElementType =
+  | "uint8"
+  | "int8"
+  | "uint16"
+  | "int16"
+  | "uint32"
+  | "int32"
+  | "uint64"
+  | "int64"
+  | "float16"
+  | "float32"
+  | "float64";
+
+/** Bytes per element. */
+export const ITEMSIZE: Record<ElementType, number> = {
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  uint64: 8,
+  int64: 8,
+  float16: 2,
+  float32: 4,
+  float64: 8,
+};
+
+/** What one generated file contains. */
+export interface FileSpec {
+  /** Per-sample dimensions (DLIO: `[d1, d2]`). */
+  dims: number[];
+  /** Samples in the file. */
+  samples: number;
+  dtype: ElementType;
+  /** Seed of the file's content (derived from the run seed and file index). */
+  seed: number;
+  /** Global index of the file (stream label for the PRNG). */
+  fileIndex: number;
+}
+
+/** Options when decoding a file. */
+export interface OpenOptions {
+  /** Verify checksums the format carries (NPZ: zip CRC-32). */
+  verifyChecksums: boolean;
+  /** Object name for error messages. */
+  name: string;
+}
+
+/** A parsed file whose samples can be extracted. */
+export interface OpenedFile {
+  readonly numSamples: number;
+  /** Per-sample dims and dtype as stored. */
+  readonly dims: number[];
+  readonly dtype: ElementType;
+  /** Bytes of sample `i` (a view when contiguous, else gathered into `scratch` or a new buffer). */
+  sample(i: number, scratch?: Uint8Array): Uint8Array;
+}
+
+/** How a sample read fetches bytes from storage. */
+export type SampleAccess =
+  /** Read the whole file for every sample (DLIO's NPZ/NPY readers). */
+  "whole_file";
+
+/** A file format. */
+export interface Codec {
+  readonly format: string;
+  /** File extension without the dot (DLIO uses the format name). */
+  readonly extension: string;
+  readonly access: SampleAccess;
+  /** Exact encoded size in bytes. */
+  encodedSize(spec: FileSpec): number;
+  /** The encoded file as a stream of chunks (bounded memory). */
+  encode(spec: FileSpec): Iterable<Uint8Array>;
+  /** Parse a whole file. Throws `FormatError` on corrupt input. */
+  open(bytes: Uint8Array, opts: OpenOptions): OpenedFile;
+}
+
+/** A file that does not parse as its format. */
+export class FormatError extends DataError {
+  constructor(name: string, detail: string) {
+    super(`decode ${name}: ${detail}`);
+    this.name = "FormatError";
+  }
+}

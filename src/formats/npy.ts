@@ -1,0 +1,69 @@
+/**
+ * The numpy `.npy` header (format versions 1.0 and 2.0).
+ * @module
+ */
+import type { ElementType } from "./codec.ts";
+
+const DESCR: Record<ElementType, string> = {
+  uint8: "|u1",
+  int8: "|i1",
+  uint16: "<u2",
+  int16: "<i2",
+  uint32: "<u4",
+  int32: "<i4",
+  uint64: "<u8",
+  int64: "<i8",
+  float16: "<f2",
+  float32: "<f4",
+  float64: "<f8",
+};
+const BY_DESCR = new Map(Object.entries(DESCR).map(([k, v]) => [v, k as ElementType]));
+
+/** Encode an `.npy` header for a C-order array, padded to a multiple of 64 bytes. */
+export function npyHeader(dtype: ElementType, shape: number[]): Uint8Array {
+  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  const v1 = dict.length + 11 < 65536;
+  const pre = v1 ? 10 : 12;
+  const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
+  dict = dict.padEnd(total - pre - 1, " ") + "\n";
+  const out = new Uint8Array(total);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, v1 ? 1 : 2, 0]);
+  const dv = new DataView(out.buffer);
+  if (v1) dv.setUint16(8, dict.length, true);
+  else dv.setUint32(8, dict.length, true);
+  out.set(new TextEncoder().encode(dict), pre);
+  return out;
+}
+
+/** A parsed `.npy` header. */
+export interface NpyInfo {
+  dtype: ElementType;
+  shape: number[];
+  fortranOrder: boolean;
+  /** Offset of the array data from the start of the `.npy` bytes. */
+  dataOffset: number;
+}
+
+/** Parse an `.npy` header; returns an error string on malformed input. */
+export function parseNpyHeader(b: Uint8Array): NpyInfo | string {
+  if (b.byteLength < 10 || b[0] !== 0x93 || String.fromCharCode(...b.subarray(1, 6)) !== "NUMPY") {
+    return "not an .npy array (bad magic)";
+  }
+  const major = b[6]!;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const pre = major === 1 ? 10 : 12;
+  if (major < 1 || major > 3) return `unsupported .npy version ${major}`;
+  const len = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  if (pre + len > b.byteLength) return "truncated .npy header";
+  const text = new TextDecoder().decode(b.subarray(pre, pre + len));
+  const descr = /'descr':\s*'([^']+)'/.exec(text)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (!descr || !fortran || shapeText === undefined) return `malformed .npy header: ${text.trim()}`;
+  const dtype = BY_DESCR.get(descr);
+  if (!dtype) return `unsupported dtype ${descr}`;
+  const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+  if (shape.some((n) => !Number.isInteger(n) || n < 0)) return `malformed shape (${shapeText})`;
+  return { dtype, shape, fortranOrder: fortran === "True", dataOffset: pre + len };
+}

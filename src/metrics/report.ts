@@ -1,0 +1,125 @@
+/**
+ * dl-driver's own report (`report.json`, `report.csv`) with the field names of the spec:
+ * measured per-stage percentiles, real byte counts, access order, provenance.
+ * @module
+ */
+import type { WorkloadConfig } from "../config/schema.ts";
+import type { TrainRecord } from "../train/loop.ts";
+import type { RunSummary } from "./summarize.ts";
+
+/** Facts about the run that are not in the record. */
+export interface ReportContext {
+  backendType: string;
+  dataFolder: string;
+  ranks: number;
+  totalSeconds: number;
+  provenance: Record<string, unknown>;
+  /** Include full per-stage latency lists. */
+  latencyLists: boolean;
+  /** Include every visited item. */
+  visitedItems: boolean;
+  outputFolder: string;
+  generated?: { written: number; skipped: number; bytes_written: number; seconds: number };
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Build the report object. Scalars first (they also go to the CSV). */
+export function buildReport(
+  c: WorkloadConfig,
+  s: RunSummary,
+  rec: TrainRecord,
+  ctx: ReportContext,
+): Record<string, unknown> {
+  const st = s.stages;
+  const nspf = c.dataset.num_samples_per_file;
+  const itemKey = (v: { key: string; sample: number }) =>
+    nspf === 1 ? v.key : `${v.key}#${v.sample}`;
+  const report: Record<string, unknown> = {
+    benchmark_name: c.model.name,
+    backend_type: ctx.backendType,
+    framework: c.framework,
+    data_loader: c.reader.data_loader,
+    format: c.dataset.format,
+    data_folder: ctx.dataFolder,
+    num_accelerators: ctx.ranks,
+    seed: c.train.seed,
+    batch_size: c.reader.batch_size,
+    read_threads: c.reader.read_threads,
+    prefetch_size: c.reader.prefetch_size,
+    shuffle: `file:${c.reader.file_shuffle},sample:${c.reader.sample_shuffle}`,
+    verify_checksums: c.reader.verify_checksums,
+    epochs_completed: rec.epochs.length,
+    steps_completed: s.totals.steps,
+    stopped_early: rec.stoppedEarly ?? "",
+    total_samples: s.totals.samples,
+    total_bytes: s.totals.bytes_read,
+    total_execution_time_secs: r3(ctx.totalSeconds),
+    train_time_secs: r3(s.totals.train_seconds),
+    throughput_samples_per_sec: s.totals.train_seconds > 0
+      ? s.totals.samples / s.totals.train_seconds
+      : 0,
+    throughput_bytes_per_sec: s.totals.train_seconds > 0
+      ? s.totals.bytes_read / s.totals.train_seconds
+      : 0,
+    train_au_mean_percentage: s.metric.train_au_mean_percentage,
+    train_au_meet_expectation: s.metric.train_au_meet_expectation,
+    train_throughput_mean_samples_per_second: s.metric.train_throughput_mean_samples_per_second,
+    train_io_mean_MB_per_second: s.metric.train_io_mean_MB_per_second,
+    train_io_measured_mean_MB_per_second: s.metric.train_io_measured_mean_MB_per_second,
+    p50_latency_ms: st.batch.p50_ms,
+    p95_latency_ms: st.batch.p95_ms,
+    p99_latency_ms: st.batch.p99_ms,
+    batch_wait_p50_latency_ms: st.batch_wait.p50_ms,
+    batch_wait_p95_latency_ms: st.batch_wait.p95_ms,
+    batch_wait_p99_latency_ms: st.batch_wait.p99_ms,
+    io_mean_latency_ms: st.io.mean_ms,
+    io_p50_latency_ms: st.io.p50_ms,
+    io_p95_latency_ms: st.io.p95_ms,
+    io_p99_latency_ms: st.io.p99_ms,
+    io_max_latency_ms: st.io.max_ms,
+    decode_mean_latency_ms: st.decode.mean_ms,
+    decode_p50_latency_ms: st.decode.p50_ms,
+    decode_p95_latency_ms: st.decode.p95_ms,
+    decode_p99_latency_ms: st.decode.p99_ms,
+    h2d_mean_latency_ms: st.h2d.mean_ms,
+    h2d_p50_latency_ms: st.h2d.p50_ms,
+    h2d_p95_latency_ms: st.h2d.p95_ms,
+    h2d_p99_latency_ms: st.h2d.p99_ms,
+    compute_mean_ms: st.compute.mean_ms,
+    eval_samples: s.totals.eval_samples,
+    eval_bytes: s.totals.eval_bytes_read,
+    dl_driver_version: ctx.provenance.dl_driver_version,
+    output_folder: ctx.outputFolder,
+    access_order_sample: rec.trainEvents.visited.slice(0, 32).map(itemKey),
+    stages: st,
+    epochs: s.epochs,
+    generation: ctx.generated ?? null,
+    provenance: ctx.provenance,
+  };
+  if (ctx.latencyLists) {
+    report.io_latencies_ms = Array.from(rec.trainEvents.ioMs.values());
+    report.decode_latencies_ms = Array.from(rec.trainEvents.decodeMs.values());
+    report.h2d_latencies_ms = Array.from(rec.trainEvents.h2dMs.values());
+  }
+  if (ctx.visitedItems) report.visited_items = rec.trainEvents.visited;
+  return report;
+}
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? "" : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** The scalar fields of a report as CSV: a header row and one data row. */
+export function reportCsv(report: Record<string, unknown>): string {
+  const keys = Object.keys(report).filter((k) => {
+    const v = report[k];
+    return v === null || ["string", "number", "boolean"].includes(typeof v);
+  });
+  keys.push("access_order_sample");
+  const row = keys.map((k) =>
+    csvCell(Array.isArray(report[k]) ? (report[k] as unknown[]).join(" ") : report[k])
+  );
+  return keys.map(csvCell).join(",") + "\n" + row.join(",") + "\n";
+}

@@ -1,0 +1,215 @@
+/**
+ * One pure function from raw run records to every reported number: DLIO's formulas (kept for
+ * compatibility) and dl-driver's measured values beside them.
+ * @module
+ */
+import type { WorkloadConfig } from "../config/schema.ts";
+import type { BlockRecord, TrainRecord } from "../train/loop.ts";
+import { type LatencyStats, latencyStats, mean, stdev } from "./stats.ts";
+
+/** DLIO's per-block metrics (statscounter.compute_metrics_train). */
+export interface BlockMetrics {
+  /** AU in percent over the metric window. */
+  au_percentage: number;
+  /** (steps − 2) · batch / T samples per second (DLIO's formula). */
+  throughput_samples_per_second: number;
+  /** The denominator T in seconds. */
+  metric_time_seconds: number;
+}
+
+/** DLIO's train-block formula. */
+export function dlioBlockMetrics(
+  b: BlockRecord,
+  batch: number,
+  excludeStart: number,
+  excludeEnd: number,
+): BlockMetrics {
+  const s = excludeStart, e = b.expectedSteps - 1 - excludeEnd;
+  let compute = 0, excluded = 0;
+  b.compute.forEach((v, i) => {
+    if (i >= s && i <= e) compute += v;
+  });
+  b.proc.forEach((v, i) => {
+    if (i < s || i > e) excluded += v;
+  });
+  const tMs = b.endMs - b.startMs - excluded;
+  const au = compute === 0 || tMs <= 0 ? 0 : (compute / tMs) * 100;
+  const thr = tMs > 0 ? ((b.compute.length - 2) / (tMs / 1000)) * batch : 0;
+  return { au_percentage: au, throughput_samples_per_second: thr, metric_time_seconds: tMs / 1000 };
+}
+
+/** DLIO's eval formula (statscounter.compute_metrics_eval): no "−2", whole duration. */
+export function dlioEvalMetrics(
+  b: BlockRecord,
+  batch: number,
+  excludeStart: number,
+  excludeEnd: number,
+): BlockMetrics {
+  const m = dlioBlockMetrics(b, batch, excludeStart, excludeEnd);
+  const dur = (b.endMs - b.startMs) / 1000;
+  return { ...m, throughput_samples_per_second: dur > 0 ? (b.compute.length / dur) * batch : 0 };
+}
+
+/** Measured values of a block: what really happened, no exclusions. */
+export interface MeasuredBlock {
+  steps: number;
+  samples: number;
+  bytes_read: number;
+  duration_seconds: number;
+  samples_per_second: number;
+  bytes_per_second: number;
+  /** Σ compute / block duration, every step included. */
+  au_all_steps_percentage: number;
+}
+
+/** Measured values of a block. */
+export function measuredBlock(b: BlockRecord): MeasuredBlock {
+  const dur = (b.endMs - b.startMs) / 1000;
+  const compute = b.compute.reduce((a, x) => a + x, 0) / 1000;
+  return {
+    steps: b.compute.length,
+    samples: b.samples,
+    bytes_read: b.bytesRead,
+    duration_seconds: dur,
+    samples_per_second: dur > 0 ? b.samples / dur : 0,
+    bytes_per_second: dur > 0 ? b.bytesRead / dur : 0,
+    au_all_steps_percentage: dur > 0 ? (compute / dur) * 100 : 0,
+  };
+}
+
+/** One epoch's numbers. */
+export interface EpochSummary {
+  epoch: number;
+  train: BlockMetrics & { measured: MeasuredBlock };
+  eval?: BlockMetrics & { measured: MeasuredBlock };
+}
+
+/** Everything derived from a run. */
+export interface RunSummary {
+  epochs: EpochSummary[];
+  /** DLIO's `summary.json` `metric` object. */
+  metric: Record<string, number | string | number[]>;
+  stages: {
+    io: LatencyStats;
+    decode: LatencyStats;
+    h2d: LatencyStats;
+    batch: LatencyStats;
+    batch_wait: LatencyStats;
+    compute: LatencyStats;
+  };
+  totals: {
+    steps: number;
+    samples: number;
+    bytes_read: number;
+    train_seconds: number;
+    eval_samples: number;
+    eval_bytes_read: number;
+  };
+}
+
+const MiB = 1024 * 1024;
+
+/** Summarise a run (pure). */
+export function summarize(rec: TrainRecord, c: WorkloadConfig, ranks = 1): RunSummary {
+  const ex = c.output.metric;
+  const epochs: EpochSummary[] = rec.epochs.map((e) => {
+    // Blocks weighted by their step counts (DLIO's end_train).
+    const blocks = e.blocks.map((b) => ({
+      m: dlioBlockMetrics(b, c.reader.batch_size, ex.exclude_start_steps, ex.exclude_end_steps),
+      n: b.compute.length,
+    }));
+    const n = blocks.reduce((a, b) => a + b.n, 0);
+    const w = (f: (m: BlockMetrics) => number) =>
+      n === 0 ? 0 : blocks.reduce((a, b) => a + f(b.m) * b.n, 0) / n;
+    const merged: BlockRecord = {
+      ...e.blocks[0]!,
+      startMs: e.blocks[0]!.startMs,
+      endMs: e.blocks[e.blocks.length - 1]!.endMs,
+      compute: e.blocks.flatMap((b) => b.compute),
+      samples: e.blocks.reduce((a, b) => a + b.samples, 0),
+      bytesRead: e.blocks.reduce((a, b) => a + b.bytesRead, 0),
+    };
+    const out: EpochSummary = {
+      epoch: e.epoch,
+      train: {
+        au_percentage: w((m) => m.au_percentage),
+        throughput_samples_per_second: w((m) => m.throughput_samples_per_second) * ranks,
+        metric_time_seconds: blocks.reduce((a, b) => a + b.m.metric_time_seconds, 0),
+        measured: measuredBlock(merged),
+      },
+    };
+    if (e.eval) {
+      out.eval = {
+        ...dlioEvalMetrics(
+          e.eval,
+          c.reader.batch_size_eval,
+          ex.exclude_start_steps,
+          ex.exclude_end_steps,
+        ),
+        measured: measuredBlock(e.eval),
+      };
+    }
+    return out;
+  });
+
+  const record = c.dataset.record_length_bytes;
+  const au = epochs.map((e) => e.train.au_percentage);
+  const thr = epochs.map((e) => e.train.throughput_samples_per_second);
+  const measuredBps = epochs.map((e) => e.train.measured.bytes_per_second);
+  const measuredSps = epochs.map((e) => e.train.measured.samples_per_second);
+  const metric: RunSummary["metric"] = {
+    train_au_percentage: au,
+    train_au_mean_percentage: mean(au),
+    train_au_stdev_percentage: stdev(au),
+    train_au_meet_expectation: mean(au) >= c.metric.au * 100 ? "success" : "fail",
+    train_throughput_samples_per_second: thr,
+    train_throughput_mean_samples_per_second: mean(thr),
+    train_throughput_stdev_samples_per_second: stdev(thr),
+    train_io_mean_MB_per_second: (mean(thr) * record) / MiB,
+    train_io_stdev_MB_per_second: (stdev(thr) * record) / MiB,
+    // dl-driver: measured from real bytes and block time (MB = MiB, as DLIO's field).
+    train_io_measured_mean_MB_per_second: mean(measuredBps) / MiB,
+    train_io_measured_stdev_MB_per_second: stdev(measuredBps) / MiB,
+    train_throughput_measured_mean_samples_per_second: mean(measuredSps),
+    train_bytes_read: epochs.reduce((a, e) => a + e.train.measured.bytes_read, 0),
+  };
+  const evals = epochs.filter((e) => e.eval).map((e) => e.eval!);
+  if (c.workflow.evaluation) {
+    const eau = evals.map((e) => e.au_percentage);
+    const ethr = evals.map((e) => e.throughput_samples_per_second);
+    Object.assign(metric, {
+      eval_au_percentage: eau,
+      eval_au_mean_percentage: mean(eau),
+      eval_au_stdev_percentage: stdev(eau),
+      eval_au_meet_expectation: mean(eau) >= c.metric.au * 100 ? "success" : "fail",
+      eval_throughput_samples_per_second: ethr,
+      eval_throughput_mean_samples_per_second: mean(ethr),
+      eval_throughput_stdev_samples_per_second: stdev(ethr),
+      eval_io_mean_MB_per_second: (mean(ethr) * record) / MiB,
+      eval_io_stdev_MB_per_second: (stdev(ethr) * record) / MiB,
+      eval_io_measured_mean_MB_per_second: mean(evals.map((e) => e.measured.bytes_per_second)) /
+        MiB,
+    });
+  }
+  const allBlocks = rec.epochs.flatMap((e) => e.blocks);
+  return {
+    epochs,
+    metric,
+    stages: {
+      io: latencyStats(rec.trainEvents.ioMs.values()),
+      decode: latencyStats(rec.trainEvents.decodeMs.values()),
+      h2d: latencyStats(rec.trainEvents.h2dMs.values()),
+      batch: latencyStats(allBlocks.flatMap((b) => b.batchLatency)),
+      batch_wait: latencyStats(allBlocks.flatMap((b) => b.load)),
+      compute: latencyStats(allBlocks.flatMap((b) => b.compute)),
+    },
+    totals: {
+      steps: allBlocks.reduce((a, b) => a + b.compute.length, 0),
+      samples: allBlocks.reduce((a, b) => a + b.samples, 0),
+      bytes_read: allBlocks.reduce((a, b) => a + b.bytesRead, 0),
+      train_seconds: allBlocks.reduce((a, b) => a + (b.endMs - b.startMs), 0) / 1000,
+      eval_samples: evals.reduce((a, e) => a + e.measured.samples, 0),
+      eval_bytes_read: evals.reduce((a, e) => a + e.measured.bytes_read, 0),
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The one storage interface every backend fills (the fio "ops table" idea): the core never
+ * asks which backend it has, only what it can do (`capabilities`). Backends never see formats.
+ * @module
+ */
+import { DataError } from "../errors.ts";
+
+/** What a backend can do. */
+export interface Capabilities {
+  /** Ranged reads are cheaper than whole-object reads. */
+  rangeRead: boolean;
+  /** Reads bypass the page cache. */
+  directIO: boolean;
+  /** Required alignment of offsets/lengths for direct I/O (1 = none). */
+  alignment: number;
+  /** Large writes are split into parts (object stores). */
+  multipart: boolean;
+  /** `put` is atomic: readers see the whole object or nothing. */
+  atomicPut: boolean;
+}
+
+/** An object (file) and its size. */
+export interface ObjectInfo {
+  /** Key relative to the backend root, `/`-separated. */
+  key: string;
+  size: number;
+}
+
+/** Options for reads. */
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Read into this buffer when it is large enough (avoids an allocation per read). */
+  buffer?: Uint8Array;
+}
+
+/** A body for `put`: one buffer or a stream of chunks. */
+export type PutBody = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** A storage backend rooted at a URI. Keys are relative, `/`-separated. */
+export interface StorageBackend {
+  /** URI scheme: `file`, `mem`, ... */
+  readonly scheme: string;
+  /** Backend type name for reports (`file`, `directio`, `s3`, `azure`, `mem`). */
+  readonly type: string;
+  /** The root as a URI, for messages and reports. */
+  readonly root: string;
+  readonly capabilities: Capabilities;
+  /** Read a whole object. */
+  get(key: string, opts?: GetOptions): Promise<Uint8Array>;
+  /** Read `length` bytes at `offset` (fewer at the end of the object). */
+  getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array>;
+  /** Write an object atomically (complete or absent). Returns bytes written. */
+  put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number>;
+  /** Size of an object; throws `StorageError` with code `not_found` if absent. */
+  stat(key: string): Promise<ObjectInfo>;
+  /** Objects under `prefix` (recursive), streamed; order is unspecified. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Delete one object (absent is fine). */
+  delete(key: string): Promise<void>;
+  /** Delete everything under `prefix`. */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Release resources. */
+  close(): Promise<void>;
+}
+
+/** Why a storage operation failed. */
+export type StorageErrorCode = "not_found" | "permission" | "io" | "invalid";
+
+/** A storage failure naming the operation and object. */
+export class StorageError extends DataError {
+  readonly code: StorageErrorCode;
+  readonly op: string;
+  readonly uri: string;
+  /** Whether retrying may help. */
+  readonly retryable: boolean;
+  constructor(
+    code: StorageErrorCode,
+    op: string,
+    uri: string,
+    detail: string,
+    options?: ErrorOptions & { retryable?: boolean },
+  ) {
+    super(`${op} ${uri}: ${detail}`, options);
+    this.name = "StorageError";
+    this.code = code;
+    this.op = op;
+    this.uri = uri;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** Join a key onto a prefix with exactly one `/`. */
+export function joinKey(...parts: string[]): string {
+  return parts.filter((p) => p !== "").map((p) => p.replace(/^\/+|\/+$/g, "")).filter((p) => p)
+    .join("/");
+}
+
+/** Collect a put body into chunks (sync or async). */
+export async function* chunksOf(body: PutBody): AsyncIterable<Uint8Array> {
+  if (body instanceof Uint8Array) {
+    yield body;
+    return;
+  }
+  if (Symbol.asyncIterator in body) {
+    for await (const c of body as AsyncIterable<Uint8Array>) yield c;
+  } else for (const c of body as Iterable<Uint8Array>) yield c;
+}

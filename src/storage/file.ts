@@ -1,0 +1,193 @@
+/**
+ * `file://` backend: buffered POSIX I/O through Deno. Puts write to a temporary name in the
+ * same directory and rename, so a file at its final name is always complete.
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import {
+  type Capabilities,
+  chunksOf,
+  type GetOptions,
+  type ObjectInfo,
+  type PutBody,
+  type StorageBackend,
+  StorageError,
+  type StorageErrorCode,
+} from "./backend.ts";
+
+let tmpCounter = 0;
+
+/** Map a Deno error to a storage error naming the operation and path. */
+export function fsError(op: string, path: string, e: unknown): StorageError {
+  let code: StorageErrorCode = "io";
+  if (e instanceof Deno.errors.NotFound) code = "not_found";
+  else if (e instanceof Deno.errors.PermissionDenied) code = "permission";
+  else if (e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.NotADirectory) {
+    code = "invalid";
+  }
+  const detail = code === "not_found" ? "no such file" : (e as Error).message;
+  return new StorageError(code, op, `file://${path}`, detail, { cause: e });
+}
+
+/** Buffered file-system backend rooted at a directory. */
+export class FileBackend implements StorageBackend {
+  readonly scheme = "file";
+  readonly type = "file";
+  readonly root: string;
+  readonly capabilities: Capabilities = {
+    rangeRead: true,
+    directIO: false,
+    alignment: 1,
+    multipart: false,
+    atomicPut: true,
+  };
+  /** Absolute root directory. */
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    this.root = `file://${this.dir}`;
+  }
+
+  /** Absolute path of a key. */
+  path(key: string): string {
+    return join(this.dir, key);
+  }
+
+  async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    const p = this.path(key);
+    let f: Deno.FsFile | undefined;
+    try {
+      if (!opts?.buffer) return await Deno.readFile(p, { signal: opts?.signal });
+      f = await Deno.open(p);
+      const size = (await f.stat()).size;
+      const buf = opts.buffer.byteLength >= size
+        ? opts.buffer.subarray(0, size)
+        : new Uint8Array(size);
+      let off = 0;
+      while (off < size) {
+        const n = await f.read(buf.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      return buf.subarray(0, off);
+    } catch (e) {
+      throw fsError("read", p, e);
+    } finally {
+      f?.close();
+    }
+  }
+
+  async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    opts?: GetOptions,
+  ): Promise<Uint8Array> {
+    const p = this.path(key);
+    let f: Deno.FsFile | undefined;
+    try {
+      f = await Deno.open(p);
+      await f.seek(offset, Deno.SeekMode.Start);
+      const buf = opts?.buffer && opts.buffer.byteLength >= length
+        ? opts.buffer.subarray(0, length)
+        : new Uint8Array(length);
+      let off = 0;
+      while (off < length) {
+        const n = await f.read(buf.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      return buf.subarray(0, off);
+    } catch (e) {
+      throw fsError("ranged read", p, e);
+    } finally {
+      f?.close();
+    }
+  }
+
+  async put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number> {
+    const p = this.path(key);
+    const tmp = join(dirname(p), `.${key.split("/").pop()}.partial-${Deno.pid}-${tmpCounter++}`);
+    let written = 0;
+    try {
+      await Deno.mkdir(dirname(p), { recursive: true });
+      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      try {
+        for await (const chunk of chunksOf(body)) {
+          opts?.signal?.throwIfAborted();
+          let off = 0;
+          while (off < chunk.byteLength) off += await f.write(chunk.subarray(off));
+          written += chunk.byteLength;
+        }
+      } finally {
+        f.close();
+      }
+      await Deno.rename(tmp, p);
+      return written;
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      if (e instanceof StorageError || (e as Error)?.name === "AbortError") throw e;
+      throw fsError("write", p, e);
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const p = this.path(key);
+    try {
+      const s = await Deno.stat(p);
+      if (!s.isFile) throw new StorageError("invalid", "stat", `file://${p}`, "not a regular file");
+      return { key, size: s.size };
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
+      throw fsError("stat", p, e);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const base = this.path(prefix);
+    const walk = async function* (dir: string, rel: string): AsyncIterable<ObjectInfo> {
+      let entries: AsyncIterable<Deno.DirEntry>;
+      try {
+        entries = Deno.readDir(dir);
+        for await (const e of entries) {
+          const k = rel ? `${rel}/${e.name}` : e.name;
+          if (e.isDirectory) yield* walk(join(dir, e.name), k);
+          else if (e.isFile) {
+            if (e.name.startsWith(".") && e.name.includes(".partial-")) continue;
+            const s = await Deno.stat(join(dir, e.name));
+            yield { key: k, size: s.size };
+          }
+        }
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return;
+        throw fsError("list", dir, err);
+      }
+    };
+    yield* walk(base, prefix.replace(/\/+$/, ""));
+  }
+
+  async delete(key: string): Promise<void> {
+    const p = this.path(key);
+    try {
+      await Deno.remove(p);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw fsError("delete", p, e);
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const p = this.path(prefix);
+    try {
+      await Deno.remove(p, { recursive: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw fsError("delete", p, e);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * `mem://` backend: objects in process memory. The reference backend for tests.
+ * Buckets are shared by name within a process (`mem://name/prefix`).
+ * @module
+ */
+import {
+  type Capabilities,
+  chunksOf,
+  type GetOptions,
+  joinKey,
+  type ObjectInfo,
+  type PutBody,
+  type StorageBackend,
+  StorageError,
+} from "./backend.ts";
+
+const buckets = new Map<string, Map<string, Uint8Array>>();
+
+/** In-memory backend. */
+export class MemBackend implements StorageBackend {
+  readonly scheme = "mem";
+  readonly type = "mem";
+  readonly root: string;
+  readonly capabilities: Capabilities = {
+    rangeRead: true,
+    directIO: false,
+    alignment: 1,
+    multipart: false,
+    atomicPut: true,
+  };
+  readonly #objects: Map<string, Uint8Array>;
+  readonly #prefix: string;
+
+  /** `bucket` names a shared store; `prefix` is prepended to every key. */
+  constructor(bucket: string, prefix = "") {
+    let b = buckets.get(bucket);
+    if (!b) buckets.set(bucket, b = new Map());
+    this.#objects = b;
+    this.#prefix = prefix.replace(/^\/+|\/+$/g, "");
+    this.root = `mem://${bucket}/${this.#prefix}`;
+  }
+
+  /** Drop a named bucket (tests). */
+  static reset(bucket: string): void {
+    buckets.delete(bucket);
+  }
+
+  #k(key: string): string {
+    return joinKey(this.#prefix, key);
+  }
+
+  #obj(op: string, key: string): Uint8Array {
+    const o = this.#objects.get(this.#k(key));
+    if (!o) throw new StorageError("not_found", op, `${this.root}/${key}`, "no such object");
+    return o;
+  }
+
+  get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    const o = this.#obj("read", key);
+    if (opts?.buffer && opts.buffer.byteLength >= o.byteLength) {
+      opts.buffer.set(o);
+      return Promise.resolve(opts.buffer.subarray(0, o.byteLength));
+    }
+    return Promise.resolve(o.slice());
+  }
+
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const o = this.#obj("ranged read", key);
+    return Promise.resolve(o.slice(offset, Math.min(o.byteLength, offset + length)));
+  }
+
+  async put(key: string, body: PutBody): Promise<number> {
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for await (const c of chunksOf(body)) {
+      parts.push(c.slice());
+      n += c.byteLength;
+    }
+    const all = new Uint8Array(n);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.byteLength;
+    }
+    this.#objects.set(this.#k(key), all);
+    return n;
+  }
+
+  stat(key: string): Promise<ObjectInfo> {
+    return Promise.resolve({ key, size: this.#obj("stat", key).byteLength });
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const full = this.#k(prefix);
+    const strip = this.#prefix ? this.#prefix.length + 1 : 0;
+    for (const [k, v] of this.#objects) {
+      if (full === "" || k === full || k.startsWith(full + "/")) {
+        yield { key: k.slice(strip), size: v.byteLength };
+      }
+    }
+  }
+
+  delete(key: string): Promise<void> {
+    this.#objects.delete(this.#k(key));
+    return Promise.resolve();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    for await (const o of this.list(prefix)) await this.delete(o.key);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Choose a backend from a URI or path (DLIO's `storage_root` + `data_folder` rules).
+ * @module
+ */
+import { isAbsolute, join } from "node:path";
+import { UserError } from "../errors.ts";
+import type { StorageBackend } from "./backend.ts";
+import { FileBackend } from "./file.ts";
+import { MemBackend } from "./mem.ts";
+
+/** The scheme of a URI (`file`, `s3`, ...) or undefined for a plain path. */
+export function schemeOf(uri: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
+}
+
+/**
+ * Resolve DLIO's dataset location: an absolute or URI `data_folder` stands alone; a relative
+ * one is joined onto `storage_root` (file systems). A trailing `/` is dropped, as DLIO does.
+ */
+export function datasetLocation(dataFolder: string, storageRoot = "./"): string {
+  const folder = dataFolder.replace(/\/+$/, "") || "/";
+  if (schemeOf(folder) || isAbsolute(folder)) return folder;
+  if (schemeOf(storageRoot)) return `${storageRoot.replace(/\/+$/, "")}/${folder}`;
+  return join(storageRoot, folder);
+}
+
+/** Open the backend for a URI or path. */
+export function openBackend(uri: string): StorageBackend {
+  const scheme = schemeOf(uri);
+  if (!scheme) return new FileBackend(uri);
+  const rest = uri.slice(scheme.length + 3);
+  switch (scheme) {
+    case "file":
+      return new FileBackend(decodeURIComponent(rest.startsWith("/") ? rest : "/" + rest));
+    case "mem": {
+      const i = rest.indexOf("/");
+      return i < 0 ? new MemBackend(rest) : new MemBackend(rest.slice(0, i), rest.slice(i + 1));
+    }
+    default:
+      throw new UserError(
+        `storage scheme ${scheme}:// is not implemented yet (available: file://, mem://, plain paths)`,
+      );
+  }
+}
