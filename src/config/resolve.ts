@@ -126,7 +126,8 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
       } else data = parsed.data as Record<string, unknown>;
     }
   }
-  if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics);
+  const fatal = diagnostics.filter((d) => d.severity === "error" && d.location?.source === file);
+  if (fatal.length > 0) throw new ConfigError(diagnostics);
   diagnostics.push(...applyOverrides(data, parsedArgs.overrides, locations));
   const { value, diagnostics: schemaDiags } = validateAgainstSchema(SCHEMA, data, locations);
   diagnostics.push(...schemaDiags);

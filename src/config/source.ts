@@ -55,7 +55,7 @@ export interface ParsedSource {
 /** Parse YAML text, keeping positions. Syntax errors become diagnostics with positions. */
 export function parseYamlSource(text: string, source: string): ParsedSource {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const locations = new Locations();
   const at = (offset: number | undefined): SourceLocation => {
     const p = lc.linePos(offset ?? 0);
@@ -68,7 +68,7 @@ export function parseYamlSource(text: string, source: string): ParsedSource {
     diagnostics.push({
       path: "",
       severity: "error",
-      message: `malformed YAML: ${e.message.split("\n")[0]}`,
+      message: `malformed YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
       location: pos ? { source, line: pos.line, col: pos.col } : { source, line: 0, col: 0 },
     });
   }

@@ -55,18 +55,20 @@ export class MemBackend implements StorageBackend {
     return o;
   }
 
-  get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+  // deno-lint-ignore require-await
+  async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
     const o = this.#obj("read", key);
     if (opts?.buffer && opts.buffer.byteLength >= o.byteLength) {
       opts.buffer.set(o);
-      return Promise.resolve(opts.buffer.subarray(0, o.byteLength));
+      return opts.buffer.subarray(0, o.byteLength);
     }
-    return Promise.resolve(o.slice());
+    return o.slice();
   }
 
-  getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+  // deno-lint-ignore require-await
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     const o = this.#obj("ranged read", key);
-    return Promise.resolve(o.slice(offset, Math.min(o.byteLength, offset + length)));
+    return o.slice(offset, Math.min(o.byteLength, offset + length));
   }
 
   async put(key: string, body: PutBody): Promise<number> {
@@ -86,8 +88,9 @@ export class MemBackend implements StorageBackend {
     return n;
   }
 
-  stat(key: string): Promise<ObjectInfo> {
-    return Promise.resolve({ key, size: this.#obj("stat", key).byteLength });
+  // deno-lint-ignore require-await
+  async stat(key: string): Promise<ObjectInfo> {
+    return { key, size: this.#obj("stat", key).byteLength };
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

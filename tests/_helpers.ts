@@ -1,0 +1,65 @@
+/**
+ * Shared test helpers.
+ * @module
+ */
+import { join } from "node:path";
+
+/** Write a YAML string to a temporary file and return its path. */
+export async function yamlFile(text: string, name = "workload.yaml"): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-test-" });
+  const p = join(dir, name);
+  await Deno.writeTextFile(p, text);
+  return p;
+}
+
+/** A small NPZ workload for end-to-end tests, in `dir`. */
+export function smallWorkload(dir: string, extra = ""): string {
+  return `model:
+  name: small
+framework: pytorch
+workflow:
+  generate_data: True
+  train: True
+  evaluation: True
+dataset:
+  data_folder: ${join(dir, "data")}
+  format: npz
+  num_files_train: 12
+  num_files_eval: 4
+  num_samples_per_file: 2
+  record_length_bytes: 16384
+  record_length_bytes_stdev: 2048
+  record_length_bytes_resize: 4096
+reader:
+  data_loader: pytorch
+  batch_size: 4
+  batch_size_eval: 2
+  read_threads: 3
+  prefetch_size: 2
+train:
+  epochs: 2
+  computation_time: 0.002
+  seed: 7
+evaluation:
+  eval_time: 0.001
+output:
+  folder: ${join(dir, "out")}
+${extra}`;
+}
+
+/** Run the CLI as a subprocess; returns exit code, stdout and stderr. */
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, ...args],
+    cwd: opts.cwd,
+    env: { NO_COLOR: "1", ...opts.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
