@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { resolveConfig } from "../config/resolve.ts";
+import { yamlFile } from "../../tests/_helpers.ts";
+import type { BlockRecord, TrainRecord } from "../train/loop.ts";
+import { SampleEvents } from "./recorder.ts";
+import { dlioBlockMetrics, dlioEvalMetrics, measuredBlock, summarize } from "./summarize.ts";
+import { latencyStats, percentile } from "./stats.ts";
+import { reportCsv } from "./report.ts";
+
+const block = (over: Partial<BlockRecord> = {}): BlockRecord => ({
+  block: 1,
+  startMs: 1000,
+  endMs: 1600,
+  wallStart: 0,
+  wallEnd: 600,
+  expectedSteps: 5,
+  load: [50, 10, 10, 10, 10],
+  compute: [100, 100, 100, 100, 100],
+  proc: [150, 110, 110, 110, 110],
+  batchLatency: [40, 9, 9, 9, 9],
+  samples: 20,
+  bytesRead: 20 * 1024 * 1024,
+  ...over,
+});
+
+Deno.test("DLIO block formula: first step excluded, n−2 steps in throughput", () => {
+  const m = dlioBlockMetrics(block(), 4, 1, 0);
+  // T = 600 − proc[0] (150) = 450 ms; AU = 400 / 450; throughput = (5 − 2) · 4 / 0.45
+  assert.ok(Math.abs(m.au_percentage - 88.8888889) < 1e-6);
+  assert.ok(Math.abs(m.throughput_samples_per_second - 26.6666667) < 1e-6);
+  assert.equal(m.metric_time_seconds, 0.45);
+  const end = dlioBlockMetrics(block(), 4, 1, 1); // last step excluded too
+  assert.ok(Math.abs(end.au_percentage - (300 / 340) * 100) < 1e-9);
+  const ev = dlioEvalMetrics(block(), 2, 1, 0);
+  assert.ok(Math.abs(ev.throughput_samples_per_second - (5 / 0.6) * 2) < 1e-9);
+  assert.equal(dlioBlockMetrics(block({ compute: [0, 0, 0, 0, 0] }), 4, 1, 0).au_percentage, 0);
+});
+
+Deno.test("measured block values count real samples, bytes and time", () => {
+  const m = measuredBlock(block());
+  assert.equal(m.samples_per_second, 20 / 0.6);
+  assert.equal(m.bytes_per_second, (20 * 1024 * 1024) / 0.6);
+  assert.ok(Math.abs(m.au_all_steps_percentage - (500 / 600) * 100) < 1e-9);
+});
+
+Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) and measured", async () => {
+  const c = resolveConfig({
+    file: await yamlFile("dataset:\n  record_length_bytes: 1048576\nreader:\n  batch_size: 4\nmetric:\n  au: 0.85\n"),
+  }).config;
+  const rec: TrainRecord = {
+    epochs: [
+      { epoch: 1, startMs: 1000, endMs: 1600, wallStart: 0, wallEnd: 0, blocks: [block()] },
+      {
+        epoch: 2,
+        startMs: 2000,
+        endMs: 2600,
+        wallStart: 0,
+        wallEnd: 0,
+        blocks: [block({ startMs: 2000, endMs: 2500, proc: [50, 110, 110, 110, 110], bytesRead: 10 })],
+      },
+    ],
+    startMs: 0,
+    endMs: 3000,
+    wallStart: 0,
+    wallEnd: 0,
+    trainEvents: new SampleEvents(),
+    evalEvents: new SampleEvents(),
+    randomSeed: 0,
+    slotBytes: 1,
+  };
+  const s = summarize(rec, c);
+  const au = s.metric.train_au_percentage as number[];
+  assert.ok(Math.abs(au[0]! - 88.8888889) < 1e-6);
+  assert.ok(Math.abs(au[1]! - (400 / 450) * 100) < 1e-6);
+  assert.equal(s.metric.train_au_meet_expectation, "success");
+  const thr = s.metric.train_throughput_samples_per_second as number[];
+  assert.ok(Math.abs((s.metric.train_io_mean_MB_per_second as number) - (thr[0]! + thr[1]!) / 2) < 1e-9);
+  assert.ok(
+    Math.abs((s.metric.train_io_measured_mean_MB_per_second as number) - ((20 / 0.6) + 10 / 0.5 / 2 ** 20) / 2) < 1e-9,
+  );
+  assert.equal(s.totals.steps, 10);
+  assert.equal(s.totals.samples, 40);
+  assert.equal(s.stages.batch.count, 10);
+});
+
+Deno.test("percentiles are exact with linear interpolation (numpy's default)", () => {
+  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
+  assert.equal(percentile([10], 99), 10);
+  assert.equal(percentile([], 50), 0);
+  const st = latencyStats(Float64Array.from({ length: 101 }, (_, i) => 100 - i));
+  assert.equal(st.p50_ms, 50);
+  assert.equal(st.p95_ms, 95);
+  assert.equal(st.p99_ms, 99);
+  assert.equal(st.max_ms, 100);
+  assert.equal(st.count, 101);
+});
+
+Deno.test("report CSV: one header and one row, quoted where needed", () => {
+  const csv = reportCsv({ a: 1, b: 'say "hi", ok', c: null, d: { nested: true }, access_order_sample: ["x", "y"] });
+  const [head, row] = csv.trimEnd().split("\n");
+  assert.equal(head, "a,b,c,access_order_sample");
+  assert.equal(row, '1,"say ""hi"", ok",,x y');
+});

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { resolveConfig } from "../config/resolve.ts";
+import { npzCodec } from "../formats/npz.ts";
+import { MemBackend } from "../storage/mem.ts";
+import { yamlFile } from "../../tests/_helpers.ts";
+import { FakeClock } from "../util/clock.ts";
+import { soloComm } from "./comm.ts";
+import { train, type TrainSetup } from "./loop.ts";
+
+async function setup(args: string[] = []): Promise<TrainSetup> {
+  const p = await yamlFile(`framework: pytorch
+dataset:
+  format: npz
+  num_files_train: 30
+  num_files_eval: 6
+  record_length_bytes: 64
+reader:
+  batch_size: 4
+  batch_size_eval: 2
+  read_threads: 2
+train:
+  epochs: 3
+  computation_time: 0.1
+evaluation:
+  eval_time: 0.05
+`);
+  const config = resolveConfig({ file: p, args }).config;
+  const backend = new MemBackend(`loop-${crypto.randomUUID()}`);
+  const files = async (split: string, n: number) => {
+    const keys = [];
+    for (let i = 0; i < n; i++) {
+      const key = `${split}/img_${String(i).padStart(2, "0")}_of_${n}.npz`;
+      await backend.put(key, npzCodec.encode({ dims: [8, 8], samples: 1, dtype: "uint8", seed: 1, fileIndex: i }));
+      keys.push(key);
+    }
+    return keys;
+  };
+  return {
+    config,
+    backend,
+    codec: npzCodec,
+    trainFiles: await files("train", 30),
+    evalFiles: await files("valid", 6),
+    clock: new FakeClock(),
+    comm: soloComm,
+    randomSeed: 1,
+  };
+}
+
+Deno.test("train loop: DLIO step counts, epochs and fake-time compute", async () => {
+  const s = await setup();
+  const rec = await train(s);
+  assert.equal(rec.epochs.length, 3);
+  for (const e of rec.epochs) {
+    const b = e.blocks[0]!;
+    assert.equal(b.expectedSteps, 7); // floor(30 / 4 / 1)
+    assert.equal(b.compute.length, 7);
+    assert.ok(b.compute.every((c) => c === 100)); // fake clock: exactly the configured 0.1 s
+    assert.equal(b.samples, 28);
+    assert.equal(b.endMs - b.startMs, 700);
+    assert.equal(e.eval, undefined);
+  }
+  assert.equal(rec.trainEvents.ioMs.length, 84);
+  assert.equal(rec.stoppedEarly, undefined);
+});
+
+Deno.test("train loop: total_training_steps caps steps per epoch", async () => {
+  const rec = await train(await setup(["train.total_training_steps=5"]));
+  assert.deepEqual(rec.epochs.map((e) => e.blocks[0]!.compute.length), [5, 5, 5]);
+});
+
+Deno.test("train loop: --max-epochs and --max-steps stop early and say so", async () => {
+  const a = await train({ ...(await setup()), maxEpochs: 2 });
+  assert.equal(a.epochs.length, 2);
+  assert.equal(a.stoppedEarly, "--max-epochs 2");
+  const b = await train({ ...(await setup()), maxSteps: 10 });
+  assert.deepEqual(b.epochs.map((e) => e.blocks[0]!.compute.length), [7, 3]);
+  assert.equal(b.stoppedEarly, "--max-steps 10");
+});
+
+Deno.test("train loop: evaluation schedule (eval_after_epoch, epochs_between_evals)", async () => {
+  const rec = await train(
+    await setup([
+      "workflow.evaluation=True",
+      "train.epochs=5",
+      "evaluation.eval_after_epoch=2",
+      "evaluation.epochs_between_evals=2",
+    ]),
+  );
+  assert.deepEqual(rec.epochs.filter((e) => e.eval).map((e) => e.epoch), [2, 4]);
+  const ev = rec.epochs[1]!.eval!;
+  assert.equal(ev.compute.length, 3); // floor(6 / 2)
+  assert.ok(ev.compute.every((c) => c === 50));
+  assert.equal(rec.evalEvents.ioMs.length, 6 * 2);
+});
+
+Deno.test("train loop: compute distributions are drawn from the seed", async () => {
+  const args = ["train.computation_time={type: uniform, min: 0.05, max: 0.15}"];
+  const a = await train(await setup(args));
+  const b = await train(await setup(args));
+  const c = await train(await setup([...args, "train.seed=9"]));
+  const comp = (r: typeof a) => r.epochs.flatMap((e) => e.blocks[0]!.compute);
+  assert.deepEqual(comp(a), comp(b));
+  assert.notDeepEqual(comp(a), comp(c));
+  assert.ok(comp(a).every((x) => x >= 50 && x <= 150));
+  assert.ok(new Set(comp(a)).size > 10);
+  const n = await train(await setup(["train.computation_time=0.1", "train.computation_time_stdev=0.02"]));
+  assert.ok(new Set(comp(n)).size > 10);
+});
