@@ -99,13 +99,19 @@ Deno.test("computation time as a number or a distribution dict", async () => {
   const bad = await yamlFile("train:\n  computation_time: {type: weibull, a: 1}\n");
   assert.match(configError(() => resolveConfig({ file: bad })).message, /expected one of normal/);
   const badParam = await yamlFile("train:\n  computation_time: {type: uniform, low: 1, max: 2}\n");
-  assert.match(configError(() => resolveConfig({ file: badParam })).message, /unknown parameter 'low'/);
+  assert.match(
+    configError(() => resolveConfig({ file: badParam })).message,
+    /unknown parameter 'low'/,
+  );
 });
 
 Deno.test("malformed YAML is reported with file:line:col", async () => {
   const p = await yamlFile("dataset:\n  format: npz\n  num_files_train: [1, 2\nreader: {\n");
   const e = configError(() => resolveConfig({ file: p }));
-  assert.match(e.message, new RegExp(`${p.replaceAll("/", "\\/")}:\\d+:\\d+: error: malformed YAML`));
+  assert.match(
+    e.message,
+    new RegExp(`${p.replaceAll("/", "\\/")}:\\d+:\\d+: error: malformed YAML`),
+  );
 });
 
 Deno.test("duplicate keys are malformed YAML", async () => {
@@ -116,8 +122,14 @@ Deno.test("duplicate keys are malformed YAML", async () => {
 Deno.test("wrong types name the key, what was expected and what was found, at the value", async () => {
   const p = await yamlFile("dataset:\n  num_files_train: lots\nreader:\n  batch_size: 2.5\n");
   const e = configError(() => resolveConfig({ file: p }));
-  assert.match(e.message, /:2:20: error: dataset\.num_files_train: expected a non-negative integer, found the string "lots"/);
-  assert.match(e.message, /:4:15: error: reader\.batch_size: expected a positive integer, found number 2\.5/);
+  assert.match(
+    e.message,
+    /:2:20: error: dataset\.num_files_train: expected a non-negative integer, found the string "lots"/,
+  );
+  assert.match(
+    e.message,
+    /:4:15: error: reader\.batch_size: expected a positive integer, found number 2\.5/,
+  );
 });
 
 Deno.test("negative counts are rejected", async () => {
@@ -133,20 +145,27 @@ Deno.test("an empty file is an error", async () => {
     assert.match(configError(() => resolveConfig({ file: p })).message, /workload file is empty/);
   }
   const list = await yamlFile("- a\n- b\n");
-  assert.match(configError(() => resolveConfig({ file: list })).message, /expected a mapping of sections/);
+  assert.match(
+    configError(() => resolveConfig({ file: list })).message,
+    /expected a mapping of sections/,
+  );
 });
 
 Deno.test("unknown enum values list the choices and suggest the nearest", async () => {
   const p = await yamlFile("dataset:\n  format: nzp\nframework: pytorchh\n");
   const e = configError(() => resolveConfig({ file: p }));
-  assert.match(e.message, /dataset\.format: expected one of tfrecord, hdf5,.*found the string "nzp"; did you mean 'npz'\?/);
+  assert.match(
+    e.message,
+    /dataset\.format: expected one of tfrecord, hdf5,.*found the string "nzp"; did you mean 'npz'\?/,
+  );
   assert.match(e.message, /framework: .*did you mean 'pytorch'\?/);
 });
 
 Deno.test("a missing file is a user error naming the path", () => {
   assert.throws(
     () => resolveConfig({ file: "/nonexistent/x.yaml" }),
-    (e: unknown) => e instanceof UserError && /config file not found: \/nonexistent\/x\.yaml/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError && /config file not found: \/nonexistent\/x\.yaml/.test(e.message),
   );
   assert.throws(
     () => resolveConfig({ args: ["workload=unet3d_h10"] }),
@@ -160,8 +179,14 @@ Deno.test("unknown keys are errors with a did-you-mean, all reported at once", a
   );
   const e = configError(() => resolveConfig({ file: p }));
   assert.equal(e.diagnostics.filter((d) => d.severity === "error").length, 4);
-  assert.match(e.message, /:2:3: error: dataset\.num_file_train: unknown key 'num_file_train' in section 'dataset'; did you mean 'num_files_train'\?/);
-  assert.match(e.message, /dataset\.batch_size: .*did you mean 'reader\.batch_size'\? \(it belongs in another section\)/);
+  assert.match(
+    e.message,
+    /:2:3: error: dataset\.num_file_train: unknown key 'num_file_train' in section 'dataset'; did you mean 'num_files_train'\?/,
+  );
+  assert.match(
+    e.message,
+    /dataset\.batch_size: .*did you mean 'reader\.batch_size'\? \(it belongs in another section\)/,
+  );
   assert.match(e.message, /readerr: unknown key 'readerr' at top level; did you mean 'reader'\?/);
   assert.match(e.message, /train\.epochz: .*did you mean 'epochs'\?/);
 });
@@ -179,19 +204,46 @@ Deno.test("known DLIO keys not implemented yet give one warning per section", as
 
 Deno.test("DLIO cross-field rules (§2.1)", async () => {
   const cases: [string, RegExp][] = [
-    ["framework: pytorch\ndataset:\n  format: tfrecord\nreader:\n  data_loader: pytorch\n", /tfrecord cannot be read with the pytorch data loader/],
-    ["framework: tensorflow\nreader:\n  data_loader: pytorch\n", /framework tensorflow cannot use data_loader pytorch/],
-    ["framework: pytorch\nreader:\n  data_loader: tensorflow\n", /framework pytorch cannot use data_loader tensorflow/],
+    [
+      "framework: pytorch\ndataset:\n  format: tfrecord\nreader:\n  data_loader: pytorch\n",
+      /tfrecord cannot be read with the pytorch data loader/,
+    ],
+    [
+      "framework: tensorflow\nreader:\n  data_loader: pytorch\n",
+      /framework tensorflow cannot use data_loader pytorch/,
+    ],
+    [
+      "framework: pytorch\nreader:\n  data_loader: tensorflow\n",
+      /framework pytorch cannot use data_loader tensorflow/,
+    ],
     ["reader:\n  data_loader_classname: my.Loader\n", /needs data_loader_sampler/],
-    ["model:\n  type: transformer\n  num_layers: 2\n  parallelism:\n    pipeline: 4\n", /num_layers \(2\) < pipeline \(4\)/],
-    ["model:\n  parallelism:\n    pipeline: 2\n    zero_stage: 3\n", /ZeRO stage 3 cannot be combined with pipeline > 1/],
+    [
+      "model:\n  type: transformer\n  num_layers: 2\n  parallelism:\n    pipeline: 4\n",
+      /num_layers \(2\) < pipeline \(4\)/,
+    ],
+    [
+      "model:\n  parallelism:\n    pipeline: 2\n    zero_stage: 3\n",
+      /ZeRO stage 3 cannot be combined with pipeline > 1/,
+    ],
     ["model:\n  parallelism:\n    data: 2\n", /may only be set in checkpoint.mode subset/],
     ["checkpoint:\n  mode: subset\n", /subset needs parallelism.data > 0/],
-    ["checkpoint:\n  num_checkpoints_write: 2\n  num_checkpoints_read: 3\n", /num_checkpoints_read \(3\) > num_checkpoints_write \(2\)/],
+    [
+      "checkpoint:\n  num_checkpoints_write: 2\n  num_checkpoints_read: 3\n",
+      /num_checkpoints_read \(3\) > num_checkpoints_write \(2\)/,
+    ],
     ["checkpoint:\n  ksm: {}\n", /ksm needs randomize_tensor: false/],
-    ["dataset:\n  format: hdf5\n  record_dims: [5, 4]\n  hdf5:\n    num_dset_per_record: 2\n", /must be a multiple of hdf5.num_dset_per_record/],
-    ["dataset:\n  format: jpeg\n  record_element_type: float32\n", /format jpeg needs record_element_type uint8/],
-    ["dataset:\n  format: png\n  record_dims: [2, 2, 3]\n", /format png allows at most 2 record_dims/],
+    [
+      "dataset:\n  format: hdf5\n  record_dims: [5, 4]\n  hdf5:\n    num_dset_per_record: 2\n",
+      /must be a multiple of hdf5.num_dset_per_record/,
+    ],
+    [
+      "dataset:\n  format: jpeg\n  record_element_type: float32\n",
+      /format jpeg needs record_element_type uint8/,
+    ],
+    [
+      "dataset:\n  format: png\n  record_dims: [2, 2, 3]\n",
+      /format png allows at most 2 record_dims/,
+    ],
     ["dataset:\n  record_dims: [64, 64]\n  record_length_bytes_stdev: 5\n", /cannot both be set/],
     ["dataset:\n  num_files_train: 0\n", /training needs at least one file/],
   ];
@@ -200,7 +252,9 @@ Deno.test("DLIO cross-field rules (§2.1)", async () => {
     assert.match(configError(() => resolveConfig({ file: p })).message, re, text);
   }
   const p = await yamlFile("reader:\n  read_threads: 100000\n");
-  assert.ok(resolveConfig({ file: p }).warnings.some((w) => /exceeds the \d+ CPUs/.test(w.message)));
+  assert.ok(
+    resolveConfig({ file: p }).warnings.some((w) => /exceeds the \d+ CPUs/.test(w.message)),
+  );
   const subset = await yamlFile(
     "checkpoint:\n  mode: subset\nmodel:\n  parallelism:\n    data: 1\n",
   );
@@ -232,8 +286,14 @@ Deno.test("overrides in every DLIO form, validated and named in errors", async (
   const e = configError(() =>
     resolveConfig({ file: p, args: ["dataset.num_files_train=-1", "reader.batchsize=2", "oops"] })
   );
-  assert.match(e.message, /override 'dataset\.num_files_train=-1': error: dataset\.num_files_train: must be ≥ 0/);
-  assert.match(e.message, /override 'reader\.batchsize=2': error: reader\.batchsize: unknown key .*did you mean 'batch_size'/);
+  assert.match(
+    e.message,
+    /override 'dataset\.num_files_train=-1': error: dataset\.num_files_train: must be ≥ 0/,
+  );
+  assert.match(
+    e.message,
+    /override 'reader\.batchsize=2': error: reader\.batchsize: unknown key .*did you mean 'batch_size'/,
+  );
   const named = resolveConfig({ args: ["workload=demo", "dataset.num_files_train=2"] });
   assert.equal(named.config.dataset.num_files_train, 2);
   assert.deepEqual(named.overrides, ["dataset.num_files_train=2"]);
@@ -245,12 +305,17 @@ Deno.test("--config-dir looks up workload/NAME.yaml", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/workload`);
   await Deno.writeTextFile(`${dir}/workload/mine.yaml`, "model:\n  name: mine\n");
-  assert.equal(resolveConfig({ args: ["workload=mine"], configDir: dir }).config.model.name, "mine");
+  assert.equal(
+    resolveConfig({ args: ["workload=mine"], configDir: dir }).config.model.name,
+    "mine",
+  );
 });
 
 Deno.test("what cannot run yet is a warning for validate and an error for run", async () => {
   const p = await yamlFile("dataset:\n  format: hdf5\n");
-  assert.ok(resolveConfig({ file: p }).warnings.some((w) => /hdf5 is not implemented yet/.test(w.message)));
+  assert.ok(
+    resolveConfig({ file: p }).warnings.some((w) => /hdf5 is not implemented yet/.test(w.message)),
+  );
   assert.match(
     configError(() => resolveConfig({ file: p, requireRunnable: true })).message,
     /:2:11: error: dataset\.format: format hdf5 is not implemented yet/,

@@ -68,7 +68,9 @@ export function parseYamlSource(text: string, source: string): ParsedSource {
     diagnostics.push({
       path: "",
       severity: "error",
-      message: `malformed YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
+      message: `malformed YAML: ${
+        e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+      }`,
       location: pos ? { source, line: pos.line, col: pos.col } : { source, line: 0, col: 0 },
     });
   }

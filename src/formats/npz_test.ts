@@ -25,7 +25,9 @@ const spec = (over: Partial<FileSpec> = {}): FileSpec => ({
 });
 
 Deno.test("npz: encodedSize is exact and encoding is deterministic from the seed", () => {
-  for (const dtype of ["uint8", "int16", "float32", "float64", "float16", "int64"] as ElementType[]) {
+  for (
+    const dtype of ["uint8", "int16", "float32", "float64", "float16", "int64"] as ElementType[]
+  ) {
     const s = spec({ dtype });
     const a = encode(s);
     assert.equal(a.byteLength, npzCodec.encodedSize(s), dtype);
@@ -61,7 +63,10 @@ Deno.test("npz: round trip of samples (sample axis last) with checksum on", () =
 
 Deno.test("npz: float samples are finite values in [0, 1)", () => {
   for (const dtype of ["float32", "float64"] as const) {
-    const f = npzCodec.open(encode(spec({ dtype, samples: 1 })), { verifyChecksums: true, name: "f" });
+    const f = npzCodec.open(encode(spec({ dtype, samples: 1 })), {
+      verifyChecksums: true,
+      name: "f",
+    });
     const s = f.sample(0);
     const arr = dtype === "float32"
       ? new Float32Array(s.slice().buffer)
@@ -78,7 +83,9 @@ Deno.test("npz: a flipped byte fails the CRC check; skipping the check reads it"
   bad[200] = bad[200]! ^ 0xff;
   assert.throws(
     () => npzCodec.open(bad, { verifyChecksums: true, name: "file:///d/x.npz" }),
-    (e: unknown) => e instanceof FormatError && /decode file:\/\/\/d\/x\.npz: member x\.npy: CRC-32 mismatch/.test(e.message),
+    (e: unknown) =>
+      e instanceof FormatError &&
+      /decode file:\/\/\/d\/x\.npz: member x\.npy: CRC-32 mismatch/.test(e.message),
   );
   const f = npzCodec.open(bad, { verifyChecksums: false, name: "x" });
   assert.equal(f.sample(0).byteLength, 33 * 17);

@@ -42,7 +42,10 @@ Deno.test("plan: DLIO names, zero padding, sub-folders", () => {
 });
 
 Deno.test("plan: sizes follow DLIO's distribution (dimension ± stdev, floored at 1)", async () => {
-  const c = await config("/tmp/unused", ["dataset.num_files_train=4000", "dataset.num_files_eval=0"]);
+  const c = await config("/tmp/unused", [
+    "dataset.num_files_train=4000",
+    "dataset.num_files_eval=0",
+  ]);
   const plan = planDataset(c, "npz");
   assert.equal(plan.length, 4000);
   const sizes = plan.map((f) => f.dims[0]! * f.dims[1]!);
@@ -51,10 +54,16 @@ Deno.test("plan: sizes follow DLIO's distribution (dimension ± stdev, floored a
   assert.ok(Math.abs(mean - 10000) / 10000 < 0.02, `mean ${mean}`);
   // DLIO draws both dims from N(D, stdev/2/sqrt(L)), so the size stdev is stdev/sqrt(2).
   assert.ok(Math.abs(sd - 2000 / Math.SQRT2) / 1414 < 0.1, `stdev ${sd}`);
-  const fixed = planDataset(await config("/tmp/unused", ["dataset.record_length_bytes_stdev=0"]), "npz");
+  const fixed = planDataset(
+    await config("/tmp/unused", ["dataset.record_length_bytes_stdev=0"]),
+    "npz",
+  );
   assert.deepEqual(fixed[0]!.dims, [100, 100]);
   const dims = planDataset(
-    await config("/tmp/unused", ["dataset.record_length_bytes_stdev=0", "dataset.record_dims=[3, 5, 7]"]),
+    await config("/tmp/unused", [
+      "dataset.record_length_bytes_stdev=0",
+      "dataset.record_dims=[3, 5, 7]",
+    ]),
     "npz",
   );
   assert.deepEqual(dims[0]!.dims, [3, 5, 7]);

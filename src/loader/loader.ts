@@ -1,18 +1,19 @@
 /**
- * The data loader: `read_threads` concurrent sample reads, completion out of order, batches
- * formed as samples arrive, bounded readahead of `prefetch_size` batches (backpressure).
+ * The data loader: concurrent sample reads (`read_threads`), completion out of order, batches
+ * formed as samples arrive (the n-th sample to complete takes slot n), bounded readahead of
+ * `prefetch_size` batches (backpressure: no sample of batch b is started before the training
+ * loop has taken batch b − prefetch; prefetch 0 loads each batch only when it is asked for).
  *
- * Memory bound: at most `max(1, read_threads)` file buffers (each the size of the largest file
- * read; reused) plus `prefetch + 1` batch buffers of `batch_size × sample_slot_bytes`.
+ * Memory bound: `prefetch + 1` batch buffers of `batch_size × sample_slot_bytes`, plus one file
+ * buffer per reader (the size of the largest file it has read; reused).
  * @module
  */
-import type { Codec, OpenedFile } from "../formats/codec.ts";
 import type { SampleEvents } from "../metrics/recorder.ts";
-import type { StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
+import type { Executor } from "./executor.ts";
 import type { SampleRef } from "./sampler.ts";
 
-/** A batch handed to the training loop. */
+/** A batch handed to the training loop (valid until the next one is requested). */
 export interface Batch {
   /** 0-based batch index within the epoch. */
   index: number;
@@ -25,16 +26,14 @@ export interface Batch {
   latencyMs: number;
 }
 
-/** Loader settings. */
+/** Loader settings for one epoch. */
 export interface LoaderOptions {
-  backend: StorageBackend;
-  codec: Codec;
+  executor: Executor;
   /** Keys of the split's files, indexed by `SampleRef.file`. */
   files: string[];
   /** Samples to read, in order (already trimmed to whole batches). */
   order: SampleRef[];
   batchSize: number;
-  readThreads: number;
   prefetchSize: number;
   /** Bytes of one sample in the batch buffer. */
   slotBytes: number;
@@ -52,92 +51,67 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
   const B = o.batchSize;
   const nBatches = Math.floor(o.order.length / B);
   if (nBatches === 0) return;
-  const depth = Math.max(1, o.prefetchSize);
-  const workers = Math.max(1, o.readThreads);
-  const pool: Uint8Array[] = [];
-  const filling = new Map<number, Batch & { firstStart: number }>();
-  const ready = new Map<number, Batch>();
-  let claimed = 0, arrived = 0, consumed = 0;
+  // While the loop holds batch b, batches up to b + prefetch may be read (DLIO/PyTorch's
+  // prefetch: batches read ahead of the one being computed on).
+  const depth = Math.max(0, o.prefetchSize);
+  const ring = Array.from(
+    { length: Math.min(depth + 1, nBatches) },
+    () => new Uint8Array(new SharedArrayBuffer(B * o.slotBytes)),
+  );
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  await o.executor.begin({
+    ring,
+    counter,
+    batchSize: B,
+    slotBytes: o.slotBytes,
+    verifyChecksums: o.verifyChecksums,
+    readType: o.readType,
+  });
+  const batches = Array.from({ length: nBatches }, (_, index): Batch & { firstStart: number } => ({
+    index,
+    buffer: ring[index % ring.length]!,
+    samples: 0,
+    bytesRead: 0,
+    latencyMs: 0,
+    firstStart: Infinity,
+  }));
+  const total = nBatches * B;
+  let claimed = 0, consumed = 0, failed = false;
   let failure: unknown;
-  let failed = false;
-  let wake: (() => void) | undefined;
-  let wakeWorkers: (() => void)[] = [];
+  let wakeConsumer: (() => void) | undefined;
+  let wakeLanes: (() => void)[] = [];
   const notifyConsumer = () => {
-    const w = wake;
-    wake = undefined;
+    const w = wakeConsumer;
+    wakeConsumer = undefined;
     w?.();
   };
-  const notifyWorkers = () => {
-    const ws = wakeWorkers;
-    wakeWorkers = [];
-    for (const w of ws) w();
-  };
-  const total = nBatches * B;
-
-  const batchFor = (b: number) => {
-    let f = filling.get(b);
-    if (!f) {
-      const buffer = pool.pop() ?? new Uint8Array(B * o.slotBytes);
-      f = { index: b, buffer, samples: 0, bytesRead: 0, latencyMs: 0, firstStart: Infinity };
-      filling.set(b, f);
-    }
-    return f;
+  const notifyLanes = () => {
+    for (const w of wakeLanes.splice(0)) w();
   };
 
-  const worker = async () => {
-    let fileBuf: Uint8Array = new Uint8Array(0);
-    let lastKey: string | undefined;
-    let lastFile: OpenedFile | undefined;
+  const lane = async (l: number) => {
     for (;;) {
-      if (failed || o.signal?.aborted) return;
-      if (claimed >= total) return;
-      if (Math.floor(claimed / B) >= consumed + depth) {
-        await new Promise<void>((r) => wakeWorkers.push(r));
+      if (failed || o.signal?.aborted || claimed >= total) return;
+      if (Math.floor(claimed / B) > consumed + depth) {
+        await new Promise<void>((r) => wakeLanes.push(r));
         continue;
       }
       const ref = o.order[claimed++]!;
       const key = o.files[ref.file]!;
       const started = o.clock.now();
       try {
-        let opened: OpenedFile;
-        let io = 0, decode = 0, bytes = 0;
-        if (o.readType === "memory" && key === lastKey && lastFile) opened = lastFile;
-        else {
-          const t0 = o.clock.now();
-          const data = await o.backend.get(key, { buffer: fileBuf, signal: o.signal });
-          const t1 = o.clock.now();
-          if (data.buffer !== fileBuf.buffer) fileBuf = new Uint8Array(data.buffer);
-          bytes = data.byteLength;
-          io = t1 - t0;
-          opened = o.codec.open(data, {
-            verifyChecksums: o.verifyChecksums,
-            name: `${o.backend.root}/${key}`,
-          });
-          decode = o.clock.now() - t1;
-          lastKey = key;
-          lastFile = opened;
-        }
-        const t2 = o.clock.now();
-        const sample = opened.sample(ref.index);
-        const t3 = o.clock.now();
-        decode += t3 - t2;
-        // h2d: place the decoded sample into the batch buffer handed to the accelerator.
-        const slot = arrived++;
-        const batch = batchFor(Math.floor(slot / B));
-        const at = (slot % B) * o.slotBytes;
-        const n = Math.min(sample.byteLength, o.slotBytes);
-        batch.buffer.set(sample.subarray(0, n), at);
-        if (n < o.slotBytes) batch.buffer.fill(0, at + n, at + o.slotBytes);
-        const h2d = o.clock.now() - t3;
-        if (o.readType === "on_demand") lastFile = undefined;
+        const r = await o.executor.run({ key, index: ref.index }, l, o.signal);
+        const batch = batches[Math.floor(r.slot / B)]!;
         batch.samples++;
-        batch.bytesRead += bytes;
+        batch.bytesRead += r.bytes;
         batch.firstStart = Math.min(batch.firstStart, started);
-        o.events.record(io, decode, h2d, bytes, { epoch: o.epoch, key, sample: ref.index });
+        o.events.record(r.ioMs, r.decodeMs, r.h2dMs, r.bytes, {
+          epoch: o.epoch,
+          key,
+          sample: ref.index,
+        });
         if (batch.samples === B) {
           batch.latencyMs = o.clock.now() - batch.firstStart;
-          filling.delete(batch.index);
-          ready.set(batch.index, batch);
           notifyConsumer();
         }
       } catch (e) {
@@ -146,27 +120,25 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
           failure = e;
         }
         notifyConsumer();
-        notifyWorkers();
+        notifyLanes();
         return;
       }
     }
   };
 
-  const running = Promise.all(Array.from({ length: workers }, worker));
+  const running = Promise.all(Array.from({ length: o.executor.lanes }, (_, l) => lane(l)));
   try {
     for (let b = 0; b < nBatches; b++) {
-      while (!ready.has(b) && !failed) await new Promise<void>((r) => (wake = r));
+      while (batches[b]!.samples < B && !failed) await new Promise<void>((r) => (wakeConsumer = r));
       if (failed) throw failure;
-      const batch = ready.get(b)!;
-      ready.delete(b);
+      const { firstStart: _, ...batch } = batches[b]!;
       yield batch;
-      pool.push(batch.buffer);
       consumed++;
-      notifyWorkers();
+      notifyLanes();
     }
   } finally {
     failed = failed || consumed < nBatches;
-    notifyWorkers();
+    notifyLanes();
     await running;
   }
 }

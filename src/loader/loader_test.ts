@@ -4,6 +4,10 @@ import { SampleEvents } from "../metrics/recorder.ts";
 import type { GetOptions, StorageBackend } from "../storage/backend.ts";
 import { MemBackend } from "../storage/mem.ts";
 import { realClock } from "../util/clock.ts";
+import { UserError } from "../errors.ts";
+import { FileBackend } from "../storage/file.ts";
+import { type Executor, InlineExecutor } from "./executor.ts";
+import { ThreadExecutor } from "./thread_pool.ts";
 import { type Batch, loadBatches, type LoaderOptions } from "./loader.ts";
 import { epochOrder } from "./sampler.ts";
 
@@ -25,21 +29,31 @@ function slowBackend(inner: StorageBackend, delayMs: (key: string) => number) {
   return { backend: b, stats };
 }
 
-async function dataset(files: number, samples = 1): Promise<{ backend: MemBackend; keys: string[] }> {
+async function dataset(
+  files: number,
+  samples = 1,
+): Promise<{ backend: MemBackend; keys: string[] }> {
   const backend = new MemBackend(`loader-${crypto.randomUUID()}`);
   const keys: string[] = [];
   for (let i = 0; i < files; i++) {
     const key = `train/f_${String(i).padStart(3, "0")}.npz`;
-    await backend.put(key, npzCodec.encode({ dims: [8, 8], samples, dtype: "uint8", seed: 1, fileIndex: i }));
+    await backend.put(
+      key,
+      npzCodec.encode({ dims: [8, 8], samples, dtype: "uint8", seed: 1, fileIndex: i }),
+    );
     keys.push(key);
   }
   return { backend, keys };
 }
 
-function options(backend: StorageBackend, keys: string[], over: Partial<LoaderOptions> = {}): LoaderOptions {
+function options(
+  backend: StorageBackend,
+  keys: string[],
+  over: Partial<LoaderOptions> & { readThreads?: number } = {},
+): LoaderOptions {
+  const { readThreads, ...rest } = over;
   return {
-    backend,
-    codec: npzCodec,
+    executor: new InlineExecutor(backend, npzCodec, readThreads ?? 3, realClock),
     files: keys,
     order: epochOrder({
       files: keys.length,
@@ -54,7 +68,6 @@ function options(backend: StorageBackend, keys: string[], over: Partial<LoaderOp
       randomSeed: 1,
     }),
     batchSize: 4,
-    readThreads: 3,
     prefetchSize: 2,
     slotBytes: 64,
     verifyChecksums: true,
@@ -62,7 +75,7 @@ function options(backend: StorageBackend, keys: string[], over: Partial<LoaderOp
     clock: realClock,
     events: new SampleEvents(true),
     epoch: 1,
-    ...over,
+    ...rest,
   };
 }
 
@@ -85,15 +98,26 @@ Deno.test("loader: read_threads reads in flight, every sample once, drop_last", 
 Deno.test("loader: readahead is bounded by prefetch_size batches", async () => {
   const { backend, keys } = await dataset(40);
   const slow = slowBackend(backend, () => 1);
-  const it = loadBatches(options(slow.backend, keys, { readThreads: 4, prefetchSize: 2, batchSize: 4 }));
+  const it = loadBatches(
+    options(slow.backend, keys, { readThreads: 4, prefetchSize: 2, batchSize: 4 }),
+  );
   await it.next(); // the loop holds batch 0 and does not ask for more
   await new Promise((r) => setTimeout(r, 60));
-  // consumed = 0 while batch 0 is held: at most 2 batches (8 samples) may be claimed.
-  assert.equal(slow.stats.started, 8);
+  // Batch 0 held, batches 1 and 2 read ahead: 12 samples started, no more.
+  assert.equal(slow.stats.started, 12);
   await it.next();
   await new Promise((r) => setTimeout(r, 60));
-  assert.equal(slow.stats.started, 12);
+  assert.equal(slow.stats.started, 16);
   await it.return(undefined);
+  // prefetch 0: nothing is read ahead of the batch being computed on.
+  const zero = slowBackend(backend, () => 1);
+  const it0 = loadBatches(
+    options(zero.backend, keys, { readThreads: 4, prefetchSize: 0, batchSize: 4 }),
+  );
+  await it0.next();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(zero.stats.started, 4);
+  await it0.return(undefined);
 });
 
 Deno.test("loader: completion out of order; batches formed as samples arrive", async () => {
@@ -143,11 +167,67 @@ Deno.test("loader: read_type memory reads a multi-sample file once per reader", 
   });
   const run = async (readType: "memory" | "on_demand") => {
     slow.stats.started = 0;
-    for await (const _ of loadBatches(options(slow.backend, keys, { order, readThreads: 1, readType }))) {
+    for await (
+      const _ of loadBatches(options(slow.backend, keys, { order, readThreads: 1, readType }))
+    ) {
       /* drain */
     }
     return slow.stats.started;
   };
   assert.equal(await run("on_demand"), 8);
   assert.equal(await run("memory"), 2);
+});
+
+Deno.test("loader: the thread engine delivers the same samples as the inline engine", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-threads-" });
+  const file = new FileBackend(dir);
+  const keys: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const key = `train/f_${String(i).padStart(3, "0")}.npz`;
+    await file.put(
+      key,
+      npzCodec.encode({ dims: [300, 301], samples: 1, dtype: "uint8", seed: 4, fileIndex: i }),
+    );
+    keys.push(key);
+  }
+  const contents = async (executor: Executor) => {
+    const out: string[] = [];
+    const events = new SampleEvents(true);
+    for await (
+      const b of loadBatches({ ...options(file, keys, { events, slotBytes: 300 * 301 }), executor })
+    ) {
+      for (let s = 0; s < b.samples; s++) {
+        const slot = b.buffer.slice(s * 300 * 301, (s + 1) * 300 * 301);
+        out.push([...new Uint8Array(await crypto.subtle.digest("SHA-1", slot))].join("."));
+      }
+    }
+    await executor.close();
+    assert.equal(events.ioMs.length, 12);
+    assert.ok(events.bytes.sum() > 12 * 300 * 301);
+    return out.sort();
+  };
+  const inline = await contents(new InlineExecutor(file, npzCodec, 2, realClock));
+  const threads = await contents(new ThreadExecutor(file.root, "npz", 2));
+  assert.equal(new Set(inline).size, 12);
+  assert.deepEqual(threads, inline);
+});
+
+Deno.test("loader: thread engine errors name the object and keep the data exit code", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-threads-" });
+  const file = new FileBackend(dir);
+  await file.put("train/a.npz", new TextEncoder().encode("not a zip"));
+  const executor = new ThreadExecutor(file.root, "npz", 1);
+  await assert.rejects(
+    async () => {
+      for await (
+        const _ of loadBatches({ ...options(file, ["train/a.npz"], { batchSize: 1 }), executor })
+      ) {
+        /* drain */
+      }
+    },
+    (e: unknown) =>
+      e instanceof UserError && e.exitCode === 3 &&
+      /decode file:\/\/.*train\/a\.npz: not a zip archive/.test(e.message),
+  );
+  await executor.close();
 });

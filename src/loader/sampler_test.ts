@@ -56,14 +56,19 @@ Deno.test("seeded shuffles really shuffle, reproducibly, and change per epoch", 
   const a = epochOrder(s);
   assert.deepEqual(epochOrder(s), a);
   assert.notDeepEqual(a, epochOrder(base));
-  assert.deepEqual([...a.map((r) => r.id)].sort((x, y) => x - y), epochOrder(base).map((r) => r.id));
+  assert.deepEqual(
+    [...a.map((r) => r.id)].sort((x, y) => x - y),
+    epochOrder(base).map((r) => r.id),
+  );
   assert.notDeepEqual(epochOrder({ ...s, epoch: 2 }), a);
   assert.deepEqual(
     epochOrder({ ...s, epoch: 2, seedChangeEpoch: false }),
     epochOrder({ ...s, epoch: 1, seedChangeEpoch: false }),
   );
   assert.notDeepEqual(epochOrder({ ...s, seed: 124 }), a);
-  const files = new Set(epochOrder({ ...base, fileShuffle: "seed" }).slice(0, 3).map((r) => r.file));
+  const files = new Set(
+    epochOrder({ ...base, fileShuffle: "seed" }).slice(0, 3).map((r) => r.file),
+  );
   assert.equal(files.size, 1); // file shuffle keeps a file's samples together
   const r = { ...base, sampleShuffle: "random" } as const;
   assert.notDeepEqual(epochOrder({ ...r, randomSeed: 1 }), epochOrder({ ...r, randomSeed: 2 }));

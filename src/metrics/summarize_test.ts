@@ -45,7 +45,9 @@ Deno.test("measured block values count real samples, bytes and time", () => {
 
 Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) and measured", async () => {
   const c = resolveConfig({
-    file: await yamlFile("dataset:\n  record_length_bytes: 1048576\nreader:\n  batch_size: 4\nmetric:\n  au: 0.85\n"),
+    file: await yamlFile(
+      "dataset:\n  record_length_bytes: 1048576\nreader:\n  batch_size: 4\nmetric:\n  au: 0.85\n",
+    ),
   }).config;
   const rec: TrainRecord = {
     epochs: [
@@ -56,7 +58,9 @@ Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) a
         endMs: 2600,
         wallStart: 0,
         wallEnd: 0,
-        blocks: [block({ startMs: 2000, endMs: 2500, proc: [50, 110, 110, 110, 110], bytesRead: 10 })],
+        blocks: [
+          block({ startMs: 2000, endMs: 2500, proc: [50, 110, 110, 110, 110], bytesRead: 10 }),
+        ],
       },
     ],
     startMs: 0,
@@ -74,9 +78,14 @@ Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) a
   assert.ok(Math.abs(au[1]! - (400 / 450) * 100) < 1e-6);
   assert.equal(s.metric.train_au_meet_expectation, "success");
   const thr = s.metric.train_throughput_samples_per_second as number[];
-  assert.ok(Math.abs((s.metric.train_io_mean_MB_per_second as number) - (thr[0]! + thr[1]!) / 2) < 1e-9);
   assert.ok(
-    Math.abs((s.metric.train_io_measured_mean_MB_per_second as number) - ((20 / 0.6) + 10 / 0.5 / 2 ** 20) / 2) < 1e-9,
+    Math.abs((s.metric.train_io_mean_MB_per_second as number) - (thr[0]! + thr[1]!) / 2) < 1e-9,
+  );
+  assert.ok(
+    Math.abs(
+      (s.metric.train_io_measured_mean_MB_per_second as number) -
+        ((20 / 0.6) + 10 / 0.5 / 2 ** 20) / 2,
+    ) < 1e-9,
   );
   assert.equal(s.totals.steps, 10);
   assert.equal(s.totals.samples, 40);
@@ -96,7 +105,13 @@ Deno.test("percentiles are exact with linear interpolation (numpy's default)", (
 });
 
 Deno.test("report CSV: one header and one row, quoted where needed", () => {
-  const csv = reportCsv({ a: 1, b: 'say "hi", ok', c: null, d: { nested: true }, access_order_sample: ["x", "y"] });
+  const csv = reportCsv({
+    a: 1,
+    b: 'say "hi", ok',
+    c: null,
+    d: { nested: true },
+    access_order_sample: ["x", "y"],
+  });
   const [head, row] = csv.trimEnd().split("\n");
   assert.equal(head, "a,b,c,access_order_sample");
   assert.equal(row, '1,"say ""hi"", ok",,x y');

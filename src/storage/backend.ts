@@ -17,6 +17,8 @@ export interface Capabilities {
   multipart: boolean;
   /** `put` is atomic: readers see the whole object or nothing. */
   atomicPut: boolean;
+  /** Another thread can open the same storage from `root` (reader threads need this). */
+  reopenable: boolean;
 }
 
 /** An object (file) and its size. */
@@ -47,6 +49,8 @@ export interface StorageBackend {
   readonly capabilities: Capabilities;
   /** Read a whole object. */
   get(key: string, opts?: GetOptions): Promise<Uint8Array>;
+  /** Blocking whole-object read, for reader threads (optional). */
+  getSync?(key: string, opts?: GetOptions): Uint8Array;
   /** Read `length` bytes at `offset` (fewer at the end of the object). */
   getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array>;
   /** Write an object atomically (complete or absent). Returns bytes written. */

@@ -7,7 +7,8 @@ import { FileBackend } from "./file.ts";
 import { MemBackend } from "./mem.ts";
 import { openBackend } from "./open.ts";
 
-const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+const bytes = (n: number, seed = 1) =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
 async function collect(it: AsyncIterable<{ key: string; size: number }>) {
   const out: { key: string; size: number }[] = [];
@@ -61,9 +62,18 @@ for (const [name, make] of backends) {
       assert.equal((await b.getRange("sizes/o_4097", 4097, 10)).byteLength, 0);
     });
     await t.step("missing keys give a typed not_found error naming the object", async () => {
-      for (const op of [() => b.get("nope/x"), () => b.stat("nope/x"), () => b.getRange("nope/x", 0, 1)]) {
-        await assert.rejects(op, (e: unknown) =>
-          e instanceof StorageError && e.code === "not_found" && e.uri.endsWith("nope/x"));
+      for (
+        const op of [
+          () => b.get("nope/x"),
+          () => b.stat("nope/x"),
+          () => b.getRange("nope/x", 0, 1),
+        ]
+      ) {
+        await assert.rejects(
+          op,
+          (e: unknown) =>
+            e instanceof StorageError && e.code === "not_found" && e.uri.endsWith("nope/x"),
+        );
       }
       await b.delete("nope/x"); // absent is fine
     });
@@ -75,11 +85,16 @@ for (const [name, make] of backends) {
       assert.equal(listed.length, n);
       assert.deepEqual(new Set(listed.map((o) => o.key)), new Set(keys));
       assert.equal(listed.find((o) => o.key === "many/5/k_5")!.size, 2);
-      assert.equal((await collect(b.list("many/3"))).length, keys.filter((k) => k.startsWith("many/3/")).length);
+      assert.equal(
+        (await collect(b.list("many/3"))).length,
+        keys.filter((k) => k.startsWith("many/3/")).length,
+      );
       assert.equal((await collect(b.list("absent"))).length, 0);
     });
     await t.step("concurrent operations", async () => {
-      await Promise.all(Array.from({ length: 64 }, (_, i) => b.put(`conc/${i}`, bytes(1000 + i, i))));
+      await Promise.all(
+        Array.from({ length: 64 }, (_, i) => b.put(`conc/${i}`, bytes(1000 + i, i))),
+      );
       const got = await Promise.all(Array.from({ length: 64 }, (_, i) => b.get(`conc/${i}`)));
       got.forEach((g, i) => assert.deepEqual(g, bytes(1000 + i, i)));
     });
@@ -89,7 +104,10 @@ for (const [name, make] of backends) {
         throw new Error("source failed");
       }
       await assert.rejects(() => b.put("atomic/x", failing()), /source failed/);
-      await assert.rejects(() => b.stat("atomic/x"), (e: unknown) => e instanceof StorageError && e.code === "not_found");
+      await assert.rejects(
+        () => b.stat("atomic/x"),
+        (e: unknown) => e instanceof StorageError && e.code === "not_found",
+      );
       assert.equal((await collect(b.list("atomic"))).length, 0);
     });
     await t.step("delete and deletePrefix", async () => {

@@ -40,6 +40,7 @@ export class FileBackend implements StorageBackend {
     alignment: 1,
     multipart: false,
     atomicPut: true,
+    reopenable: true,
   };
   /** Absolute root directory. */
   readonly dir: string;
@@ -68,6 +69,29 @@ export class FileBackend implements StorageBackend {
       while (off < size) {
         const n = await f.read(buf.subarray(off));
         if (n === null) break;
+        off += n;
+      }
+      return buf.subarray(0, off);
+    } catch (e) {
+      throw fsError("read", p, e);
+    } finally {
+      f?.close();
+    }
+  }
+
+  getSync(key: string, opts?: GetOptions): Uint8Array {
+    const p = this.path(key);
+    let f: Deno.FsFile | undefined;
+    try {
+      f = Deno.openSync(p);
+      const size = f.statSync().size;
+      const buf = opts?.buffer && opts.buffer.byteLength >= size
+        ? opts.buffer.subarray(0, size)
+        : new Uint8Array(size + (size >> 3)); // headroom so a reused buffer fits the next file
+      let off = 0;
+      while (off < size) {
+        const n = f.readSync(buf.subarray(off, size));
+        if (n === null || n === 0) break;
         off += n;
       }
       return buf.subarray(0, off);

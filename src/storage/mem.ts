@@ -27,6 +27,7 @@ export class MemBackend implements StorageBackend {
     alignment: 1,
     multipart: false,
     atomicPut: true,
+    reopenable: false,
   };
   readonly #objects: Map<string, Uint8Array>;
   readonly #prefix: string;

@@ -7,7 +7,9 @@
 import type { WorkloadConfig } from "../config/schema.ts";
 import type { Codec } from "../formats/codec.ts";
 import { type ElementType, ITEMSIZE } from "../formats/codec.ts";
+import { type Executor, InlineExecutor } from "../loader/executor.ts";
 import { type Batch, loadBatches } from "../loader/loader.ts";
+import { ThreadExecutor } from "../loader/thread_pool.ts";
 import { epochOrder, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
 import { SampleEvents } from "../metrics/recorder.ts";
 import type { StorageBackend } from "../storage/backend.ts";
@@ -93,6 +95,17 @@ export interface TrainSetup {
   randomSeed?: number;
   signal?: AbortSignal;
   onStep?: (info: StepInfo) => void;
+  /** Where reads run: reader threads (default when the backend allows) or inline. */
+  engine?: "threads" | "inline";
+}
+
+/** The read engine for a setup: threads when the backend can be reopened in a thread. */
+export function makeExecutor(s: TrainSetup): Executor {
+  const engine = s.engine ?? (s.backend.capabilities.reopenable ? "threads" : "inline");
+  const threads = s.config.reader.read_threads;
+  return engine === "threads"
+    ? new ThreadExecutor(s.backend.root, s.config.dataset.format, threads)
+    : new InlineExecutor(s.backend, s.codec, threads, s.clock);
 }
 
 /** Bytes of one sample as handed to the accelerator (DLIO's resized/transformed sample). */
@@ -186,12 +199,10 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       bytesRead: 0,
     };
     const batches = loadBatches({
-      backend: s.backend,
-      codec: s.codec,
+      executor,
       files,
       order,
       batchSize,
-      readThreads: c.reader.read_threads,
       prefetchSize: c.reader.prefetch_size,
       slotBytes: slot,
       verifyChecksums: c.reader.verify_checksums,
@@ -236,38 +247,55 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     return block;
   };
 
-  for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
-    const e: EpochRecord = {
-      epoch,
-      startMs: clock.now(),
-      endMs: 0,
-      wallStart: clock.wallNow(),
-      wallEnd: 0,
-      blocks: [],
-    };
-    const steps = Math.min(expected, stepsLeft);
-    if (steps < expected) rec.stoppedEarly = `--max-steps ${s.maxSteps}`;
-    stepsLeft -= steps;
-    e.blocks.push(
-      await phase("train", epoch, s.trainFiles, c.reader.batch_size, steps, expected, computeDraw),
-    );
-    e.endMs = clock.now();
-    e.wallEnd = clock.wallNow();
-    if (c.workflow.evaluation && evalExpected > 0 && epoch >= nextEval) {
-      nextEval += c.evaluation.epochs_between_evals;
-      e.eval = await phase(
-        "eval",
-        epoch,
-        s.evalFiles,
-        c.reader.batch_size_eval,
-        evalExpected,
-        evalExpected,
-        evalDraw,
-      );
-    }
-    rec.epochs.push(e);
+  const executor = makeExecutor(s);
+  try {
+    await runEpochs();
+  } finally {
+    await executor.close();
   }
   rec.endMs = clock.now();
   rec.wallEnd = clock.wallNow();
   return rec;
+
+  async function runEpochs() {
+    for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
+      const e: EpochRecord = {
+        epoch,
+        startMs: clock.now(),
+        endMs: 0,
+        wallStart: clock.wallNow(),
+        wallEnd: 0,
+        blocks: [],
+      };
+      const steps = Math.min(expected, stepsLeft);
+      if (steps < expected) rec.stoppedEarly = `--max-steps ${s.maxSteps}`;
+      stepsLeft -= steps;
+      e.blocks.push(
+        await phase(
+          "train",
+          epoch,
+          s.trainFiles,
+          c.reader.batch_size,
+          steps,
+          expected,
+          computeDraw,
+        ),
+      );
+      e.endMs = clock.now();
+      e.wallEnd = clock.wallNow();
+      if (c.workflow.evaluation && evalExpected > 0 && epoch >= nextEval) {
+        nextEval += c.evaluation.epochs_between_evals;
+        e.eval = await phase(
+          "eval",
+          epoch,
+          s.evalFiles,
+          c.reader.batch_size_eval,
+          evalExpected,
+          evalExpected,
+          evalDraw,
+        );
+      }
+      rec.epochs.push(e);
+    }
+  }
 }

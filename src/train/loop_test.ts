@@ -30,7 +30,10 @@ evaluation:
     const keys = [];
     for (let i = 0; i < n; i++) {
       const key = `${split}/img_${String(i).padStart(2, "0")}_of_${n}.npz`;
-      await backend.put(key, npzCodec.encode({ dims: [8, 8], samples: 1, dtype: "uint8", seed: 1, fileIndex: i }));
+      await backend.put(
+        key,
+        npzCodec.encode({ dims: [8, 8], samples: 1, dtype: "uint8", seed: 1, fileIndex: i }),
+      );
       keys.push(key);
     }
     return keys;
@@ -104,6 +107,8 @@ Deno.test("train loop: compute distributions are drawn from the seed", async () 
   assert.notDeepEqual(comp(a), comp(c));
   assert.ok(comp(a).every((x) => x >= 50 && x <= 150));
   assert.ok(new Set(comp(a)).size > 10);
-  const n = await train(await setup(["train.computation_time=0.1", "train.computation_time_stdev=0.02"]));
+  const n = await train(
+    await setup(["train.computation_time=0.1", "train.computation_time_stdev=0.02"]),
+  );
   assert.ok(new Set(comp(n)).size > 10);
 });

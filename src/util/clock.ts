@@ -25,7 +25,7 @@ export class FakeClock implements Clock {
   #t: number;
   #wall0: number;
   /** Start at `start` ms monotonic and the given wall time. */
-  constructor(start = 0, wall0 = Date.UTC(2026, 0, 1)) {
+  constructor(start = 0, wall0: number = Date.UTC(2026, 0, 1)) {
     this.#t = start;
     this.#wall0 = wall0 - start;
   }

@@ -34,11 +34,10 @@ export class Prng {
 
   /** Build a generator from a seed and any number of stream labels (numbers or strings). */
   constructor(seed: number, ...streams: (number | string)[]) {
-    let st = (seed >>> 0) ^ 0x5bd1e995;
+    let st = fmix32(words(seed) ^ 0x5bd1e995);
     for (const s of streams) {
-      const v = typeof s === "number" ? (s >>> 0) ^ Math.floor(s / 2 ** 32) : hashString(s);
-      [st] = splitmix32(st ^ v);
-      st = Math.imul(st ^ v, 0x27d4eb2d);
+      const v = typeof s === "number" ? words(s) : hashString(s);
+      st = fmix32((st + 0x9e3779b9 + fmix32(v ^ 0x27d4eb2d)) | 0);
     }
     let out: number;
     [st, out] = splitmix32(st);
@@ -150,6 +149,21 @@ export class Prng {
     }
     return items;
   }
+}
+
+/** MurmurHash3's 32-bit finaliser: a bijective avalanche mix. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Fold an integer up to 2^53 into 32 bits (low word mixed with the high word). */
+function words(n: number): number {
+  return ((n >>> 0) ^ fmix32(Math.floor(n / 2 ** 32))) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# deno task bench: dl-driver read throughput vs fio on the same files, in the same run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NO_COLOR=1
+DENO="$(command -v deno || echo 'npx -y deno@2')"
+bash scripts/ensure_tools.sh || exit 1
+exec $DENO run -A scripts/bench.ts "$@"

@@ -1,0 +1,137 @@
+/**
+ * Read-throughput benchmark: dl-driver vs fio on the same 4 MiB NPZ files, warm page cache,
+ * measured in the same run. Prints bytes/s and the ratio dl-driver/fio per read_threads.
+ *
+ *   deno task bench [--files N] [--seconds S] [--dir DIR]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { resolveConfig } from "../src/config/resolve.ts";
+import { runWorkload } from "../src/commands/run.ts";
+import { generateDataset } from "../src/generate/generate.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    files: { type: "string", default: "256" },
+    seconds: { type: "string", default: "4" },
+    dir: { type: "string", default: ".bench" },
+    threads: { type: "string", default: "1,2,4" },
+  },
+});
+const files = Number(values.files), seconds = Number(values.seconds);
+const root = resolve(values.dir!);
+const data = join(root, "data");
+const threads = values.threads!.split(",").map(Number);
+const SAMPLE = 4 * 1024 * 1024;
+
+function workload(rt: number, epochs: number, verify: boolean) {
+  return resolveConfig({
+    args: [
+      "workload=demo",
+      `dataset.data_folder=${data}`,
+      `dataset.num_files_train=${files}`,
+      "dataset.num_files_eval=0",
+      `dataset.record_length_bytes=${SAMPLE}`,
+      "dataset.record_length_bytes_stdev=0",
+      "dataset.record_length_bytes_resize=0",
+      "workflow.generate_data=False",
+      "workflow.evaluation=False",
+      "reader.batch_size=4",
+      `reader.read_threads=${rt}`,
+      "reader.prefetch_size=2",
+      `reader.verify_checksums=${verify}`,
+      "reader.file_shuffle=off",
+      "reader.sample_shuffle=off",
+      "train.computation_time=0",
+      `train.epochs=${epochs}`,
+    ],
+    requireRunnable: true,
+  });
+}
+
+async function warm(dir: string): Promise<number> {
+  let bytes = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile) bytes += (await Deno.readFile(join(dir, e.name))).byteLength;
+  }
+  return bytes;
+}
+
+async function fio(jobs: number): Promise<number> {
+  const out = await new Deno.Command("fio", {
+    args: [
+      "--name=dl-driver-bench",
+      `--opendir=${join(data, "train")}`,
+      "--rw=read",
+      "--bs=4M",
+      "--ioengine=psync",
+      "--direct=0",
+      "--invalidate=0", // keep the warm page cache (fio drops it by default)
+      `--numjobs=${jobs}`,
+      "--group_reporting",
+      "--time_based",
+      `--runtime=${seconds}`,
+      "--output-format=json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) throw new Error(`fio failed: ${new TextDecoder().decode(out.stderr)}`);
+  const text = new TextDecoder().decode(out.stdout);
+  const j = JSON.parse(text.slice(text.indexOf("{"))); // fio prints "opendir added N files" first
+  return j.jobs[0].read.bw_bytes as number;
+}
+
+async function dlDriver(rt: number, verify: boolean): Promise<number> {
+  // Size the run to last about `seconds`: calibrate with one epoch, then run enough epochs.
+  const once = await runWorkload(workload(rt, 1, verify), {
+    quiet: true,
+    log: () => {},
+    output: join(root, "results", "calibrate"),
+  });
+  const perEpoch = once.report.train_time_secs as number;
+  const epochs = Math.max(1, Math.ceil(seconds / Math.max(perEpoch, 0.01)));
+  const r = await runWorkload(workload(rt, epochs, verify), {
+    quiet: true,
+    log: () => {},
+    output: join(root, "results", `rt${rt}-${verify ? "crc" : "nocrc"}`),
+  });
+  return r.report.throughput_bytes_per_sec as number;
+}
+
+const gen = await generateDataset(workload(1, 1, true).config, { quiet: true, log: () => {} });
+const warmed = await warm(join(data, "train"));
+console.log(
+  `dataset: ${gen.files} NPZ files × ${(SAMPLE / 2 ** 20).toFixed(0)} MiB samples in ${data} ` +
+    `(${(warmed / 2 ** 30).toFixed(2)} GiB, page cache warmed; ${gen.written} newly written)`,
+);
+console.log(
+  `each measurement runs ~${seconds} s; dl-driver: computation_time 0, batch 4, prefetch 2`,
+);
+console.log("");
+console.log("threads  fio GB/s  dl-driver GB/s  ratio   dl-driver no-CRC GB/s  ratio");
+const rows = [];
+for (const t of threads) {
+  const f = await fio(t);
+  const d = await dlDriver(t, true);
+  const n = await dlDriver(t, false);
+  rows.push({
+    threads: t,
+    fio_bytes_per_sec: f,
+    dl_driver_bytes_per_sec: d,
+    dl_driver_nocrc_bytes_per_sec: n,
+  });
+  console.log(
+    `${String(t).padStart(7)}  ${(f / 1e9).toFixed(2).padStart(8)}  ${
+      (d / 1e9).toFixed(2).padStart(14)
+    }  ${(d / f).toFixed(2).padStart(5)}   ${(n / 1e9).toFixed(2).padStart(21)}  ${
+      (n / f).toFixed(2).padStart(5)
+    }`,
+  );
+}
+await Deno.writeTextFile(join(root, "bench.json"), JSON.stringify(rows, null, 2) + "\n");
+console.log(
+  `\n(target: ≥ 0.5 of fio with a warm page cache; raw numbers in ${join(root, "bench.json")})`,
+);

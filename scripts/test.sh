@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need, runs every test, and ends with the plain
+# line "N passed, N failed" (CI reads it). Exit status is the tests' status.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NO_COLOR=1
+DENO="$(command -v deno || echo 'npx -y deno@2')"
+
+bash scripts/ensure_tools.sh || echo "test.sh: continuing without some tools" >&2
+
+log="$(mktemp)"
+$DENO test -A --no-prompt "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+line="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)"
+passed="$(sed -nE 's/.*\| ([0-9]+) passed.*/\1/p' <<<"$line")"
+failed="$(sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' <<<"$line")"
+rm -f "$log"
+if [ -z "$passed" ]; then
+  echo "0 passed, 1 failed"
+  exit "${status:-1}"
+fi
+echo "${passed} passed, ${failed:-0} failed"
+exit "$status"

@@ -1,0 +1,58 @@
+/**
+ * Where sample reads run. `inline`: async reads on the calling thread (any backend, fake clocks
+ * in tests). `threads` (see thread_pool.ts): one reader thread per `read_threads`, each reading
+ * synchronously and writing into shared batch buffers, so the training loop's thread only
+ * schedules and never copies sample bytes.
+ * @module
+ */
+import type { Codec } from "../formats/codec.ts";
+import type { StorageBackend } from "../storage/backend.ts";
+import type { Clock } from "../util/clock.ts";
+import {
+  type EpochSetup,
+  type SampleJob,
+  SampleReader,
+  type SampleResult,
+} from "./sample_reader.ts";
+
+/** Runs sample reads. */
+export interface Executor {
+  /** Concurrent lanes the loader may keep busy. */
+  readonly lanes: number;
+  /** Reads actually in flight at most (≤ lanes). */
+  readonly readers: number;
+  /** Settings for the next epoch (buffers, batch size). */
+  begin(e: EpochSetup): Promise<void>;
+  /** Read one sample on a lane. */
+  run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult>;
+  close(): Promise<void>;
+}
+
+/** Reads on the calling thread, `readers` at a time. */
+export class InlineExecutor implements Executor {
+  readonly lanes: number;
+  readonly readers: number;
+  #readers: SampleReader[];
+  #epoch: EpochSetup | undefined;
+
+  constructor(backend: StorageBackend, codec: Codec, readers: number, clock: Clock) {
+    this.readers = this.lanes = Math.max(1, readers);
+    this.#readers = Array.from(
+      { length: this.lanes },
+      () => new SampleReader(backend, codec, () => clock.now()),
+    );
+  }
+
+  begin(e: EpochSetup): Promise<void> {
+    this.#epoch = e;
+    return Promise.resolve();
+  }
+
+  run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult> {
+    return this.#readers[lane]!.read(job, this.#epoch!, signal);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The thread engine: `read_threads` reader threads (Web Workers), like DLIO's PyTorch worker
+ * processes. Each reads one sample at a time with blocking I/O, decodes it and copies it into a
+ * shared batch buffer; the training loop's thread only schedules. Two jobs are queued per
+ * thread to hide the message round trip; reads in flight never exceed the thread count.
+ * @module
+ */
+import { UserError } from "../errors.ts";
+import type { Executor } from "./executor.ts";
+import type { EpochSetup, SampleJob, SampleResult } from "./sample_reader.ts";
+
+interface Pending {
+  resolve: (r: SampleResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** A pool of reader threads over a backend that can be reopened from its URI. */
+export class ThreadExecutor implements Executor {
+  readonly readers: number;
+  readonly lanes: number;
+  #workers: Worker[];
+  #pending = new Map<number, Pending>();
+  #nextId = 0;
+  #ready: Promise<void>;
+  #readyWaiters: (() => void)[] = [];
+
+  constructor(uri: string, format: string, threads: number) {
+    this.readers = Math.max(1, threads);
+    this.lanes = this.readers * 2;
+    this.#workers = Array.from({ length: this.readers }, () => {
+      const w = new Worker(new URL("./reader_worker.ts", import.meta.url), { type: "module" });
+      w.onmessage = (ev) => this.#onMessage(ev.data);
+      w.onerror = (ev) => {
+        ev.preventDefault();
+        this.#failAll(new Error(`reader thread crashed: ${ev.message}`));
+      };
+      return w;
+    });
+    this.#ready = this.#broadcast({ type: "init", uri, format });
+  }
+
+  #broadcast(msg: unknown): Promise<void> {
+    const waits = this.#workers.map(() => new Promise<void>((r) => this.#readyWaiters.push(r)));
+    for (const w of this.#workers) w.postMessage(msg);
+    return Promise.all(waits).then(() => {});
+  }
+
+  #onMessage(m: {
+    type: string;
+    id?: number;
+    result?: SampleResult;
+    error?: { message: string; user: boolean; exitCode?: number; name: string };
+  }) {
+    if (m.type === "ready") {
+      this.#readyWaiters.shift()?.();
+      return;
+    }
+    const p = this.#pending.get(m.id!);
+    if (m.type === "error" && m.id === undefined) {
+      this.#failAll(rebuild(m.error!));
+      return;
+    }
+    if (!p) return;
+    this.#pending.delete(m.id!);
+    if (m.type === "done") p.resolve(m.result!);
+    else p.reject(rebuild(m.error!));
+  }
+
+  #failAll(e: unknown) {
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
+    for (const r of this.#readyWaiters.splice(0)) r();
+  }
+
+  async begin(e: EpochSetup): Promise<void> {
+    await this.#ready;
+    await this.#broadcast({
+      type: "epoch",
+      setup: {
+        ...e,
+        ring: e.ring.map((b) => b.buffer as SharedArrayBuffer),
+        counter: e.counter.buffer as SharedArrayBuffer,
+      },
+    });
+  }
+
+  run(job: SampleJob, lane: number): Promise<SampleResult> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#workers[lane % this.readers]!.postMessage({ type: "job", id, job });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const w of this.#workers) w.terminate();
+    this.#failAll(new Error("reader threads closed"));
+    return Promise.resolve();
+  }
+}
+
+function rebuild(e: { message: string; user: boolean; exitCode?: number; name: string }): Error {
+  if (e.user) {
+    const err = new UserError(e.message, e.exitCode);
+    err.name = e.name;
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}

@@ -1,0 +1,268 @@
+/**
+ * End to end: the CLI as users run it, on the demo and on a generated config in a temp dir.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+
+const readJson = async (p: string) => JSON.parse(await Deno.readTextFile(p));
+
+Deno.test("cli: run generates, trains and writes every output file with DLIO's fields", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-e2e-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli(["run", wl, "++workload.train.epochs=3"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /generate: 16 written, 0 already complete/);
+  assert.match(r.stdout, /\[METRIC\] Training Accelerator Utilization \[AU\] \(%\): \d+\.\d{4}/);
+  assert.match(r.stdout, /Measured: 18 steps, 72 samples/);
+  const out = join(dir, "out");
+  const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+  assert.deepEqual(files, [
+    "0_output.json",
+    "0_per_epoch_stats.json",
+    "dlio.log",
+    "dlio_config",
+    "report.csv",
+    "report.json",
+    "summary.json",
+  ]);
+
+  const summary = await readJson(join(out, "summary.json"));
+  for (
+    const k of [
+      "num_accelerators",
+      "num_hosts",
+      "hostname",
+      "metric",
+      "start",
+      "end",
+      "epochs",
+      "num_files_train",
+      "num_files_eval",
+      "num_samples_per_file",
+      "host_cpu_count",
+      "host_processor_name",
+      "host_memory_GB",
+      "data_size_per_host_GB",
+      "potential_caching",
+      "host_cpuinfo",
+      "host_meminfo",
+    ]
+  ) assert.ok(k in summary, `summary.json lacks ${k}`);
+  assert.equal(summary.epochs, 3);
+  assert.equal(summary.num_accelerators, 1);
+  assert.match(summary.start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+  const m = summary.metric;
+  assert.equal(m.train_au_percentage.length, 3);
+  assert.equal(m.eval_au_percentage.length, 3);
+  assert.ok(m.train_au_mean_percentage > 0 && m.train_au_mean_percentage <= 100);
+  assert.ok(["success", "fail"].includes(m.train_au_meet_expectation));
+  // DLIO's formula: MB/s = mean samples/s × record_length / 2^20
+  assert.ok(
+    Math.abs(
+      m.train_io_mean_MB_per_second - m.train_throughput_mean_samples_per_second * 16384 / 2 ** 20,
+    ) < 1e-9,
+  );
+  assert.ok(m.train_io_measured_mean_MB_per_second > 0);
+
+  const perEpoch = await readJson(join(out, "0_per_epoch_stats.json"));
+  assert.deepEqual(Object.keys(perEpoch), ["1", "2", "3"]);
+  assert.match(perEpoch["1"].duration, /^\d+\.\d\d$/);
+  assert.ok(perEpoch["1"].block1.start && perEpoch["1"].eval.end);
+
+  const rankOut = await readJson(join(out, "0_output.json"));
+  assert.equal(rankOut["2"].compute.block1.length, 6); // floor(12 files · 2 samples / 4 / 1 rank)
+  assert.equal(rankOut["2"].load.block1.length, rankOut["2"].proc.block1.length);
+  assert.ok(rankOut["2"].compute.block1.every((s: number) => s >= 0.002));
+  assert.ok("eval" in rankOut["2"].au && "block1" in rankOut["2"].throughput);
+
+  const cfg = parseYaml(await Deno.readTextFile(join(out, "dlio_config", "config.yaml")));
+  assert.equal(cfg.workload.dataset.num_files_train, 12);
+  assert.equal(cfg.workload.train.epochs, 3);
+  assert.deepEqual(parseYaml(await Deno.readTextFile(join(out, "dlio_config", "overrides.yaml"))), [
+    "++workload.train.epochs=3",
+  ]);
+
+  const rep = await readJson(join(out, "report.json"));
+  for (
+    const k of [
+      "benchmark_name",
+      "backend_type",
+      "framework",
+      "total_samples",
+      "total_bytes",
+      "throughput_samples_per_sec",
+      "p50_latency_ms",
+      "p95_latency_ms",
+      "p99_latency_ms",
+      "io_p50_latency_ms",
+      "io_p95_latency_ms",
+      "io_p99_latency_ms",
+      "decode_p50_latency_ms",
+      "decode_p95_latency_ms",
+      "decode_p99_latency_ms",
+      "h2d_p50_latency_ms",
+      "h2d_p95_latency_ms",
+      "h2d_p99_latency_ms",
+      "seed",
+      "data_folder",
+      "format",
+      "batch_size",
+      "read_threads",
+      "shuffle",
+      "dl_driver_version",
+      "total_execution_time_secs",
+      "access_order_sample",
+      "provenance",
+    ]
+  ) assert.ok(k in rep, `report.json lacks ${k}`);
+  assert.equal(rep.benchmark_name, "small");
+  assert.equal(rep.backend_type, "file");
+  assert.equal(rep.total_samples, 72);
+  assert.equal(rep.seed, 7);
+  // Real bytes: the sum of the sizes of the files read (each file holds 2 samples, read per sample).
+  const sizes = new Map<string, number>();
+  for (const e of Deno.readDirSync(join(dir, "data", "train"))) {
+    sizes.set(`train/${e.name}`, Deno.statSync(join(dir, "data", "train", e.name)).size);
+  }
+  for (const key of rep.access_order_sample) assert.ok(sizes.has(key.split("#")[0]), key);
+  // NPZ is read whole for every sample (DLIO): 72 reads of ~2-sample files.
+  const mean = [...sizes.values()].reduce((a, b) => a + b, 0) / sizes.size;
+  assert.ok(Math.abs(rep.total_bytes / 72 - mean) / mean < 0.3, String(rep.total_bytes));
+  assert.ok(rep.io_p50_latency_ms > 0 && rep.io_p99_latency_ms >= rep.io_p50_latency_ms);
+  assert.ok(rep.decode_p50_latency_ms > 0);
+  assert.equal(rep.provenance.dl_driver_version, rep.dl_driver_version);
+  assert.equal(typeof rep.provenance.deno, "string");
+  assert.equal(rep.provenance.dependencies.yaml, "2.9.1");
+  assert.equal(rep.io_latencies_ms, undefined);
+
+  const csv = (await Deno.readTextFile(join(out, "report.csv"))).trimEnd().split("\n");
+  assert.equal(csv.length, 2);
+  assert.ok(csv[0]!.startsWith("benchmark_name,backend_type,framework,"));
+  assert.match(
+    await Deno.readTextFile(join(out, "dlio.log")),
+    /\[METRIC\] train_au_meet_expectation/,
+  );
+});
+
+Deno.test("cli: re-running skips complete files; --json, lists, max-steps", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-e2e-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  assert.equal((await runCli(["generate", wl, "-q"])).code, 0);
+  const r = await runCli([
+    "run",
+    wl,
+    "--json",
+    "--max-steps",
+    "4",
+    "--latency-lists",
+    "--visited-items",
+    "-o",
+    join(dir, "o2"),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /generate: 0 written, 16 already complete/);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.steps_completed, 4);
+  assert.equal(rep.stopped_early, "--max-steps 4");
+  assert.equal(rep.io_latencies_ms.length, 16);
+  assert.equal(rep.decode_latencies_ms.length, 16);
+  assert.equal(rep.h2d_latencies_ms.length, 16);
+  assert.equal(rep.visited_items.length, 16);
+  assert.deepEqual(Object.keys(rep.visited_items[0]), ["epoch", "key", "sample"]);
+  // Real byte counts: exactly the sizes of the objects read, one whole-file read per sample.
+  const size = (k: string) => Deno.statSync(join(dir, "data", k)).size;
+  const visitedBytes = rep.visited_items.reduce(
+    (a: number, v: { key: string }) => a + size(v.key),
+    0,
+  );
+  assert.equal(rep.total_bytes, visitedBytes);
+  assert.ok(Deno.statSync(join(dir, "o2", "summary.json")).isFile);
+});
+
+Deno.test("cli: validate prints effective settings; workloads lists bundled files", async () => {
+  const v = await runCli(["validate", "workload=unet3d_h100", "dataset.num_files_train=16"]);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /OK .*unet3d_h100\.yaml with dataset\.num_files_train=16/);
+  assert.match(v.stdout, /16 train files/);
+  assert.match(v.stderr, /warning: workflow\.checkpoint: known DLIO key, not implemented/);
+  const w = await runCli(["workloads"]);
+  assert.match(w.stdout, /^cosmoflow_a100$/m);
+  assert.match(w.stdout, /^unet3d_h100$/m);
+  const h = await runCli(["--help"]);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /Exit codes:/);
+});
+
+Deno.test("cli: user errors are one clear message, no stack trace, documented exit codes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-e2e-" });
+  const cases: [string[], number, RegExp][] = [
+    [["run", "/nonexistent.yaml"], 2, /config file not found: \/nonexistent\.yaml/],
+    [["run", "workload=nope"], 2, /workload 'nope' not found/],
+    [["frobnicate"], 2, /unknown command 'frobnicate'/],
+    [["run", "--bogus"], 2, /Unknown option '--bogus'/],
+    [["run", "workload=demo", "--max-steps", "0"], 2, /--max-steps expects a positive integer/],
+    [
+      ["run", "workload=demo", "dataset.num_files_train=-2"],
+      2,
+      /override 'dataset\.num_files_train=-2'/,
+    ],
+    [["run", "workload=resnet50_h100"], 2, /format tfrecord is not implemented yet/],
+    [
+      [
+        "run",
+        "workload=demo",
+        `dataset.data_folder=${join(dir, "empty")}`,
+        "workflow.generate_data=False",
+      ],
+      3,
+      /found 0 of the 48 train files \(\*\.npz\) in file:\/\/.*empty\/train; generate them first/,
+    ],
+  ];
+  for (const [args, code, re] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
+});
+
+Deno.test("cli: corrupt data is a data error naming the object", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-e2e-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  assert.equal((await runCli(["generate", wl, "-q"])).code, 0);
+  const victim = join(dir, "data", "train", "img_00_of_12.npz");
+  const b = await Deno.readFile(victim);
+  b[300] = b[300]! ^ 0x55;
+  await Deno.writeFile(victim, b);
+  const r = await runCli(["run", wl, "workflow.generate_data=False", "-q"]);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /decode file:\/\/.*img_00_of_12\.npz: member x\.npy: CRC-32 mismatch/);
+  const skip = await runCli([
+    "run",
+    wl,
+    "workflow.generate_data=False",
+    "reader.verify_checksums=False",
+    "-q",
+  ]);
+  assert.equal(skip.code, 0, skip.stderr);
+});
+
+Deno.test("cli: the demo workload runs (scaled down) from a temp dir", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-demo-" });
+  const r = await runCli([
+    "run",
+    "workload=demo",
+    "dataset.num_files_train=8",
+    "dataset.num_files_eval=4",
+    "dataset.record_length_bytes=262144",
+    "dataset.record_length_bytes_stdev=0",
+    "train.epochs=2",
+  ], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Results: results\/demo\/\d{8}_\d{6}\//);
+  const results = [...Deno.readDirSync(join(dir, "results", "demo"))];
+  assert.equal(results.length, 1);
+  assert.ok(Deno.statSync(join(dir, "data", "demo", "train", "img_0_of_8.npz")).isFile);
+});
