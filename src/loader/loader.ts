@@ -79,7 +79,7 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
   let claimed = 0, consumed = 0, failed = false;
   let failure: unknown;
   let wakeConsumer: (() => void) | undefined;
-  let wakeLanes: (() => void)[] = [];
+  const wakeLanes: (() => void)[] = [];
   const notifyConsumer = () => {
     const w = wakeConsumer;
     wakeConsumer = undefined;
