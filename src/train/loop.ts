@@ -101,8 +101,10 @@ export interface TrainSetup {
 
 /** The read engine for a setup: threads when the backend can be reopened in a thread. */
 export function makeExecutor(s: TrainSetup): Executor {
-  const engine = s.engine ?? (s.backend.capabilities.reopenable ? "threads" : "inline");
   const threads = s.config.reader.read_threads;
+  // read_threads 0 is DLIO's "load in the training process": reads run on the loop's thread.
+  const engine = s.engine ??
+    (s.backend.capabilities.reopenable && threads > 0 ? "threads" : "inline");
   return engine === "threads"
     ? new ThreadExecutor(s.backend.root, s.config.dataset.format, threads)
     : new InlineExecutor(s.backend, s.codec, threads, s.clock);

@@ -28,7 +28,10 @@ export function progressBar(
     hideCursor: true,
     clearOnComplete: true,
   }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
+  const initial = Object.fromEntries(
+    [...(opts.extra ?? "").matchAll(/\{(\w+)\}/g)].map((m) => [m[1]!, "-"]),
+  );
+  bar.start(total, 0, initial);
   return {
     update: (done, payload) => bar.update(done, payload),
     stop: () => bar.stop(),
