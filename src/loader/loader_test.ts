@@ -46,6 +46,22 @@ async function dataset(
   return { backend, keys };
 }
 
+/** Every sample of `files` files in order (no shuffle, one rank). */
+function inOrder(files: number, samplesPerFile: number) {
+  return epochOrder({
+    files,
+    samplesPerFile,
+    rank: 0,
+    size: 1,
+    fileShuffle: "off",
+    sampleShuffle: "off",
+    seed: 1,
+    epoch: 1,
+    seedChangeEpoch: true,
+    randomSeed: 1,
+  });
+}
+
 function options(
   backend: StorageBackend,
   keys: string[],
@@ -55,18 +71,7 @@ function options(
   return {
     executor: new InlineExecutor(backend, npzCodec, readThreads ?? 3, realClock),
     files: keys,
-    order: epochOrder({
-      files: keys.length,
-      samplesPerFile: 1,
-      rank: 0,
-      size: 1,
-      fileShuffle: "off",
-      sampleShuffle: "off",
-      seed: 1,
-      epoch: 1,
-      seedChangeEpoch: true,
-      randomSeed: 1,
-    }),
+    order: inOrder(keys.length, 1),
     batchSize: 4,
     prefetchSize: 2,
     slotBytes: 64,
@@ -153,18 +158,7 @@ Deno.test("loader: corrupt data fails decoding with the object named", async () 
 Deno.test("loader: read_type memory reads a multi-sample file once per reader", async () => {
   const { backend, keys } = await dataset(2, 4);
   const slow = slowBackend(backend, () => 1);
-  const order = epochOrder({
-    files: 2,
-    samplesPerFile: 4,
-    rank: 0,
-    size: 1,
-    fileShuffle: "off",
-    sampleShuffle: "off",
-    seed: 1,
-    epoch: 1,
-    seedChangeEpoch: true,
-    randomSeed: 1,
-  });
+  const order = inOrder(2, 4);
   const run = async (readType: "memory" | "on_demand") => {
     slow.stats.started = 0;
     for await (

@@ -29,6 +29,11 @@ export function fsError(op: string, path: string, e: unknown): StorageError {
   return new StorageError(code, op, `file://${path}`, detail, { cause: e });
 }
 
+/** `buffer` when it holds `size` bytes, else a new buffer with `headroom` extra bytes. */
+function sized(buffer: Uint8Array | undefined, size: number, headroom: number): Uint8Array {
+  return buffer && buffer.byteLength >= size ? buffer : new Uint8Array(size + headroom);
+}
+
 /** Buffered file-system backend rooted at a directory. */
 export class FileBackend implements StorageBackend {
   readonly scheme = "file";
@@ -57,26 +62,12 @@ export class FileBackend implements StorageBackend {
 
   async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
     const p = this.path(key);
-    let f: Deno.FsFile | undefined;
-    try {
-      if (!opts?.buffer) return await Deno.readFile(p, { signal: opts?.signal });
-      f = await Deno.open(p);
-      const size = (await f.stat()).size;
-      const buf = opts.buffer.byteLength >= size
-        ? opts.buffer.subarray(0, size)
-        : new Uint8Array(size);
-      let off = 0;
-      while (off < size) {
-        const n = await f.read(buf.subarray(off));
-        if (n === null) break;
-        off += n;
-      }
-      return buf.subarray(0, off);
-    } catch (e) {
-      throw fsError("read", p, e);
-    } finally {
-      f?.close();
+    if (!opts?.buffer) {
+      return await Deno.readFile(p, { signal: opts?.signal }).catch((e) => {
+        throw fsError("read", p, e);
+      });
     }
+    return await this.#read("read", p, async (f) => (await f.stat()).size, 0, opts.buffer);
   }
 
   getSync(key: string, opts?: GetOptions): Uint8Array {
@@ -85,9 +76,7 @@ export class FileBackend implements StorageBackend {
     try {
       f = Deno.openSync(p);
       const size = f.statSync().size;
-      const buf = opts?.buffer && opts.buffer.byteLength >= size
-        ? opts.buffer.subarray(0, size)
-        : new Uint8Array(size + (size >> 3)); // headroom so a reused buffer fits the next file
+      const buf = sized(opts?.buffer, size, size >> 3);
       let off = 0;
       while (off < size) {
         const n = f.readSync(buf.subarray(off, size));
@@ -102,29 +91,33 @@ export class FileBackend implements StorageBackend {
     }
   }
 
-  async getRange(
-    key: string,
+  getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array> {
+    return this.#read("ranged read", this.path(key), () => length, offset, opts?.buffer);
+  }
+
+  /** Open `p`, read `size(f)` bytes from `offset` into a (reused) buffer, close. */
+  async #read(
+    op: string,
+    p: string,
+    size: (f: Deno.FsFile) => number | Promise<number>,
     offset: number,
-    length: number,
-    opts?: GetOptions,
+    buffer?: Uint8Array,
   ): Promise<Uint8Array> {
-    const p = this.path(key);
     let f: Deno.FsFile | undefined;
     try {
       f = await Deno.open(p);
-      await f.seek(offset, Deno.SeekMode.Start);
-      const buf = opts?.buffer && opts.buffer.byteLength >= length
-        ? opts.buffer.subarray(0, length)
-        : new Uint8Array(length);
+      const n = await size(f);
+      if (offset > 0) await f.seek(offset, Deno.SeekMode.Start);
+      const buf = sized(buffer, n, 0);
       let off = 0;
-      while (off < length) {
-        const n = await f.read(buf.subarray(off));
-        if (n === null) break;
-        off += n;
+      while (off < n) {
+        const got = await f.read(buf.subarray(off, n));
+        if (got === null || got === 0) break;
+        off += got;
       }
       return buf.subarray(0, off);
     } catch (e) {
-      throw fsError("ranged read", p, e);
+      throw fsError(op, p, e);
     } finally {
       f?.close();
     }
