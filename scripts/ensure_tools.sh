@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
-# Install what the tests and the benchmark need, if missing: numpy for the system Python
-# (/usr/bin/python3, the independent NPZ reader) and fio (the benchmark's reference).
-# Debian packages via apt-get; needs root (CI and these machines run as root).
+# Install what the tests and the benchmark need, if missing:
+# - numpy for the system Python (/usr/bin/python3): the independent NPZ reader
+# - fio: the benchmark's reference
+# - moto_server (Python moto): a real S3 server on 127.0.0.1
+# - azurite (npm, runs on the machine's Node): a real Azure Blob server on 127.0.0.1
 set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
 
 need=()
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
 command -v fio >/dev/null 2>&1 || need+=(fio)
-[ ${#need[@]} -eq 0 ] && exit 0
-
-echo "ensure_tools: installing ${need[*]} (apt-get)" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-if ! { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; }; then
-  echo "ensure_tools: could not install ${need[*]}; the tests that need them will fail" >&2
-  exit 1
+if [ ${#need[@]} -gt 0 ]; then
+  echo "ensure_tools: installing ${need[*]} (apt-get)" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; }; then
+    echo "ensure_tools: could not install ${need[*]}" >&2
+    status=1
+  fi
 fi
+
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "ensure_tools: installing moto[server] (pip)" >&2
+  index="$(python3 -m pip config get global.index-url 2>/dev/null || true)"
+  python3 -m pip install --quiet ${index:+--index-url "$index"} "moto[server]>=5" >&2 || status=1
+fi
+
+AZURITE_VERSION=3.37.0
+if [ ! -x .cache/azurite/node_modules/.bin/azurite-blob ]; then
+  echo "ensure_tools: installing azurite@${AZURITE_VERSION} (npm) into .cache/azurite" >&2
+  npm install --silent --no-audit --no-fund --prefix .cache/azurite "azurite@${AZURITE_VERSION}" >/dev/null 2>&1 || status=1
+fi
+exit $status

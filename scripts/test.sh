@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what the tests need, runs every test, and ends with the plain
-# line "N passed, N failed" (CI reads it). Exit status is the tests' status.
+# The whole test suite: installs what the tests need, starts the S3 (moto) and Azure (Azurite)
+# servers on 127.0.0.1, runs every test, stops the servers, and ends with the plain line
+# "N passed, N failed" (CI reads it). Exit status is the tests' status.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
 DENO="$(command -v deno || echo 'npx -y deno@2')"
 
-bash scripts/ensure_tools.sh || echo "test.sh: continuing without some tools" >&2
+bash scripts/ensure_tools.sh || echo "test.sh: some tools could not be installed; their tests will fail" >&2
+. scripts/servers.sh
+trap stop_servers EXIT
 
 log="$(mktemp)"
 $DENO test -A --no-prompt "$@" 2>&1 | tee "$log"
@@ -15,6 +18,7 @@ line="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)"
 passed="$(sed -nE 's/.*\| ([0-9]+) passed.*/\1/p' <<<"$line")"
 failed="$(sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' <<<"$line")"
 rm -f "$log"
+stop_servers
 if [ -z "$passed" ]; then
   echo "0 passed, 1 failed"
   exit "${status:-1}"

@@ -13,7 +13,9 @@ import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "../metrics/dlio_
 import { hostInfo } from "../metrics/host.ts";
 import { buildReport, reportCsv } from "../metrics/report.ts";
 import { summarize } from "../metrics/summarize.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import { type StorageBackend, StorageError } from "../storage/backend.ts";
+import { DirectBackend } from "../storage/direct.ts";
+import { FileBackend } from "../storage/file.ts";
 import { datasetLocation, openBackend } from "../storage/open.ts";
 import { soloComm } from "../train/comm.ts";
 import { train, type TrainRecord } from "../train/loop.ts";
@@ -77,6 +79,32 @@ async function filesFor(
   return files.slice(0, want);
 }
 
+/**
+ * The backend samples are read through: `reader.odirect` on a local path reads with O_DIRECT
+ * (direct://). If the file system refuses O_DIRECT, that is an error unless
+ * `reader.odirect_fallback` allows buffered reads, which the report then says.
+ */
+async function readBackend(
+  c: WorkloadConfig,
+  backend: StorageBackend,
+  probeKey: string,
+  log: (s: string) => void,
+): Promise<{ backend: StorageBackend; fallback: boolean }> {
+  let reader = backend;
+  if (c.reader.odirect && backend instanceof FileBackend) reader = new DirectBackend(backend.dir);
+  if (!reader.capabilities.directIO) return { backend: reader, fallback: false };
+  try {
+    await reader.getRange(probeKey, 0, 1);
+    return { backend: reader, fallback: false };
+  } catch (e) {
+    const refused = e instanceof StorageError && /refuses O_DIRECT/.test(e.message);
+    if (!refused || !c.reader.odirect_fallback) throw e;
+    const dir = reader instanceof DirectBackend ? reader.path("") : backend.root;
+    log(`warning: ${e.message}; reading buffered instead (reader.odirect_fallback is True)`);
+    return { backend: new FileBackend(dir), fallback: true };
+  }
+}
+
 /** Run a resolved workload. */
 export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Promise<RunResult> {
   const c: WorkloadConfig = rc.config;
@@ -105,7 +133,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     defaultOutputDir(c.model.name, wallStart);
   const codec = codecFor(c.dataset.format);
   const location = datasetLocation(c.dataset.data_folder, c.storage.storage_root);
-  const backend = openBackend(location);
+  const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
   if (!c.workflow.train) {
     return {
       outputDir,
@@ -120,11 +148,13 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     ? await filesFor(backend, "valid", c.dataset.num_files_eval, codec.extension)
     : [];
 
+  const reader = await readBackend(c, backend, trainFiles[0]!, log);
+
   let bar = progressBar("train", 1, "steps", { quiet: true });
   let barEpoch = 0;
   const record = await train({
     config: c,
-    backend,
+    backend: reader.backend,
     codec,
     trainFiles,
     evalFiles,
@@ -157,7 +187,8 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const summary = summarize(record, c, soloComm.size);
   const ctx = { ranks: soloComm.size, hosts: 1, host, wallStart, wallEnd };
   const report = buildReport(c, summary, record, {
-    backendType: backend.type,
+    backendType: reader.backend.type,
+    odirectFallback: reader.fallback,
     dataFolder: backend.root,
     ranks: soloComm.size,
     totalSeconds: (performance.now() - t0) / 1000,

@@ -5,6 +5,7 @@
 import type { Diagnostic } from "../errors.ts";
 import type { WorkloadConfig } from "./schema.ts";
 import type { Locations } from "./source.ts";
+import { schemeOf, SCHEMES } from "../storage/open.ts";
 
 /** Apply DLIO's cross-field rules; `worldSize` is the number of ranks. */
 export function crossFieldRules(
@@ -126,12 +127,13 @@ export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic
       `storage_type ${c.storage.storage_type} is not implemented yet (available: local_fs)`,
     );
   }
-  if (c.reader.odirect) add("reader.odirect", "O_DIRECT reads are not implemented yet");
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(c.dataset.data_folder)?.[1]?.toLowerCase();
-  if (scheme && !["file", "mem"].includes(scheme)) {
+  const scheme = schemeOf(c.dataset.data_folder);
+  if (scheme && !SCHEMES.includes(scheme)) {
     add(
       "dataset.data_folder",
-      `storage scheme ${scheme}:// is not implemented yet (available: file://, mem://)`,
+      `storage scheme ${scheme}:// is not implemented (available: ${
+        SCHEMES.map((s) => s + "://").join(", ")
+      })`,
     );
   }
   return out;

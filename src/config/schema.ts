@@ -243,7 +243,11 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   pin_memory: bool(true, { doc: "PyTorch pin_memory; no effect (no GPU copy).", status: "noop" }),
   multiprocessing_context: str("fork", { doc: "PyTorch worker start method.", status: "noop" }),
   dont_use_mmap: bool(false, { doc: "DALI readers only.", status: "noop" }),
-  odirect: bool(false, { doc: "Read with O_DIRECT.", status: "planned" }),
+  odirect: bool(false, { doc: "Read local files with O_DIRECT (bypassing the page cache)." }),
+  odirect_fallback: bool(false, {
+    doc: "(dl-driver) When the file system refuses O_DIRECT, read buffered instead of failing; " +
+      "the report's `odirect_fallback` says it happened.",
+  }),
   transformed_record_dims: intList({ doc: "Shape of the decoded sample." }),
   transformed_record_element_type: oneOf(ELEMENT_TYPES, "uint8", {
     doc: "dtype of the decoded sample.",

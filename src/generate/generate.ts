@@ -62,7 +62,7 @@ export async function generateDataset(
   const t0 = performance.now();
   const codec = codecFor(c.dataset.format);
   const location = datasetLocation(c.dataset.data_folder, c.storage.storage_root);
-  const backend = openBackend(location);
+  const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;
   const plan = planDataset(c, codec.extension);
   const mine = plan.filter((_, i) => i % size === rank);

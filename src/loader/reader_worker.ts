@@ -17,7 +17,7 @@ self.onmessage = async (ev: MessageEvent) => {
   try {
     if (m.type === "init") {
       reader = new SampleReader(
-        openBackend(m.uri),
+        await openBackend(m.uri, m.openOptions),
         codecFor(m.format),
         () => performance.now(),
         true,

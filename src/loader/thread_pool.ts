@@ -6,6 +6,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
+import type { OpenOptions } from "../storage/open.ts";
 import type { Executor } from "./executor.ts";
 import type { EpochSetup, SampleJob, SampleResult } from "./sample_reader.ts";
 
@@ -24,7 +25,7 @@ export class ThreadExecutor implements Executor {
   #ready: Promise<void>;
   #readyWaiters: (() => void)[] = [];
 
-  constructor(uri: string, format: string, threads: number) {
+  constructor(uri: string, format: string, threads: number, openOptions: OpenOptions = {}) {
     this.readers = Math.max(1, threads);
     this.lanes = this.readers * 2;
     this.#workers = Array.from({ length: this.readers }, () => {
@@ -36,7 +37,7 @@ export class ThreadExecutor implements Executor {
       };
       return w;
     });
-    this.#ready = this.#broadcast({ type: "init", uri, format });
+    this.#ready = this.#broadcast({ type: "init", uri, format, openOptions });
   }
 
   #broadcast(msg: unknown): Promise<void> {

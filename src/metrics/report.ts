@@ -10,6 +10,8 @@ import type { RunSummary } from "./summarize.ts";
 /** Facts about the run that are not in the record. */
 export interface ReportContext {
   backendType: string;
+  /** O_DIRECT was asked for but the file system refused it and reads were buffered. */
+  odirectFallback?: boolean;
   dataFolder: string;
   ranks: number;
   totalSeconds: number;
@@ -38,6 +40,8 @@ export function buildReport(
   const report: Record<string, unknown> = {
     benchmark_name: c.model.name,
     backend_type: ctx.backendType,
+    odirect: c.reader.odirect,
+    odirect_fallback: ctx.odirectFallback ?? false,
     framework: c.framework,
     data_loader: c.reader.data_loader,
     format: c.dataset.format,

@@ -28,6 +28,13 @@ export interface ObjectInfo {
   size: number;
 }
 
+/** Request counters of a backend (object stores). */
+export interface BackendStats {
+  requests: number;
+  /** Retries made by the backend or its SDK (throttling, transient errors). */
+  retries: number;
+}
+
 /** Options for reads. */
 export interface GetOptions {
   signal?: AbortSignal;
@@ -63,6 +70,8 @@ export interface StorageBackend {
   delete(key: string): Promise<void>;
   /** Delete everything under `prefix`. */
   deletePrefix(prefix: string): Promise<void>;
+  /** Request and retry counts so far (backends that make requests). */
+  stats?(): BackendStats;
   /** Release resources. */
   close(): Promise<void>;
 }
@@ -108,4 +117,48 @@ export async function* chunksOf(body: PutBody): AsyncIterable<Uint8Array> {
   if (Symbol.asyncIterator in body) {
     for await (const c of body as AsyncIterable<Uint8Array>) yield c;
   } else for (const c of body as Iterable<Uint8Array>) yield c;
+}
+
+/** A put body split for object stores: small bodies whole, large ones as a stream. */
+export type SplitBody =
+  | { whole: Uint8Array }
+  | { stream: AsyncGenerator<Uint8Array>; bytes: () => number };
+
+/**
+ * Buffer a body up to `threshold` bytes: below it, the whole body (one request); at or above
+ * it, a stream of owned chunk copies (multipart/block upload) that counts what it yields.
+ */
+export async function splitBody(body: PutBody, threshold: number): Promise<SplitBody> {
+  const head: Uint8Array[] = [];
+  let n = 0;
+  const it = chunksOf(body)[Symbol.asyncIterator]();
+  for (;;) {
+    const r = await it.next();
+    if (r.done) {
+      const whole = new Uint8Array(n);
+      let off = 0;
+      for (const p of head) {
+        whole.set(p, off);
+        off += p.byteLength;
+      }
+      return { whole };
+    }
+    head.push(r.value.slice());
+    n += r.value.byteLength;
+    if (n >= threshold) break;
+  }
+  let total = 0;
+  const stream = (async function* () {
+    for (const c of head) {
+      total += c.byteLength;
+      yield c;
+    }
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      total += r.value.byteLength;
+      yield r.value.slice();
+    }
+  })();
+  return { stream, bytes: () => total };
 }

@@ -7,6 +7,10 @@ import { UserError } from "../errors.ts";
 import type { StorageBackend } from "./backend.ts";
 import { FileBackend } from "./file.ts";
 import { MemBackend } from "./mem.ts";
+import { DirectBackend } from "./direct.ts";
+
+/** URI schemes dl-driver can open. */
+export const SCHEMES: string[] = ["file", "direct", "mem", "s3", "az"];
 
 /** The scheme of a URI (`file`, `s3`, ...) or undefined for a plain path. */
 export function schemeOf(uri: string): string | undefined {
@@ -24,21 +28,40 @@ export function datasetLocation(dataFolder: string, storageRoot = "./"): string 
   return join(storageRoot, folder);
 }
 
-/** Open the backend for a URI or path. */
-export function openBackend(uri: string): StorageBackend {
+/** Options that apply to some backends. */
+export interface OpenOptions {
+  /** DLIO's `storage.storage_options` (S3 credentials, endpoint, region, ...). */
+  storageOptions?: Record<string, unknown>;
+}
+
+/** Open the backend for a URI or path. Object-store SDKs load only when their scheme is used. */
+export async function openBackend(uri: string, opts: OpenOptions = {}): Promise<StorageBackend> {
   const scheme = schemeOf(uri);
   if (!scheme) return new FileBackend(uri);
   const rest = uri.slice(scheme.length + 3);
   switch (scheme) {
     case "file":
       return new FileBackend(decodeURIComponent(rest.startsWith("/") ? rest : "/" + rest));
+    case "direct":
+      return new DirectBackend(decodeURIComponent(rest.startsWith("/") ? rest : "/" + rest));
+    case "s3": {
+      const { S3Backend } = await import("./s3.ts");
+      return new S3Backend(uri, (opts.storageOptions ?? {}) as Record<string, never>);
+    }
+    case "az":
+    case "https": {
+      const { AzureBackend } = await import("./azure.ts");
+      return new AzureBackend(uri, (opts.storageOptions ?? {}) as Record<string, never>);
+    }
     case "mem": {
       const i = rest.indexOf("/");
       return i < 0 ? new MemBackend(rest) : new MemBackend(rest.slice(0, i), rest.slice(i + 1));
     }
     default:
       throw new UserError(
-        `storage scheme ${scheme}:// is not implemented yet (available: file://, mem://, plain paths)`,
+        `storage scheme ${scheme}:// is not implemented (available: ${
+          SCHEMES.map((s) => s + "://").join(", ")
+        }, plain paths)`,
       );
   }
 }

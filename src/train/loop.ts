@@ -106,7 +106,9 @@ export function makeExecutor(s: TrainSetup): Executor {
   const engine = s.engine ??
     (s.backend.capabilities.reopenable && threads > 0 ? "threads" : "inline");
   return engine === "threads"
-    ? new ThreadExecutor(s.backend.root, s.config.dataset.format, threads)
+    ? new ThreadExecutor(s.backend.root, s.config.dataset.format, threads, {
+      storageOptions: s.config.storage.storage_options,
+    })
     : new InlineExecutor(s.backend, s.codec, threads, s.clock);
 }
 

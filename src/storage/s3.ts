@@ -1,0 +1,313 @@
+/**
+ * `s3://bucket/prefix` backend over `@aws-sdk/client-s3` (+ `lib-storage` for multipart).
+ * Endpoint, region, path style and credentials come from DLIO's `storage.storage_options`, else
+ * from the standard AWS environment and profile. Ranged GETs; multipart upload above a threshold
+ * (aborted on failure, so nothing is left); paginated, streamed listing; the SDK's retries with
+ * backoff for throttling and transient errors, counted in `stats()`.
+ * Loaded only when an s3:// URI is used.
+ * @module
+ */
+import { Readable } from "node:stream";
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import {
+  type BackendStats,
+  type Capabilities,
+  type GetOptions,
+  joinKey,
+  type ObjectInfo,
+  type PutBody,
+  splitBody,
+  type StorageBackend,
+  StorageError,
+  type StorageErrorCode,
+} from "./backend.ts";
+import { DEPENDENCIES } from "../version.ts";
+
+/** S3 settings (DLIO's `storage_options` keys plus dl-driver's multipart knobs). */
+export interface S3Options {
+  access_key_id?: string | null;
+  secret_access_key?: string | null;
+  endpoint_url?: string | null;
+  region?: string | null;
+  s3_force_path_style?: boolean | null;
+  s3_max_attempts?: number | null;
+  multipart_threshold_bytes?: number | null;
+  multipart_part_size_bytes?: number | null;
+  multipart_concurrency?: number | null;
+}
+
+const MiB = 1024 * 1024;
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+  $fault?: string;
+  $retryable?: unknown;
+}
+
+/** S3 (or S3-compatible) bucket backend. */
+export class S3Backend implements StorageBackend {
+  readonly scheme = "s3";
+  readonly type = "s3";
+  readonly root: string;
+  readonly capabilities: Capabilities = {
+    rangeRead: true,
+    directIO: false,
+    alignment: 1,
+    multipart: true,
+    atomicPut: true,
+    reopenable: true,
+  };
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly client: S3Client;
+  readonly #threshold: number;
+  readonly #partSize: number;
+  readonly #concurrency: number;
+  readonly #stats: BackendStats = { requests: 0, retries: 0 };
+
+  constructor(uri: string, opts: S3Options = {}) {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+    if (!m) throw new StorageError("invalid", "open", uri, "expected s3://bucket[/prefix]");
+    this.bucket = m[1]!;
+    this.prefix = m[2]!.replace(/\/+$/, "");
+    this.root = `s3://${this.bucket}${this.prefix ? "/" + this.prefix : ""}`;
+    const env = (k: string) => Deno.env.get(k);
+    const endpoint = opts.endpoint_url ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL");
+    const key = opts.access_key_id, secret = opts.secret_access_key;
+    this.client = new S3Client({
+      region: opts.region ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1",
+      endpoint: endpoint ?? undefined,
+      forcePathStyle: opts.s3_force_path_style ?? !!endpoint,
+      maxAttempts: opts.s3_max_attempts ?? 5,
+      credentials: key && secret ? { accessKeyId: key, secretAccessKey: secret } : undefined,
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    });
+    this.#threshold = opts.multipart_threshold_bytes ?? 16 * MiB;
+    this.#partSize = Math.max(5 * MiB, opts.multipart_part_size_bytes ?? 8 * MiB);
+    this.#concurrency = opts.multipart_concurrency ?? 4;
+  }
+
+  #key(key: string): string {
+    return joinKey(this.prefix, key);
+  }
+
+  /** Requests made and SDK retries so far. */
+  stats(): BackendStats {
+    return { ...this.#stats };
+  }
+
+  /** SDK name and version for provenance. */
+  static sdk(): string {
+    return `@aws-sdk/client-s3 ${DEPENDENCIES["@aws-sdk/client-s3"]}`;
+  }
+
+  async #send<T extends { $metadata?: { attempts?: number } }>(
+    op: string,
+    key: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    this.#stats.requests++;
+    try {
+      const r = await fn();
+      this.#stats.retries += Math.max(0, (r.$metadata?.attempts ?? 1) - 1);
+      return r;
+    } catch (e) {
+      const err = e as SdkError;
+      this.#stats.retries += Math.max(0, (err.$metadata?.attempts ?? 1) - 1);
+      throw this.#error(op, key, err);
+    }
+  }
+
+  #error(op: string, key: string, e: SdkError): StorageError {
+    const uri = key ? `${this.root}/${key}` : this.root;
+    const status = e.$metadata?.httpStatusCode;
+    const name = e.name ?? e.code ?? "Error";
+    const attempts = e.$metadata?.attempts ?? 1;
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : "";
+    let code: StorageErrorCode = "io";
+    let detail = `${name}: ${e.message ?? "request failed"}${tries}`;
+    if (name === "NoSuchBucket") {
+      code = "not_found";
+      detail = `bucket '${this.bucket}' does not exist`;
+    } else if (name === "NoSuchKey" || name === "NotFound" || status === 404) {
+      code = "not_found";
+      detail = "no such object";
+    } else if (
+      ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "ExpiredToken"].includes(
+        name,
+      ) ||
+      status === 403
+    ) {
+      code = "permission";
+      detail =
+        `access denied (${name}): check the credentials (storage_options or AWS_* environment)`;
+    } else if (
+      /ECONNREFUSED|ECONNRESET|connect|socket|EPIPE|ETIMEDOUT/i.test(`${name} ${e.message}`)
+    ) {
+      detail = `cannot reach the S3 endpoint (${e.message})${tries}`;
+    }
+    return new StorageError(code, op, uri, detail, { cause: e, retryable: code === "io" });
+  }
+
+  async #body(
+    out: { Body?: { transformToByteArray(): Promise<Uint8Array> } },
+    buffer?: Uint8Array,
+  ): Promise<Uint8Array> {
+    const bytes = await out.Body!.transformToByteArray();
+    if (buffer && buffer.byteLength >= bytes.byteLength) {
+      buffer.set(bytes);
+      return buffer.subarray(0, bytes.byteLength);
+    }
+    return bytes;
+  }
+
+  async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    const out = await this.#send(
+      "GET",
+      key,
+      () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }), {
+          abortSignal: opts?.signal,
+        }),
+    );
+    return this.#body(out as never, opts?.buffer);
+  }
+
+  async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    opts?: GetOptions,
+  ): Promise<Uint8Array> {
+    if (length <= 0) return new Uint8Array(0);
+    try {
+      const out = await this.#send("ranged GET", key, () =>
+        this.client.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: this.#key(key),
+            Range: `bytes=${offset}-${offset + length - 1}`,
+          }),
+          { abortSignal: opts?.signal },
+        ));
+      return this.#body(out as never, opts?.buffer);
+    } catch (e) {
+      // A range that starts at or past the end is "not satisfiable" (416): no bytes.
+      const status = ((e as StorageError).cause as SdkError | undefined)?.$metadata?.httpStatusCode;
+      if (status === 416) return new Uint8Array(0);
+      throw e;
+    }
+  }
+
+  async put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number> {
+    const b = await splitBody(body, this.#threshold);
+    if ("whole" in b) {
+      const data = b.whole;
+      await this.#send("PUT", key, () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.#key(key),
+            Body: data,
+            ContentLength: data.byteLength,
+          }),
+          { abortSignal: opts?.signal },
+        ));
+      return data.byteLength;
+    }
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.#key(key), Body: Readable.from(b.stream) },
+      partSize: this.#partSize,
+      queueSize: this.#concurrency,
+      leavePartsOnError: false, // abort the multipart upload on failure: nothing is left
+    });
+    const abort = () => upload.abort().catch(() => {});
+    opts?.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      await this.#send(
+        "multipart PUT",
+        key,
+        () => upload.done() as Promise<{ $metadata?: { attempts?: number } }>,
+      );
+    } finally {
+      opts?.signal?.removeEventListener("abort", abort);
+    }
+    return b.bytes();
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const out = await this.#send(
+      "HEAD",
+      key,
+      () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key) })),
+    );
+    return { key, size: Number(out.ContentLength ?? 0) };
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const full = joinKey(this.prefix, prefix);
+    const strip = this.prefix ? this.prefix.length + 1 : 0;
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: 1000 },
+      { Bucket: this.bucket, Prefix: full ? full + "/" : undefined },
+    );
+    try {
+      for await (const page of pages) {
+        this.#stats.requests++;
+        for (const o of page.Contents ?? []) {
+          yield { key: o.Key!.slice(strip), size: Number(o.Size ?? 0) };
+        }
+      }
+    } catch (e) {
+      throw this.#error("LIST", prefix, e as SdkError);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#send(
+      "DELETE",
+      key,
+      () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) })),
+    );
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    let batch: string[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const keys = batch;
+      batch = [];
+      await this.#send("DELETE", prefix, () =>
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: keys.map((k) => ({ Key: this.#key(k) })), Quiet: true },
+          }),
+        ));
+    };
+    for await (const o of this.list(prefix)) {
+      batch.push(o.key);
+      if (batch.length === 1000) await flush();
+    }
+    await flush();
+  }
+
+  close(): Promise<void> {
+    this.client.destroy();
+    return Promise.resolve();
+  }
+}
