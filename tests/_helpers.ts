@@ -63,3 +63,11 @@ export async function runCli(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+export {
+  azureConnectionString,
+  newBucket,
+  newContainer,
+  s3Endpoint,
+  s3Options,
+} from "./_servers.ts";

@@ -139,7 +139,9 @@ Deno.test("cli: run generates, trains and writes every output file with DLIO's f
 
   const csv = (await Deno.readTextFile(join(out, "report.csv"))).trimEnd().split("\n");
   assert.equal(csv.length, 2);
-  assert.ok(csv[0]!.startsWith("benchmark_name,backend_type,framework,"));
+  assert.ok(
+    csv[0]!.startsWith("benchmark_name,backend_type,odirect,odirect_fallback,backend_sdk,"),
+  );
   assert.match(
     await Deno.readTextFile(join(out, "dlio.log")),
     /\[METRIC\] train_au_meet_expectation/,

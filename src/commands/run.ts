@@ -9,6 +9,7 @@ import type { WorkloadConfig } from "../config/schema.ts";
 import { DataError, UserError } from "../errors.ts";
 import { codecFor } from "../formats/mod.ts";
 import { generateDataset, type GenerateResult } from "../generate/generate.ts";
+import { planDataset } from "../generate/plan.ts";
 import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "../metrics/dlio_output.ts";
 import { hostInfo } from "../metrics/host.ts";
 import { buildReport, reportCsv } from "../metrics/report.ts";
@@ -16,7 +17,8 @@ import { summarize } from "../metrics/summarize.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
-import { datasetLocation, openBackend } from "../storage/open.ts";
+import { configLocation } from "../config/location.ts";
+import { openBackend } from "../storage/open.ts";
 import { soloComm } from "../train/comm.ts";
 import { train, type TrainRecord } from "../train/loop.ts";
 import { type Clock, realClock } from "../util/clock.ts";
@@ -68,7 +70,12 @@ async function filesFor(
   split: "train" | "valid",
   want: number,
   ext: string,
+  c: WorkloadConfig,
 ): Promise<string[]> {
+  if (c.storage.skip_listing) {
+    // MLCommons' skip_listing: names from DLIO's convention, no LIST requests.
+    return planDataset(c, ext).filter((f) => f.split === split).map((f) => f.key).slice(0, want);
+  }
   const files = await listSplit(backend, split, ext);
   if (files.length < want) {
     throw new DataError(
@@ -132,7 +139,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const outputDir = opts.output ?? rc.runDir ?? c.output.folder ??
     defaultOutputDir(c.model.name, wallStart);
   const codec = codecFor(c.dataset.format);
-  const location = datasetLocation(c.dataset.data_folder, c.storage.storage_root);
+  const location = configLocation(c);
   const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
   if (!c.workflow.train) {
     return {
@@ -143,9 +150,15 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
       generated,
     };
   }
-  const trainFiles = await filesFor(backend, "train", c.dataset.num_files_train, codec.extension);
+  const trainFiles = await filesFor(
+    backend,
+    "train",
+    c.dataset.num_files_train,
+    codec.extension,
+    c,
+  );
   const evalFiles = c.workflow.evaluation && c.dataset.num_files_eval > 0
-    ? await filesFor(backend, "valid", c.dataset.num_files_eval, codec.extension)
+    ? await filesFor(backend, "valid", c.dataset.num_files_eval, codec.extension, c)
     : [];
 
   const reader = await readBackend(c, backend, trainFiles[0]!, log);
@@ -189,6 +202,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const report = buildReport(c, summary, record, {
     backendType: reader.backend.type,
     odirectFallback: reader.fallback,
+    backendSdk: reader.backend.sdk,
     dataFolder: backend.root,
     ranks: soloComm.size,
     totalSeconds: (performance.now() - t0) / 1000,
@@ -201,6 +215,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
       skipped: generated.skipped,
       bytes_written: generated.bytesWritten,
       seconds: generated.seconds,
+      storage_retries: generated.retries,
     },
   });
   const summaryText = formatHumanSummary(c, summary, report, outputDir);

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { stepsPerEpoch } from "../loader/sampler.ts";
-import { datasetLocation } from "../storage/open.ts";
+import { configLocation } from "../config/location.ts";
 
 /** A short description of what the workload will do. */
 export function describeConfig(rc: ResolvedConfig): string {
@@ -20,7 +20,7 @@ export function describeConfig(rc: ResolvedConfig): string {
     `OK ${rc.sourceFile}${rc.overrides.length ? ` with ${rc.overrides.join(" ")}` : ""}` +
     (errors ? ` (${errors} warning${errors === 1 ? "" : "s"})` : ""),
     `  model ${c.model.name}, framework ${c.framework}, loader ${r.data_loader}`,
-    `  dataset ${d.format} at ${datasetLocation(d.data_folder, c.storage.storage_root)}: ` +
+    `  dataset ${d.format} at ${configLocation(c)}: ` +
     `${d.num_files_train} train files × ${d.num_samples_per_file} samples × ` +
     `${d.record_length_bytes} B ≈ ${gib.toFixed(2)} GiB` +
     (d.num_files_eval ? `, ${d.num_files_eval} eval files` : ""),

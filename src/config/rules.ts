@@ -5,7 +5,7 @@
 import type { Diagnostic } from "../errors.ts";
 import type { WorkloadConfig } from "./schema.ts";
 import type { Locations } from "./source.ts";
-import { schemeOf, SCHEMES } from "../storage/open.ts";
+import { configLocation, schemeOf, SCHEMES } from "./location.ts";
 
 /** Apply DLIO's cross-field rules; `worldSize` is the number of ranks. */
 export function crossFieldRules(
@@ -113,21 +113,34 @@ export function crossFieldRules(
   return out;
 }
 
+/** Formats with a codec (kept equal to src/formats/mod.ts by a test). */
+export const RUNNABLE_FORMATS: string[] = ["npz", "tfrecord"];
+
 /** Things dl-driver cannot do yet for this config (errors for generate/run, warnings for validate). */
 export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic[] {
   const out: Diagnostic[] = [];
   const add = (path: string, message: string) =>
     out.push({ path, message, severity: "error", location: locations.value(path) });
-  if (c.dataset.format !== "npz") {
-    add("dataset.format", `format ${c.dataset.format} is not implemented yet (available: npz)`);
-  }
-  if (!["local_fs", "parallel_fs"].includes(c.storage.storage_type)) {
+  if (!RUNNABLE_FORMATS.includes(c.dataset.format)) {
     add(
-      "storage.storage_type",
-      `storage_type ${c.storage.storage_type} is not implemented yet (available: local_fs)`,
+      "dataset.format",
+      `format ${c.dataset.format} is not implemented yet (available: ${
+        RUNNABLE_FORMATS.join(", ")
+      })`,
     );
   }
-  const scheme = schemeOf(c.dataset.data_folder);
+  if (c.storage.storage_type === "aistore") {
+    add(
+      "storage.storage_type",
+      "storage_type aistore is not implemented (available: local_fs, parallel_fs, s3)",
+    );
+  }
+  if (
+    c.reader.odirect && ["s3", "az", "https", "mem"].includes(schemeOf(configLocation(c)) ?? "")
+  ) {
+    add("reader.odirect", "O_DIRECT applies to local files only, not to object storage");
+  }
+  const scheme = schemeOf(configLocation(c));
   if (scheme && !SCHEMES.includes(scheme)) {
     add(
       "dataset.data_folder",

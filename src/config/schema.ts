@@ -128,18 +128,41 @@ const storage = section("Where the dataset lives.", {
     doc: "Storage kind; `local_fs` and `parallel_fs` are file systems.",
   }),
   storage_root: str("./", {
-    doc: "File systems: directory a relative `data_folder` is joined onto. S3: bucket.",
+    doc: "File systems: directory a relative `data_folder` is joined onto. S3: the bucket.",
   }),
-  storage_options: section("Object-store credentials and endpoint.", {
-    access_key_id: strOrNull(null, { doc: "S3 access key.", status: "planned" }),
-    secret_access_key: strOrNull(null, { doc: "S3 secret key.", status: "planned" }),
-    endpoint_url: strOrNull(null, { doc: "S3 endpoint URL.", status: "planned" }),
-    region: str("us-east-1", { doc: "S3 region.", status: "planned" }),
-    s3_force_path_style: boolish(false, {
-      doc: 'Path-style S3 addressing (bool or "true"/"false").',
-      status: "planned",
+  storage_options: section("Object-store credentials, endpoint and transfer settings.", {
+    access_key_id: strOrNull(null, {
+      doc: "S3 access key (else the AWS environment/profile).",
     }),
-    s3_max_attempts: int(5, { doc: "S3 retry attempts.", min: 1, status: "planned" }),
+    secret_access_key: strOrNull(null, { doc: "S3 secret key." }),
+    endpoint_url: strOrNull(null, {
+      doc: "S3 endpoint URL (else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).",
+    }),
+    region: strOrNull(null, { doc: "S3 region (else AWS_REGION, else us-east-1)." }),
+    s3_force_path_style: boolish(false, {
+      doc: 'Path-style S3 addressing (bool or "true"/"false"); on by default with an endpoint.',
+    }),
+    s3_max_attempts: int(5, { doc: "S3 attempts per request (retries with backoff).", min: 1 }),
+    multipart_threshold_bytes: int(16777216, {
+      doc: "(dl-driver) Objects of this size or more are uploaded in parts (S3 multipart, " +
+        "Azure blocks).",
+      unit: "bytes",
+      min: 1,
+    }),
+    multipart_part_size_bytes: int(8388608, {
+      doc: "(dl-driver) Part/block size for multipart uploads (S3: at least 5 MiB).",
+      unit: "bytes",
+      min: 1,
+    }),
+    multipart_concurrency: int(4, { doc: "(dl-driver) Parts uploaded at once.", min: 1 }),
+    connection_string: strOrNull(null, {
+      doc: "(dl-driver) Azure connection string (else AZURE_STORAGE_CONNECTION_STRING, or " +
+        "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).",
+    }),
+  }),
+  skip_listing: bool(false, {
+    doc: "(MLCommons fork) Derive object names from DLIO's naming convention instead of " +
+      "listing the dataset (for buckets with millions of objects).",
   }),
 });
 

@@ -7,7 +7,8 @@
  */
 import type { WorkloadConfig } from "../config/schema.ts";
 import { codecFor } from "../formats/mod.ts";
-import { datasetLocation, openBackend } from "../storage/open.ts";
+import { configLocation } from "../config/location.ts";
+import { openBackend } from "../storage/open.ts";
 import { StorageError } from "../storage/backend.ts";
 import { pooledMap } from "../util/pool.ts";
 import { progressBar } from "../util/progress.ts";
@@ -38,6 +39,8 @@ export interface GenerateResult {
   skipped: number;
   bytesWritten: number;
   seconds: number;
+  /** Storage retries (object stores). */
+  retries: number;
 }
 
 function manifestOf(c: WorkloadConfig) {
@@ -61,7 +64,7 @@ export async function generateDataset(
   const log = opts.log ?? ((s: string) => console.error(s));
   const t0 = performance.now();
   const codec = codecFor(c.dataset.format);
-  const location = datasetLocation(c.dataset.data_folder, c.storage.storage_root);
+  const location = configLocation(c);
   const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;
   const plan = planDataset(c, codec.extension);
@@ -136,8 +139,10 @@ export async function generateDataset(
     bar.update(done, { mbps: (bytesWritten / 1e6 / Math.max(secs, 1e-3)).toFixed(0) });
   }, opts.signal);
   bar.stop();
+  const retries = backend.stats?.().retries ?? 0;
   await backend.close();
   return {
+    retries,
     location: backend.root,
     files: mine.length,
     written,

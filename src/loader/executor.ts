@@ -6,7 +6,7 @@
  * @module
  */
 import type { Codec } from "../formats/codec.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import type { BackendStats, StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
 import {
   type EpochSetup,
@@ -25,7 +25,8 @@ export interface Executor {
   begin(e: EpochSetup): Promise<void>;
   /** Read one sample on a lane. */
   run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult>;
-  close(): Promise<void>;
+  /** Stop; returns the storage requests and retries its readers made. */
+  close(): Promise<BackendStats>;
 }
 
 /** Reads on the calling thread, `readers` at a time. */
@@ -34,8 +35,12 @@ export class InlineExecutor implements Executor {
   readonly readers: number;
   #readers: SampleReader[];
   #epoch: EpochSetup | undefined;
+  #backend: StorageBackend;
+  #start: BackendStats;
 
   constructor(backend: StorageBackend, codec: Codec, readers: number, clock: Clock) {
+    this.#backend = backend;
+    this.#start = backend.stats?.() ?? { requests: 0, retries: 0 };
     this.readers = this.lanes = Math.max(1, readers);
     this.#readers = Array.from(
       { length: this.lanes },
@@ -52,7 +57,11 @@ export class InlineExecutor implements Executor {
     return this.#readers[lane]!.read(job, this.#epoch!, signal);
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  close(): Promise<BackendStats> {
+    const now = this.#backend.stats?.() ?? { requests: 0, retries: 0 };
+    return Promise.resolve({
+      requests: now.requests - this.#start.requests,
+      retries: now.retries - this.#start.retries,
+    });
   }
 }

@@ -61,7 +61,11 @@ export class SampleReader {
         ? this.backend.getSync(job.key, { buffer: this.#buf })
         : await this.backend.get(job.key, { buffer: this.#buf, signal });
       const t1 = this.now();
-      if (data.buffer !== this.#buf.buffer) this.#buf = new Uint8Array(data.buffer);
+      if (data.buffer !== this.#buf.buffer) {
+        // The backend allocated: keep a buffer of our own, with headroom, for the next reads
+        // (never adopt `data` itself: it may be a view into a shared pool).
+        this.#buf = new Uint8Array(Math.ceil(data.byteLength * 1.125));
+      }
       bytes = data.byteLength;
       io = t1 - t0;
       file = this.codec.open(data, {

@@ -7,6 +7,7 @@
  */
 import { UserError } from "../errors.ts";
 import type { OpenOptions } from "../storage/open.ts";
+import type { BackendStats } from "../storage/backend.ts";
 import type { Executor } from "./executor.ts";
 import type { EpochSetup, SampleJob, SampleResult } from "./sample_reader.ts";
 
@@ -24,6 +25,7 @@ export class ThreadExecutor implements Executor {
   #nextId = 0;
   #ready: Promise<void>;
   #readyWaiters: (() => void)[] = [];
+  #statsWaiters: ((s: BackendStats) => void)[] = [];
 
   constructor(uri: string, format: string, threads: number, openOptions: OpenOptions = {}) {
     this.readers = Math.max(1, threads);
@@ -50,10 +52,15 @@ export class ThreadExecutor implements Executor {
     type: string;
     id?: number;
     result?: SampleResult;
+    stats?: BackendStats;
     error?: { message: string; user: boolean; exitCode?: number; name: string };
   }) {
     if (m.type === "ready") {
       this.#readyWaiters.shift()?.();
+      return;
+    }
+    if (m.type === "stats") {
+      this.#statsWaiters.shift()?.(m.stats!);
       return;
     }
     const p = this.#pending.get(m.id!);
@@ -93,10 +100,24 @@ export class ThreadExecutor implements Executor {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<BackendStats> {
+    const total: BackendStats = { requests: 0, retries: 0 };
+    const replies = this.#workers.map(() =>
+      new Promise<BackendStats>((r) => this.#statsWaiters.push(r))
+    );
+    for (const w of this.#workers) w.postMessage({ type: "stats" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<BackendStats[]>((r) => (timer = setTimeout(() => r([]), 2000)));
+    const all = await Promise.race([Promise.all(replies), timeout]).finally(() =>
+      clearTimeout(timer)
+    );
+    for (const s of all) {
+      total.requests += s.requests;
+      total.retries += s.retries;
+    }
     for (const w of this.#workers) w.terminate();
     this.#failAll(new Error("reader threads closed"));
-    return Promise.resolve();
+    return total;
   }
 }
 

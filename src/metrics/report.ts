@@ -10,6 +10,8 @@ import type { RunSummary } from "./summarize.ts";
 /** Facts about the run that are not in the record. */
 export interface ReportContext {
   backendType: string;
+  /** The SDK behind the backend (object stores), e.g. `@aws-sdk/client-s3 3.x`. */
+  backendSdk?: string;
   /** O_DIRECT was asked for but the file system refused it and reads were buffered. */
   odirectFallback?: boolean;
   dataFolder: string;
@@ -21,7 +23,13 @@ export interface ReportContext {
   /** Include every visited item. */
   visitedItems: boolean;
   outputFolder: string;
-  generated?: { written: number; skipped: number; bytes_written: number; seconds: number };
+  generated?: {
+    written: number;
+    skipped: number;
+    bytes_written: number;
+    seconds: number;
+    storage_retries: number;
+  };
 }
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -42,6 +50,7 @@ export function buildReport(
     backend_type: ctx.backendType,
     odirect: c.reader.odirect,
     odirect_fallback: ctx.odirectFallback ?? false,
+    backend_sdk: ctx.backendSdk ?? "",
     framework: c.framework,
     data_loader: c.reader.data_loader,
     format: c.dataset.format,
@@ -58,6 +67,8 @@ export function buildReport(
     stopped_early: rec.stoppedEarly ?? "",
     total_samples: s.totals.samples,
     total_bytes: s.totals.bytes_read,
+    storage_requests: rec.storage.requests,
+    storage_retries: rec.storage.retries,
     total_execution_time_secs: r3(ctx.totalSeconds),
     train_time_secs: r3(s.totals.train_seconds),
     throughput_samples_per_sec: s.totals.train_seconds > 0

@@ -71,6 +71,7 @@ Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) a
     evalEvents: new SampleEvents(),
     randomSeed: 0,
     slotBytes: 1,
+    storage: { requests: 0, retries: 0 },
   };
   const s = summarize(rec, c);
   const au = s.metric.train_au_percentage as number[];

@@ -15,6 +15,7 @@ import {
   StorageSharedKeyCredential,
 } from "@azure/storage-blob";
 import {
+  abortable,
   type BackendStats,
   type Capabilities,
   type GetOptions,
@@ -26,6 +27,7 @@ import {
   StorageError,
   type StorageErrorCode,
 } from "./backend.ts";
+import { DEPENDENCIES } from "../version.ts";
 
 /** Azure settings (dl-driver's block-upload knobs; credentials come from the environment). */
 export interface AzureOptions {
@@ -82,6 +84,7 @@ function serviceClient(account: string | undefined, conn: string | undefined): B
 export class AzureBackend implements StorageBackend {
   readonly scheme = "az";
   readonly type = "azure";
+  readonly sdk = `@azure/storage-blob ${DEPENDENCIES["@azure/storage-blob"]}`;
   readonly root: string;
   readonly capabilities: Capabilities = {
     rangeRead: true,
@@ -139,7 +142,9 @@ export class AzureBackend implements StorageBackend {
     } else if (e.statusCode === 404 || e.code === "BlobNotFound") {
       code = "not_found";
       detail = "no such object";
-    } else if (e.statusCode === 403 || e.code === "AuthenticationFailed") {
+    } else if (
+      e.statusCode === 403 || /^Authori[sz]ationFailure|^AuthenticationFailed/.test(e.code ?? "")
+    ) {
       code = "permission";
       detail = `access denied (${e.code ?? 403}): check the Azure credentials`;
     } else if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket/i.test(`${e.code} ${e.message}`)) {
@@ -201,7 +206,9 @@ export class AzureBackend implements StorageBackend {
     }
     // Block upload; the SDK's block scheduler needs Node Buffers.
     const buffers = Readable.from((async function* () {
-      for await (const c of b.stream) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      for await (const c of abortable(b.stream, opts?.signal)) {
+        yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      }
     })());
     await this.#call(
       "block PUT",

@@ -70,6 +70,8 @@ export interface StorageBackend {
   delete(key: string): Promise<void>;
   /** Delete everything under `prefix`. */
   deletePrefix(prefix: string): Promise<void>;
+  /** The SDK used, with its version (object stores), for provenance. */
+  readonly sdk?: string;
   /** Request and retry counts so far (backends that make requests). */
   stats?(): BackendStats;
   /** Release resources. */
@@ -161,4 +163,15 @@ export async function splitBody(body: PutBody, threshold: number): Promise<Split
     }
   })();
   return { stream, bytes: () => total };
+}
+
+/** Pass chunks through, failing with the signal's reason once it is aborted. */
+export async function* abortable(
+  chunks: AsyncIterable<Uint8Array>,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    signal?.throwIfAborted();
+    yield c;
+  }
 }

@@ -2,31 +2,14 @@
  * Choose a backend from a URI or path (DLIO's `storage_root` + `data_folder` rules).
  * @module
  */
-import { isAbsolute, join } from "node:path";
 import { UserError } from "../errors.ts";
+import { schemeOf, SCHEMES } from "../config/location.ts";
+
+export { datasetLocation, schemeOf, SCHEMES } from "../config/location.ts";
 import type { StorageBackend } from "./backend.ts";
 import { FileBackend } from "./file.ts";
 import { MemBackend } from "./mem.ts";
 import { DirectBackend } from "./direct.ts";
-
-/** URI schemes dl-driver can open. */
-export const SCHEMES: string[] = ["file", "direct", "mem", "s3", "az"];
-
-/** The scheme of a URI (`file`, `s3`, ...) or undefined for a plain path. */
-export function schemeOf(uri: string): string | undefined {
-  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
-}
-
-/**
- * Resolve DLIO's dataset location: an absolute or URI `data_folder` stands alone; a relative
- * one is joined onto `storage_root` (file systems). A trailing `/` is dropped, as DLIO does.
- */
-export function datasetLocation(dataFolder: string, storageRoot = "./"): string {
-  const folder = dataFolder.replace(/\/+$/, "") || "/";
-  if (schemeOf(folder) || isAbsolute(folder)) return folder;
-  if (schemeOf(storageRoot)) return `${storageRoot.replace(/\/+$/, "")}/${folder}`;
-  return join(storageRoot, folder);
-}
 
 /** Options that apply to some backends. */
 export interface OpenOptions {

@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import {
+  abortable,
   type BackendStats,
   type Capabilities,
   type GetOptions,
@@ -60,6 +61,7 @@ interface SdkError {
 export class S3Backend implements StorageBackend {
   readonly scheme = "s3";
   readonly type = "s3";
+  readonly sdk = `@aws-sdk/client-s3 ${DEPENDENCIES["@aws-sdk/client-s3"]}`;
   readonly root: string;
   readonly capabilities: Capabilities = {
     rangeRead: true,
@@ -107,11 +109,6 @@ export class S3Backend implements StorageBackend {
   /** Requests made and SDK retries so far. */
   stats(): BackendStats {
     return { ...this.#stats };
-  }
-
-  /** SDK name and version for provenance. */
-  static sdk(): string {
-    return `@aws-sdk/client-s3 ${DEPENDENCIES["@aws-sdk/client-s3"]}`;
   }
 
   async #send<T extends { $metadata?: { attempts?: number } }>(
@@ -228,24 +225,24 @@ export class S3Backend implements StorageBackend {
         ));
       return data.byteLength;
     }
+    // On abort the body stream fails; with leavePartsOnError false, lib-storage then aborts the
+    // multipart upload before `done()` rejects, so nothing is left behind.
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.#key(key), Body: Readable.from(b.stream) },
+      params: {
+        Bucket: this.bucket,
+        Key: this.#key(key),
+        Body: Readable.from(abortable(b.stream, opts?.signal)),
+      },
       partSize: this.#partSize,
       queueSize: this.#concurrency,
-      leavePartsOnError: false, // abort the multipart upload on failure: nothing is left
+      leavePartsOnError: false,
     });
-    const abort = () => upload.abort().catch(() => {});
-    opts?.signal?.addEventListener("abort", abort, { once: true });
-    try {
-      await this.#send(
-        "multipart PUT",
-        key,
-        () => upload.done() as Promise<{ $metadata?: { attempts?: number } }>,
-      );
-    } finally {
-      opts?.signal?.removeEventListener("abort", abort);
-    }
+    await this.#send(
+      "multipart PUT",
+      key,
+      () => upload.done() as Promise<{ $metadata?: { attempts?: number } }>,
+    );
     return b.bytes();
   }
 

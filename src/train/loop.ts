@@ -12,7 +12,7 @@ import { type Batch, loadBatches } from "../loader/loader.ts";
 import { ThreadExecutor } from "../loader/thread_pool.ts";
 import { epochOrder, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
 import { SampleEvents } from "../metrics/recorder.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import type { BackendStats, StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
 import { Prng } from "../util/prng.ts";
 import type { Comm } from "./comm.ts";
@@ -63,6 +63,8 @@ export interface TrainRecord {
   slotBytes: number;
   /** Why the run stopped before its configured end, if it did. */
   stoppedEarly?: string;
+  /** Storage requests and retries made by the readers. */
+  storage: BackendStats;
 }
 
 /** Progress callback payload. */
@@ -153,6 +155,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     evalEvents: new SampleEvents(s.keepVisited ?? false),
     randomSeed,
     slotBytes: slot,
+    storage: { requests: 0, retries: 0 },
   };
   const nspf = c.dataset.num_samples_per_file;
   let expected = stepsPerEpoch(s.trainFiles.length * nspf, c.reader.batch_size, s.comm.size);
@@ -255,7 +258,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
   try {
     await runEpochs();
   } finally {
-    await executor.close();
+    rec.storage = await executor.close();
   }
   rec.endMs = clock.now();
   rec.wallEnd = clock.wallNow();

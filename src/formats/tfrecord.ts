@@ -1,0 +1,144 @@
+/**
+ * TFRecord as DLIO writes it: one `tf.train.Example` per sample with features `image` (the raw
+ * sample bytes) and `size` (int64 byte count), each record framed as
+ * `uint64 length, uint32 masked_crc32c(length), data, uint32 masked_crc32c(data)`.
+ * Reading parses every record's framing, verifies both CRCs (unless told not to) and decodes the
+ * sample's Example.
+ * @module
+ */
+import { crc32c } from "@node-rs/crc32";
+import {
+  type Codec,
+  type FileSpec,
+  FormatError,
+  ITEMSIZE,
+  type OpenedFile,
+  type OpenOptions,
+} from "./codec.ts";
+import { fillElements } from "./content.ts";
+import { decodeExample, encodeExample } from "./example.ts";
+import { Prng } from "../util/prng.ts";
+
+/** TFRecord's CRC mask. */
+export function maskedCrc32c(data: Uint8Array): number {
+  const c = crc32c(data) >>> 0;
+  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+function sampleBytes(spec: FileSpec): number {
+  return spec.dims.reduce((a, b) => a * b, 1) * ITEMSIZE[spec.dtype];
+}
+
+function example(image: Uint8Array): Uint8Array {
+  return encodeExample([
+    ["image", { bytes: [image] }],
+    ["size", { int64: [BigInt(image.byteLength)] }],
+  ]);
+}
+
+/** Frame one record. */
+export function frameRecord(data: Uint8Array): Uint8Array[] {
+  const head = new Uint8Array(12);
+  const dv = new DataView(head.buffer);
+  dv.setBigUint64(0, BigInt(data.byteLength), true);
+  dv.setUint32(8, maskedCrc32c(head.subarray(0, 8)), true);
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, maskedCrc32c(data), true);
+  return [head, data, tail];
+}
+
+/** The TFRecord codec. */
+export const tfrecordCodec: Codec = {
+  format: "tfrecord",
+  extension: "tfrecord",
+  access: "whole_file",
+  encodedSize(spec) {
+    // Every record has the same size: compute one Example's length from a zero image.
+    const ex = example(new Uint8Array(sampleBytes(spec))).byteLength;
+    return spec.samples * (16 + ex);
+  },
+  *encode(spec) {
+    const prng = new Prng(spec.seed, "content", spec.fileIndex);
+    const image = new Uint8Array(sampleBytes(spec));
+    for (let i = 0; i < spec.samples; i++) {
+      fillElements(prng, spec.dtype, image);
+      yield* frameRecord(example(image));
+    }
+  },
+  open(bytes, opts) {
+    return openTfrecord(bytes, opts);
+  },
+};
+
+/** Offsets and lengths of every record's data in a TFRecord file (framing checked). */
+export function recordIndex(
+  bytes: Uint8Array,
+  opts: OpenOptions,
+): { offset: number; length: number }[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: { offset: number; length: number }[] = [];
+  let p = 0;
+  while (p < bytes.byteLength) {
+    if (p + 12 > bytes.byteLength) {
+      throw new FormatError(opts.name, `truncated record header at byte ${p}`);
+    }
+    const len = Number(dv.getBigUint64(p, true));
+    if (
+      opts.verifyChecksums && maskedCrc32c(bytes.subarray(p, p + 8)) !== dv.getUint32(p + 8, true)
+    ) {
+      throw new FormatError(
+        opts.name,
+        `record at byte ${p}: length CRC-32C mismatch (file is corrupt)`,
+      );
+    }
+    const start = p + 12, end = start + len;
+    if (end + 4 > bytes.byteLength) {
+      throw new FormatError(opts.name, `record at byte ${p}: truncated`);
+    }
+    if (
+      opts.verifyChecksums && maskedCrc32c(bytes.subarray(start, end)) !== dv.getUint32(end, true)
+    ) {
+      throw new FormatError(
+        opts.name,
+        `record at byte ${p}: data CRC-32C mismatch (file is corrupt)`,
+      );
+    }
+    out.push({ offset: start, length: len });
+    p = end + 4;
+  }
+  return out;
+}
+
+function openTfrecord(bytes: Uint8Array, opts: OpenOptions): OpenedFile {
+  const index = recordIndex(bytes, opts);
+  let dims: number[] = [];
+  const image = (i: number): Uint8Array => {
+    const r = index[i]!;
+    let f;
+    try {
+      f = decodeExample(bytes.subarray(r.offset, r.offset + r.length));
+    } catch (e) {
+      throw new FormatError(
+        opts.name,
+        `record ${i}: not a tf.train.Example (${(e as Error).message})`,
+      );
+    }
+    const img = f.get("image");
+    if (!img || !("bytes" in img) || img.bytes.length !== 1) {
+      throw new FormatError(opts.name, `record ${i}: no 'image' bytes feature`);
+    }
+    return img.bytes[0]!;
+  };
+  if (index.length > 0) dims = [image(0).byteLength];
+  return {
+    numSamples: index.length,
+    dims,
+    dtype: "uint8",
+    sample(i) {
+      if (i < 0 || i >= index.length) {
+        throw new FormatError(opts.name, `sample ${i} out of range (0..${index.length - 1})`);
+      }
+      return image(i);
+    },
+  };
+}
