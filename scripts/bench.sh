@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 export NO_COLOR=1
 DENO="$(command -v deno || echo 'npx -y deno@2')"
 bash scripts/ensure_tools.sh || exit 1
-exec $DENO run -A scripts/bench.ts "$@"
+. scripts/servers.sh
+trap stop_servers EXIT
+$DENO run -A scripts/bench.ts "$@"

@@ -26,7 +26,7 @@ const data = join(root, "data");
 const threads = values.threads!.split(",").map(Number);
 const SAMPLE = 4 * 1024 * 1024;
 
-function workload(rt: number, epochs: number, verify: boolean) {
+function workload(rt: number, epochs: number, verify: boolean, extra: string[] = []) {
   return resolveConfig({
     args: [
       "workload=demo",
@@ -46,6 +46,7 @@ function workload(rt: number, epochs: number, verify: boolean) {
       "reader.sample_shuffle=off",
       "train.computation_time=0",
       `train.epochs=${epochs}`,
+      ...extra,
     ],
     requireRunnable: true,
   });
@@ -59,7 +60,7 @@ async function warm(dir: string): Promise<number> {
   return bytes;
 }
 
-async function fio(jobs: number): Promise<number> {
+async function fio(jobs: number, direct = false): Promise<number> {
   const out = await new Deno.Command("fio", {
     args: [
       "--name=dl-driver-bench",
@@ -67,7 +68,7 @@ async function fio(jobs: number): Promise<number> {
       "--rw=read",
       "--bs=4M",
       "--ioengine=psync",
-      "--direct=0",
+      `--direct=${direct ? 1 : 0}`,
       "--invalidate=0", // keep the warm page cache (fio drops it by default)
       `--numjobs=${jobs}`,
       "--group_reporting",
@@ -84,19 +85,19 @@ async function fio(jobs: number): Promise<number> {
   return j.jobs[0].read.bw_bytes as number;
 }
 
-async function dlDriver(rt: number, verify: boolean): Promise<number> {
+async function dlDriver(rt: number, verify: boolean, extra: string[] = []): Promise<number> {
   // Size the run to last about `seconds`: calibrate with one epoch, then run enough epochs.
-  const once = await runWorkload(workload(rt, 1, verify), {
+  const once = await runWorkload(workload(rt, 1, verify, extra), {
     quiet: true,
     log: () => {},
     output: join(root, "results", "calibrate"),
   });
   const perEpoch = once.report.train_time_secs as number;
   const epochs = Math.max(1, Math.ceil(seconds / Math.max(perEpoch, 0.01)));
-  const r = await runWorkload(workload(rt, epochs, verify), {
+  const r = await runWorkload(workload(rt, epochs, verify, extra), {
     quiet: true,
     log: () => {},
-    output: join(root, "results", `rt${rt}-${verify ? "crc" : "nocrc"}`),
+    output: join(root, "results", `rt${rt}-${verify ? "crc" : "nocrc"}${extra.length ? "-x" : ""}`),
   });
   return r.report.throughput_bytes_per_sec as number;
 }
@@ -131,7 +132,86 @@ for (const t of threads) {
     }`,
   );
 }
-await Deno.writeTextFile(join(root, "bench.json"), JSON.stringify(rows, null, 2) + "\n");
+console.log("(target: ≥ 0.5 of fio with a warm page cache)");
+
 console.log(
-  `\n(target: ≥ 0.5 of fio with a warm page cache; raw numbers in ${join(root, "bench.json")})`,
+  "\nO_DIRECT (page cache bypassed): fio --direct=1 psync vs dl-driver reader.odirect=True",
 );
+console.log("(the virtual disk's speed drifts: 3 alternating rounds each, medians compared)");
+console.log("threads  fio GB/s  dl-driver GB/s  ratio   (one read in flight per thread in both)");
+const direct = [];
+for (const t of threads) {
+  const fs: number[] = [], ds: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    fs.push(await fio(t, true));
+    ds.push(await dlDriver(t, true, ["reader.odirect=True"]));
+  }
+  const f = median(fs), d = median(ds);
+  direct.push({
+    threads: t,
+    fio_bytes_per_sec: f,
+    dl_driver_bytes_per_sec: d,
+    rounds: { fio: fs, dl_driver: ds },
+  });
+  console.log(
+    `${String(t).padStart(7)}  ${(f / 1e9).toFixed(2).padStart(8)}  ${
+      (d / 1e9).toFixed(2).padStart(14)
+    }  ${(d / f).toFixed(2).padStart(5)}`,
+  );
+}
+console.log("(target: ≥ 0.9 of fio at the same queue depth)");
+
+const s3 = await s3Bench();
+await Deno.writeTextFile(
+  join(root, "bench.json"),
+  JSON.stringify({ buffered: rows, direct, s3 }, null, 2) + "\n",
+);
+console.log(`\nraw numbers in ${join(root, "bench.json")}`);
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** GET throughput from the moto S3 server (started by bench.sh) at several concurrencies. */
+async function s3Bench() {
+  const endpoint = Deno.env.get("DL_DRIVER_TEST_S3_ENDPOINT");
+  if (!endpoint) {
+    console.log("\ns3: skipped (no moto_server; bench.sh starts one when it is installed)");
+    return [];
+  }
+  const { newBucket, s3Options } = await import("../tests/_servers.ts");
+  const bucket = await newBucket(endpoint);
+  const opts = Object.entries(s3Options(endpoint)).map(([k, v]) =>
+    `storage.storage_options.${k}=${v}`
+  );
+  const s3args = [
+    `dataset.data_folder=s3://${bucket}/bench`,
+    "dataset.num_files_train=64",
+    ...opts,
+  ];
+  await generateDataset(workload(1, 1, true, s3args).config, {
+    quiet: true,
+    log: () => {},
+    threads: 8,
+  });
+  console.log("\nS3 GET from moto on 127.0.0.1 (64 objects of 4 MiB; moto is the limit here)");
+  console.log("read_threads (concurrent GETs)   GB/s   GETs/s");
+  const out = [];
+  for (const t of [1, 4, 8, 16]) {
+    const r = await runWorkload(workload(t, 2, true, s3args), {
+      quiet: true,
+      log: () => {},
+      output: join(root, "results", `s3-${t}`),
+    });
+    const bps = r.report.throughput_bytes_per_sec as number;
+    const gets = (r.report.total_samples as number) / (r.report.train_time_secs as number);
+    out.push({ read_threads: t, bytes_per_sec: bps, gets_per_sec: gets });
+    console.log(
+      `${String(t).padStart(30)}  ${(bps / 1e9).toFixed(2).padStart(5)}  ${
+        gets.toFixed(0).padStart(7)
+      }`,
+    );
+  }
+  return out;
+}

@@ -210,7 +210,7 @@ Deno.test("cli: user errors are one clear message, no stack trace, documented ex
       2,
       /override 'dataset\.num_files_train=-2'/,
     ],
-    [["run", "workload=resnet50_h100"], 2, /format tfrecord is not implemented yet/],
+    [["run", "workload=dlrm"], 2, /format indexed_binary is not implemented yet/],
     [
       [
         "run",

@@ -8,17 +8,62 @@
 import { codecFor } from "../formats/mod.ts";
 import { openBackend, type OpenOptions } from "../storage/open.ts";
 import { UserError } from "../errors.ts";
-import { type EpochSetup, type SampleJob, SampleReader } from "./sample_reader.ts";
+import { type EpochSetup, type Fetched, type SampleJob, SampleReader } from "./sample_reader.ts";
 
 let reader: SampleReader | undefined;
 let epoch: EpochSetup | undefined;
 
-// One message at a time: a reader thread reads one sample at a time (its file buffer is reused),
-// even when the pool queues a second job to hide the message round trip.
+// Control messages run one at a time, in order. Jobs run through a small pipeline: one read in
+// flight at a time; on backends with a non-blocking read (direct://, object stores) the next
+// object's read overlaps the current one's decode and copy.
 let queue: Promise<void> = Promise.resolve();
+const jobs: { id: number; job: SampleJob }[] = [];
+let pumping = false;
 self.onmessage = (ev: MessageEvent) => {
-  queue = queue.then(() => handle(ev.data));
+  const m = ev.data as Message;
+  if (m.type === "job") {
+    jobs.push(m);
+    if (!pumping) queue = queue.then(pump);
+  } else queue = queue.then(() => handle(m));
 };
+
+type Settled = { ok: true; value: Fetched } | { ok: false; error: unknown };
+const settle = (p: Promise<Fetched>): Promise<Settled> =>
+  p.then((value) => ({ ok: true as const, value }), (error) => ({ ok: false as const, error }));
+
+async function pump() {
+  pumping = true;
+  const r = reader!, e = epoch!;
+  const overlap = r.backend.capabilities.directIO || !r.backend.getSync;
+  let next: { key: string; slot: number; fetched: Promise<Settled> } | undefined;
+  let slot = 0;
+  try {
+    while (jobs.length > 0) {
+      const { id, job } = jobs.shift()!;
+      let fetched: Fetched | undefined;
+      try {
+        if (r.cached(job, e)) fetched = undefined;
+        else if (next && next.key === job.key) {
+          const s = await next.fetched;
+          if (!s.ok) throw s.error;
+          fetched = s.value;
+        } else fetched = await r.fetch(job.key, slot, !overlap);
+        next = undefined;
+        slot ^= 1;
+        const ahead = jobs[0];
+        if (overlap && ahead && !r.cached(ahead.job, e)) {
+          next = { key: ahead.job.key, slot, fetched: settle(r.fetch(ahead.job.key, slot, false)) };
+        }
+        self.postMessage({ type: "done", id, result: r.place(job, fetched, e) });
+      } catch (err) {
+        next = undefined;
+        postError(err, id);
+      }
+    }
+  } finally {
+    pumping = false;
+  }
+}
 
 /** Messages from the pool. */
 type Message =
@@ -53,20 +98,21 @@ async function handle(m: Message) {
     } else if (m.type === "stats") {
       const stats = reader?.backend.stats?.() ?? { requests: 0, retries: 0 };
       self.postMessage({ type: "stats", stats });
-    } else if (m.type === "job") {
-      const r = await reader!.read(m.job, epoch!);
-      self.postMessage({ type: "done", id: m.id, result: r });
     }
   } catch (e) {
-    self.postMessage({
-      type: "error",
-      id: m.type === "job" ? m.id : undefined,
-      error: {
-        message: (e as Error)?.message ?? String(e),
-        name: (e as Error)?.name ?? "Error",
-        user: e instanceof UserError,
-        exitCode: e instanceof UserError ? e.exitCode : undefined,
-      },
-    });
+    postError(e, undefined);
   }
+}
+
+function postError(e: unknown, id: number | undefined) {
+  self.postMessage({
+    type: "error",
+    id,
+    error: {
+      message: (e as Error)?.message ?? String(e),
+      name: (e as Error)?.name ?? "Error",
+      user: e instanceof UserError,
+      exitCode: e instanceof UserError ? e.exitCode : undefined,
+    },
+  });
 }

@@ -35,9 +35,19 @@ export interface SampleResult {
   bytes: number;
 }
 
-/** A reader with its own reusable file buffer. */
+/** An object's bytes as fetched, with the time it took. */
+export interface Fetched {
+  key: string;
+  data: Uint8Array;
+  ioMs: number;
+}
+
+/**
+ * A reader with two reusable file buffers, so a reader thread can fetch the next object while it
+ * decodes the current one (one read in flight either way).
+ */
 export class SampleReader {
-  #buf: Uint8Array = new Uint8Array(0);
+  #bufs: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
   #lastKey: string | undefined;
   #lastFile: OpenedFile | undefined;
 
@@ -49,26 +59,43 @@ export class SampleReader {
     readonly preferSync = false,
   ) {}
 
-  /** Read, decode and place one sample. */
-  async read(job: SampleJob, e: EpochSetup, signal?: AbortSignal): Promise<SampleResult> {
+  /** Whether the next job can reuse the file already decoded (`read_type: memory`). */
+  cached(job: SampleJob, e: EpochSetup): boolean {
+    return e.readType === "memory" && job.key === this.#lastKey && this.#lastFile !== undefined;
+  }
+
+  /** Fetch an object's bytes into buffer `slot` (0 or 1). */
+  async fetch(
+    key: string,
+    slot = 0,
+    sync = this.preferSync,
+    signal?: AbortSignal,
+  ): Promise<Fetched> {
+    const buffer = this.#bufs[slot]!;
+    const t0 = this.now();
+    const data = sync && this.backend.getSync
+      ? this.backend.getSync(key, { buffer })
+      : await this.backend.get(key, { buffer, signal });
+    const ioMs = this.now() - t0;
+    if (data.buffer !== buffer.buffer) {
+      // The backend allocated: keep a buffer of our own, with headroom, for the next reads
+      // (never adopt `data` itself: it may be a view into a shared pool).
+      const size = Math.ceil(data.byteLength * 1.125);
+      this.#bufs[slot] = this.backend.allocBuffer?.(size) ?? new Uint8Array(size);
+    }
+    return { key, data, ioMs };
+  }
+
+  /** Decode a fetched object (or the cached one) and place the sample into the batch. */
+  place(job: SampleJob, fetched: Fetched | undefined, e: EpochSetup): SampleResult {
     let file: OpenedFile;
     let io = 0, decode = 0, bytes = 0;
-    if (e.readType === "memory" && job.key === this.#lastKey && this.#lastFile) {
-      file = this.#lastFile;
-    } else {
-      const t0 = this.now();
-      const data = this.preferSync && this.backend.getSync
-        ? this.backend.getSync(job.key, { buffer: this.#buf })
-        : await this.backend.get(job.key, { buffer: this.#buf, signal });
+    if (!fetched) file = this.#lastFile!;
+    else {
       const t1 = this.now();
-      if (data.buffer !== this.#buf.buffer) {
-        // The backend allocated: keep a buffer of our own, with headroom, for the next reads
-        // (never adopt `data` itself: it may be a view into a shared pool).
-        this.#buf = new Uint8Array(Math.ceil(data.byteLength * 1.125));
-      }
-      bytes = data.byteLength;
-      io = t1 - t0;
-      file = this.codec.open(data, {
+      bytes = fetched.data.byteLength;
+      io = fetched.ioMs;
+      file = this.codec.open(fetched.data, {
         verifyChecksums: e.verifyChecksums,
         name: `${this.backend.root}/${job.key}`,
       });
@@ -90,5 +117,13 @@ export class SampleReader {
     const h2d = this.now() - t3;
     if (e.readType === "on_demand") this.#lastFile = undefined;
     return { slot, ioMs: io, decodeMs: decode, h2dMs: h2d, bytes };
+  }
+
+  /** Read, decode and place one sample. */
+  async read(job: SampleJob, e: EpochSetup, signal?: AbortSignal): Promise<SampleResult> {
+    const fetched = this.cached(job, e)
+      ? undefined
+      : await this.fetch(job.key, 0, undefined, signal);
+    return this.place(job, fetched, e);
   }
 }

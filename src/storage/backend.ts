@@ -56,6 +56,8 @@ export interface StorageBackend {
   readonly capabilities: Capabilities;
   /** Read a whole object. */
   get(key: string, opts?: GetOptions): Promise<Uint8Array>;
+  /** A buffer suited to this backend's reads (direct I/O: aligned), for reuse via `buffer`. */
+  allocBuffer?(size: number): Uint8Array;
   /** Blocking whole-object read, for reader threads (optional). */
   getSync?(key: string, opts?: GetOptions): Uint8Array;
   /** Read `length` bytes at `offset` (fewer at the end of the object). */

@@ -117,6 +117,10 @@ export class DirectBackend implements StorageBackend {
     return off;
   }
 
+  allocBuffer(size: number): Uint8Array {
+    return alignedBuffer(alignUp(size));
+  }
+
   #buffer(want: number, given?: Uint8Array): Uint8Array {
     const aligned = given && given.byteLength >= want &&
       Deno.UnsafePointer.value(Deno.UnsafePointer.of(given)) % BigInt(DIRECT_ALIGN) === 0n;
