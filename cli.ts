@@ -185,6 +185,12 @@ if (import.meta.main) {
     if (e instanceof UserError) {
       console.error(`dl-driver: ${e.message}`);
       code = e.exitCode;
+    } else if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      console.error(
+        `dl-driver: permission needed: ${(e as Error).message.split("\n")[0]} ` +
+          "(see the README's permissions table)",
+      );
+      code = ExitCode.usage;
     } else {
       console.error("dl-driver: internal error (please report this):");
       console.error(e);

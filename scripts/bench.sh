@@ -7,4 +7,5 @@ DENO="$(command -v deno || echo 'npx -y deno@2')"
 bash scripts/ensure_tools.sh || exit 1
 . scripts/servers.sh
 trap stop_servers EXIT
-$DENO run -A scripts/bench.ts "$@"
+$DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi --allow-run=fio \
+  scripts/bench.ts "$@"

@@ -12,6 +12,8 @@ bash scripts/ensure_tools.sh || echo "test.sh: some tools could not be installed
 trap stop_servers EXIT
 
 log="$(mktemp)"
+# Tests need every permission: they start subprocesses (the CLI, python3, moto) and read
+# /proc/self/io, which Deno only allows with --allow-all. The CLI itself runs with less.
 $DENO test -A --no-prompt "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 line="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)"

@@ -47,6 +47,16 @@ output:
 ${extra}`;
 }
 
+/** The permissions `deno task cli` grants (no subprocesses, no imports from the network). */
+export const CLI_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-ffi",
+];
+
 /** Run the CLI as a subprocess; returns exit code, stdout and stderr. */
 export async function runCli(
   args: string[],
@@ -54,7 +64,7 @@ export async function runCli(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const cli = new URL("../cli.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
+    args: ["run", ...CLI_PERMISSIONS, cli, ...args],
     cwd: opts.cwd,
     env: { NO_COLOR: "1", ...opts.env },
     stdout: "piped",

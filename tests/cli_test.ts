@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { CLI_PERMISSIONS, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
 
 const readJson = async (p: string) => JSON.parse(await Deno.readTextFile(p));
 
@@ -286,7 +286,7 @@ Deno.test("cli: SIGINT during generation exits 130 and leaves no partial file", 
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
+      ...CLI_PERMISSIONS,
       cli,
       "generate",
       wl,

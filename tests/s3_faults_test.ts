@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { openBackend } from "../src/storage/open.ts";
-import { newBucket, runCli, s3Endpoint, s3Options } from "./_helpers.ts";
+import { CLI_PERMISSIONS, newBucket, runCli, s3Endpoint, s3Options } from "./_helpers.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 const so = (o: Record<string, unknown>) =>
@@ -78,7 +78,7 @@ Deno.test("s3 faults: server stopped mid-run → retries, then one clear error, 
     const run = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "-A",
+        ...CLI_PERMISSIONS,
         cli,
         "run",
         ...common,
@@ -158,7 +158,7 @@ Deno.test("s3 faults: SIGINT during multipart generation leaves only complete ob
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "-A",
+      ...CLI_PERMISSIONS,
       cli,
       "generate",
       "workload=demo",

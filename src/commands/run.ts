@@ -138,7 +138,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   }
   const outputDir = opts.output ?? rc.runDir ?? c.output.folder ??
     defaultOutputDir(c.model.name, wallStart);
-  const codec = codecFor(c.dataset.format);
+  const codec = await codecFor(c.dataset.format);
   const location = configLocation(c);
   const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
   if (!c.workflow.train) {

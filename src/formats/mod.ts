@@ -1,24 +1,26 @@
 /**
- * Codec registry.
+ * Codec registry. Codecs load on first use, so a codec's dependencies (TFRecord's native
+ * CRC-32C) and the permissions they need only matter when its format is used.
  * @module
  */
 import { UserError } from "../errors.ts";
 import type { Codec } from "./codec.ts";
-import { npzCodec } from "./npz.ts";
-import { tfrecordCodec } from "./tfrecord.ts";
 
-const CODECS: Record<string, Codec> = { npz: npzCodec, tfrecord: tfrecordCodec };
+const LOADERS: Record<string, () => Promise<Codec>> = {
+  npz: async () => (await import("./npz.ts")).npzCodec,
+  tfrecord: async () => (await import("./tfrecord.ts")).tfrecordCodec,
+};
 
 /** Formats dl-driver reads and writes. */
-export const FORMATS_AVAILABLE: string[] = Object.keys(CODECS);
+export const FORMATS_AVAILABLE: string[] = Object.keys(LOADERS);
 
 /** The codec for a DLIO format name. */
-export function codecFor(format: string): Codec {
-  const c = CODECS[format];
-  if (!c) {
+export async function codecFor(format: string): Promise<Codec> {
+  const load = LOADERS[format];
+  if (!load) {
     throw new UserError(
-      `format ${format} is not implemented yet (available: ${Object.keys(CODECS).join(", ")})`,
+      `format ${format} is not implemented yet (available: ${FORMATS_AVAILABLE.join(", ")})`,
     );
   }
-  return c;
+  return await load();
 }

@@ -63,7 +63,7 @@ export async function generateDataset(
 ): Promise<GenerateResult> {
   const log = opts.log ?? ((s: string) => console.error(s));
   const t0 = performance.now();
-  const codec = codecFor(c.dataset.format);
+  const codec = await codecFor(c.dataset.format);
   const location = configLocation(c);
   const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;

@@ -83,7 +83,7 @@ async function handle(m: Message) {
     if (m.type === "init") {
       reader = new SampleReader(
         await openBackend(m.uri, m.openOptions),
-        codecFor(m.format),
+        await codecFor(m.format),
         () => performance.now(),
         true,
       );

@@ -130,7 +130,9 @@ export class AzureBackend implements StorageBackend {
     }
   }
 
-  #error(op: string, key: string, e: AzError): StorageError {
+  #error(op: string, key: string, e: AzError): Error {
+    // Missing Deno permissions are a usage problem, reported as such by the CLI.
+    if ((e as unknown) instanceof Deno.errors.NotCapable) return e as unknown as Error;
     const uri = key ? `${this.root}/${key}` : this.root;
     let code: StorageErrorCode = "io";
     let detail = `${e.code ?? e.name ?? "Error"}: ${

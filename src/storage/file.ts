@@ -18,7 +18,9 @@ import {
 let tmpCounter = 0;
 
 /** Map a Deno error to a storage error naming the operation and path. */
-export function fsError(op: string, path: string, e: unknown): StorageError {
+export function fsError(op: string, path: string, e: unknown): Error {
+  // Missing Deno permissions are a usage problem, reported as such by the CLI.
+  if (e instanceof Deno.errors.NotCapable) return e;
   let code: StorageErrorCode = "io";
   if (e instanceof Deno.errors.NotFound) code = "not_found";
   else if (e instanceof Deno.errors.PermissionDenied) code = "permission";

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { UserError } from "../errors.ts";
+
 /** Open flags (Linux x86-64 / aarch64 values). */
 export const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_TRUNC = 0o1000;
 /** O_DIRECT on Linux (x86-64 and aarch64 differ; aarch64 uses 0o200000). */
@@ -44,8 +46,9 @@ export function libc(): Lib {
   try {
     lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
   } catch (e) {
-    throw new Error(
-      `direct I/O needs FFI access to libc (run with --allow-ffi): ${(e as Error).message}`,
+    throw new UserError(
+      `direct I/O (direct://, reader.odirect) needs FFI access to libc: run with --allow-ffi ` +
+        `(${(e as Error).message.split("\n")[0]})`,
     );
   }
   return lib;

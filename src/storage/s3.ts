@@ -128,7 +128,9 @@ export class S3Backend implements StorageBackend {
     }
   }
 
-  #error(op: string, key: string, e: SdkError): StorageError {
+  #error(op: string, key: string, e: SdkError): Error {
+    // Missing Deno permissions are a usage problem, reported as such by the CLI.
+    if ((e as unknown) instanceof Deno.errors.NotCapable) return e as unknown as Error;
     const uri = key ? `${this.root}/${key}` : this.root;
     const status = e.$metadata?.httpStatusCode;
     const name = e.name ?? e.code ?? "Error";
