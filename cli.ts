@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run -A
+#!/usr/bin/env -S deno run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi
 /**
  * dl-driver command line. Thin: parses arguments, lazy-loads the command, maps errors to exit
  * codes. Only this file exits the process.
