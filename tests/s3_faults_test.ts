@@ -12,7 +12,7 @@ const cli = new URL("../cli.ts", import.meta.url).pathname;
 const so = (o: Record<string, unknown>) =>
   Object.entries(o).map(([k, v]) => `storage.storage_options.${k}=${v}`);
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 
 /** A moto server of this test's own, on 127.0.0.1. */
 async function startMoto(env: Record<string, string> = {}) {
-  const port = await freePort();
+  const port = freePort();
   const proc = new Deno.Command("moto_server", {
     args: ["-H", "127.0.0.1", "-p", String(port)],
     env,
