@@ -114,7 +114,15 @@ export function crossFieldRules(
 }
 
 /** Formats with a codec (kept equal to src/formats/mod.ts by a test). */
-export const RUNNABLE_FORMATS: string[] = ["npz", "tfrecord"];
+export const RUNNABLE_FORMATS: string[] = [
+  "npz",
+  "npy",
+  "tfrecord",
+  "csv",
+  "png",
+  "jpeg",
+  "synthetic",
+];
 
 /** Things dl-driver cannot do yet for this config (errors for generate/run, warnings for validate). */
 export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic[] {

@@ -45,6 +45,8 @@ export interface FileSpec {
   seed: number;
   /** Global index of the file (stream label for the PRNG). */
   fileIndex: number;
+  /** DLIO's `dataset.compression` (formats that support it). */
+  compression?: string;
 }
 
 /** Options when decoding a file. */
@@ -67,8 +69,17 @@ export interface OpenedFile {
 
 /** How a sample read fetches bytes from storage. */
 export type SampleAccess =
-  /** Read the whole file for every sample (DLIO's NPZ/NPY readers). */
-  "whole_file";
+  /** Read the whole file for every sample (DLIO's NPZ/NPY/CSV/image readers). */
+  | "whole_file"
+  /** No I/O at all (synthetic data: measures the pipeline itself). */
+  | "none";
+
+/** An extra object written beside a data file (index files). */
+export interface Sidecar {
+  /** Key relative to the dataset root. */
+  key: string;
+  data: Uint8Array;
+}
 
 /** A file format. */
 export interface Codec {
@@ -76,8 +87,10 @@ export interface Codec {
   /** File extension without the dot (DLIO uses the format name). */
   readonly extension: string;
   readonly access: SampleAccess;
-  /** Exact encoded size in bytes. */
-  encodedSize(spec: FileSpec): number;
+  /** Exact encoded size in bytes, or undefined when only encoding tells (images, compression). */
+  encodedSize(spec: FileSpec): number | undefined;
+  /** Index files written beside the data file `key` (TFRecord `.idx`, indexed_binary). */
+  sidecars?(spec: FileSpec, key: string): Sidecar[];
   /** The encoded file as a stream of chunks (bounded memory). */
   encode(spec: FileSpec): Iterable<Uint8Array>;
   /** Parse a whole file. Throws `FormatError` on corrupt input. */

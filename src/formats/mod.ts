@@ -8,7 +8,12 @@ import type { Codec } from "./codec.ts";
 
 const LOADERS: Record<string, () => Promise<Codec>> = {
   npz: async () => (await import("./npz.ts")).npzCodec,
+  npy: async () => (await import("./npy.ts")).npyCodec,
   tfrecord: async () => (await import("./tfrecord.ts")).tfrecordCodec,
+  csv: async () => (await import("./csv.ts")).csvCodec,
+  png: async () => (await import("./image.ts")).pngCodec,
+  jpeg: async () => (await import("./image.ts")).jpegCodec,
+  synthetic: async () => (await import("./synthetic.ts")).syntheticCodec,
 };
 
 /** Formats dl-driver reads and writes. */

@@ -2,7 +2,15 @@
  * The numpy `.npy` header (format versions 1.0 and 2.0).
  * @module
  */
-import type { ElementType } from "./codec.ts";
+import {
+  type Codec,
+  type ElementType,
+  type FileSpec,
+  FormatError,
+  ITEMSIZE,
+  type OpenedFile,
+} from "./codec.ts";
+import { sampleContent } from "./content.ts";
 
 const DESCR: Record<ElementType, string> = {
   uint8: "|u1",
@@ -67,3 +75,70 @@ export function parseNpyHeader(b: Uint8Array): NpyInfo | string {
   if (shape.some((n) => !Number.isInteger(n) || n < 0)) return `malformed shape (${shapeText})`;
   return { dtype, shape, fortranOrder: fortran === "True", dataOffset: pre + len };
 }
+
+/** Samples of a C-order array whose last axis is the sample axis (DLIO's npy/npz layout). */
+export function arraySamples(npy: Uint8Array, name: string): OpenedFile {
+  const info = parseNpyHeader(npy);
+  if (typeof info === "string") throw new FormatError(name, info);
+  if (info.fortranOrder) throw new FormatError(name, "Fortran order is not supported");
+  if (info.shape.length < 1) throw new FormatError(name, "scalar array, no samples");
+  const itemsize = ITEMSIZE[info.dtype];
+  const n = info.shape[info.shape.length - 1]!;
+  const dims = info.shape.slice(0, -1);
+  const perSample = dims.reduce((a, b) => a * b, 1);
+  const need = info.dataOffset + perSample * n * itemsize;
+  if (npy.byteLength < need) {
+    throw new FormatError(
+      name,
+      `array data truncated at byte ${npy.byteLength} (header says ${need} bytes)`,
+    );
+  }
+  const data = npy.subarray(info.dataOffset, need);
+  return {
+    numSamples: n,
+    dims,
+    dtype: info.dtype,
+    sample(i, scratch) {
+      if (i < 0 || i >= n) throw new FormatError(name, `sample ${i} out of range (0..${n - 1})`);
+      const bytes = perSample * itemsize;
+      if (n === 1) return data.subarray(0, bytes);
+      // Sample axis last: element k of sample i is at (k * n + i); gather it.
+      const out = scratch && scratch.byteLength >= bytes
+        ? scratch.subarray(0, bytes)
+        : new Uint8Array(bytes);
+      for (let k = 0; k < perSample; k++) {
+        const src = (k * n + i) * itemsize, dst = k * itemsize;
+        for (let b = 0; b < itemsize; b++) out[dst + b] = data[src + b]!;
+      }
+      return out;
+    },
+  };
+}
+
+/** The header and content of DLIO's sample array for a file: shape (d1, d2, samples). */
+export function sampleArray(spec: FileSpec): { header: Uint8Array; dataBytes: number } {
+  const shape = [...spec.dims, spec.samples];
+  return {
+    header: npyHeader(spec.dtype, shape),
+    dataBytes: shape.reduce((a, b) => a * b, 1) * ITEMSIZE[spec.dtype],
+  };
+}
+
+/** NPY: one `np.save` array of shape (d1, d2, samples), read whole per sample (DLIO). */
+export const npyCodec: Codec = {
+  format: "npy",
+  extension: "npy",
+  access: "whole_file",
+  encodedSize(spec) {
+    const a = sampleArray(spec);
+    return a.header.byteLength + a.dataBytes;
+  },
+  *encode(spec) {
+    const a = sampleArray(spec);
+    yield a.header;
+    yield* sampleContent(spec, a.dataBytes, ITEMSIZE[spec.dtype]);
+  },
+  open(bytes, opts) {
+    return arraySamples(bytes, opts.name);
+  },
+};

@@ -12,16 +12,24 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01: fixed so output is byte
 /** A member to write: its name, exact size and its bytes as chunks. */
 export interface ZipMemberSource {
   name: string;
+  /** Uncompressed size. */
   size: number;
   chunks: Iterable<Uint8Array>;
+  /** Deflated member: the compressed bytes and the CRC-32 of the uncompressed data. */
+  deflated?: { data: Uint8Array; crc: number };
 }
 
 const LOCAL = 30, DESCRIPTOR = 16, CENTRAL = 46, EOCD = 22;
 
 /** Exact size of a stored zip with members of these names and sizes. */
-export function zipSize(members: { name: string; size: number }[]): number {
+export function zipSize(
+  members: { name: string; size: number; deflated?: { data: Uint8Array } }[],
+): number {
   let n = EOCD;
-  for (const m of members) n += LOCAL + DESCRIPTOR + CENTRAL + 2 * byteLen(m.name) + m.size;
+  for (const m of members) {
+    n += LOCAL + DESCRIPTOR + CENTRAL + 2 * byteLen(m.name) +
+      (m.deflated?.data.byteLength ?? m.size);
+  }
   return n;
 }
 
@@ -46,24 +54,33 @@ export function* writeZip(members: ZipMemberSource[]): Iterable<Uint8Array> {
     l.setUint32(0, 0x04034b50, true);
     l.setUint16(4, 20, true);
     l.setUint16(6, 0x0008, true); // sizes and CRC follow in a data descriptor
-    l.setUint16(8, 0, true); // stored
+    const method = m.deflated ? 8 : 0;
+    l.setUint16(8, method, true); // 0 stored, 8 deflated
     l.setUint16(10, DOS_TIME, true);
     l.setUint16(12, DOS_DATE, true);
     l.setUint16(26, name.byteLength, true);
     lh.set(name, LOCAL);
     yield lh;
-    let crc = 0, n = 0;
-    for (const c of m.chunks) {
-      crc = crc32(c, crc);
-      n += c.byteLength;
-      yield c;
+    let crc = 0, n = 0, stored = 0;
+    if (m.deflated) {
+      crc = m.deflated.crc;
+      n = m.size;
+      stored = m.deflated.data.byteLength;
+      yield m.deflated.data;
+    } else {
+      for (const c of m.chunks) {
+        crc = crc32(c, crc);
+        n += c.byteLength;
+        yield c;
+      }
+      stored = n;
     }
     if (n !== m.size) throw new Error(`zip member ${m.name}: wrote ${n} bytes, expected ${m.size}`);
     const dd = new Uint8Array(DESCRIPTOR);
     const d = new DataView(dd.buffer);
     d.setUint32(0, 0x08074b50, true);
     d.setUint32(4, crc >>> 0, true);
-    d.setUint32(8, n, true);
+    d.setUint32(8, stored, true);
     d.setUint32(12, n, true);
     yield dd;
     const ch = new Uint8Array(CENTRAL + name.byteLength);
@@ -72,18 +89,18 @@ export function* writeZip(members: ZipMemberSource[]): Iterable<Uint8Array> {
     c.setUint16(4, 20, true);
     c.setUint16(6, 20, true);
     c.setUint16(8, 0x0008, true);
-    c.setUint16(10, 0, true);
+    c.setUint16(10, method, true);
     c.setUint16(12, DOS_TIME, true);
     c.setUint16(14, DOS_DATE, true);
     c.setUint32(16, crc >>> 0, true);
-    c.setUint32(20, n, true);
+    c.setUint32(20, stored, true);
     c.setUint32(24, n, true);
     c.setUint16(28, name.byteLength, true);
     c.setUint32(38, 0o100644 << 16, true); // regular file, rw-r--r--
     c.setUint32(42, offset, true);
     ch.set(name, CENTRAL);
     central.push(ch);
-    offset += lh.byteLength + n + DESCRIPTOR;
+    offset += lh.byteLength + stored + DESCRIPTOR;
   }
   const cdSize = central.reduce((a, b) => a + b.byteLength, 0);
   for (const ch of central) yield ch;

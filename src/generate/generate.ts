@@ -53,6 +53,7 @@ function manifestOf(c: WorkloadConfig) {
     record_length_bytes_stdev: d.record_length_bytes_stdev,
     record_dims: d.record_dims,
     record_element_type: d.record_element_type,
+    compression: d.compression,
   };
 }
 
@@ -107,13 +108,20 @@ export async function generateDataset(
     let complete = false;
     if (!fresh) {
       try {
-        complete = (await backend.stat(f.key)).size === expected;
+        // Writes are atomic, so a file at its final name is complete; where the size is known
+        // it is checked too (a file written by something else is rewritten).
+        const size = (await backend.stat(f.key)).size;
+        complete = expected === undefined || size === expected;
       } catch (e) {
         if (!(e instanceof StorageError && e.code === "not_found")) throw e;
       }
     }
     if (complete) skipped++;
     else {
+      // Index files first: the data file's presence then means everything is there.
+      for (const side of codec.sidecars?.(f, f.key) ?? []) {
+        await backend.put(side.key, side.data, { signal: opts.signal });
+      }
       let n: number;
       try {
         n = await backend.put(f.key, codec.encode(f), { signal: opts.signal });
@@ -123,7 +131,7 @@ export async function generateDataset(
         }
         throw e;
       }
-      if (n !== expected) {
+      if (expected !== undefined && n !== expected) {
         throw new StorageError(
           "io",
           "write",

@@ -82,6 +82,7 @@ export function planDataset(c: WorkloadConfig, extension: string): PlannedFile[]
       dtype,
       seed,
       fileIndex: g,
+      compression: d.compression,
     });
   }
   return out;

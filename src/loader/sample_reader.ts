@@ -59,8 +59,9 @@ export class SampleReader {
     readonly preferSync = false,
   ) {}
 
-  /** Whether the next job can reuse the file already decoded (`read_type: memory`). */
+  /** Whether the next job needs no fetch: synthetic data, or `read_type: memory` on the same file. */
   cached(job: SampleJob, e: EpochSetup): boolean {
+    if (this.codec.access === "none") return true;
     return e.readType === "memory" && job.key === this.#lastKey && this.#lastFile !== undefined;
   }
 
@@ -90,7 +91,8 @@ export class SampleReader {
   place(job: SampleJob, fetched: Fetched | undefined, e: EpochSetup): SampleResult {
     let file: OpenedFile;
     let io = 0, decode = 0, bytes = 0;
-    if (!fetched) file = this.#lastFile!;
+    if (this.codec.access === "none") file = this.#synthetic(e.slotBytes);
+    else if (!fetched) file = this.#lastFile!;
     else {
       const t1 = this.now();
       bytes = fetched.data.byteLength;
@@ -117,6 +119,17 @@ export class SampleReader {
     const h2d = this.now() - t3;
     if (e.readType === "on_demand") this.#lastFile = undefined;
     return { slot, ioMs: io, decodeMs: decode, h2dMs: h2d, bytes };
+  }
+
+  #zero: OpenedFile | undefined;
+
+  /** Synthetic data: a zero sample of the slot size, no I/O. */
+  #synthetic(bytes: number): OpenedFile {
+    if (!this.#zero || this.#zero.dims[0] !== bytes) {
+      const z = new Uint8Array(bytes);
+      this.#zero = { numSamples: 1, dims: [bytes], dtype: "uint8", sample: () => z };
+    }
+    return this.#zero;
   }
 
   /** Read, decode and place one sample. */

@@ -1,0 +1,111 @@
+/**
+ * JPEG and PNG as DLIO writes them: one d1×d2 random-noise image per file (`num_samples_per_file`
+ * is ignored, as in DLIO: every sample index of a file returns its image). Encoded with real
+ * encoders (pngjs: 8-bit grayscale PNG; jpeg-js: baseline JPEG, quality 90, grey pixels in RGB),
+ * so sizes are whatever the encoder produces, not `record_length_bytes`. A sample read decodes
+ * the whole image (the CPU cost DLIO's PIL reader pays).
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import pngjs from "pngjs";
+import jpeg from "jpeg-js";
+import { type Codec, type FileSpec, FormatError, type OpenedFile } from "./codec.ts";
+import { Prng } from "../util/prng.ts";
+
+function noise(spec: FileSpec): { w: number; h: number; grey: Uint8Array } {
+  const [h, w] = [spec.dims[0] ?? 1, spec.dims[1] ?? spec.dims[0] ?? 1];
+  const grey = new Prng(spec.seed, "content", spec.fileIndex).fill(new Uint8Array(w * h));
+  return { w, h, grey };
+}
+
+function image(
+  decode: (bytes: Uint8Array) => { width: number; height: number; data: Uint8Array },
+  bytes: Uint8Array,
+  name: string,
+): OpenedFile {
+  let img: { width: number; height: number; data: Uint8Array };
+  try {
+    img = decode(bytes);
+  } catch (e) {
+    throw new FormatError(name, `cannot decode image (${(e as Error).message})`);
+  }
+  return {
+    numSamples: 1,
+    dims: [img.height, img.width],
+    dtype: "uint8",
+    sample() {
+      return img.data;
+    },
+  };
+}
+
+/** PNG: 8-bit grayscale. */
+export const pngCodec: Codec = {
+  format: "png",
+  extension: "png",
+  access: "whole_file",
+  encodedSize() {
+    return undefined;
+  },
+  *encode(spec) {
+    const { w, h, grey } = noise(spec);
+    const png = new pngjs.PNG({
+      width: w,
+      height: h,
+      colorType: 0,
+      inputColorType: 0,
+      bitDepth: 8,
+    });
+    png.data = Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength);
+    yield new Uint8Array(
+      pngjs.PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 8 }),
+    );
+  },
+  open(bytes, opts) {
+    return image(
+      (b) => {
+        const p = pngjs.PNG.sync.read(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+        return { width: p.width, height: p.height, data: new Uint8Array(p.data) };
+      },
+      bytes,
+      opts.name,
+    );
+  },
+};
+
+/** JPEG: baseline, quality 90. */
+export const jpegCodec: Codec = {
+  format: "jpeg",
+  extension: "jpeg",
+  access: "whole_file",
+  encodedSize() {
+    return undefined;
+  },
+  *encode(spec) {
+    const { w, h, grey } = noise(spec);
+    const rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) {
+      const v = grey[i]!;
+      rgba[4 * i] = v;
+      rgba[4 * i + 1] = v;
+      rgba[4 * i + 2] = v;
+      rgba[4 * i + 3] = 255;
+    }
+    yield new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 90).data);
+  },
+  open(bytes, opts) {
+    return image(
+      (b) => {
+        const d = jpeg.decode(b, {
+          useTArray: true,
+          formatAsRGBA: false,
+          maxResolutionInMP: 400,
+          maxMemoryUsageInMB: 2048,
+        });
+        return { width: d.width, height: d.height, data: d.data };
+      },
+      bytes,
+      opts.name,
+    );
+  },
+};
