@@ -1,0 +1,63 @@
+/**
+ * Every bundled training workload whose format dl-driver implements generates and trains at a
+ * reduced scale (file counts, sample sizes and batch sizes overridden), through the CLI.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { listWorkloads, resolveConfig } from "../src/config/resolve.ts";
+import { RUNNABLE_FORMATS } from "../src/config/rules.ts";
+import { runCli } from "./_helpers.ts";
+
+const all = listWorkloads().map((name) => ({
+  name,
+  c: resolveConfig({ args: [`workload=${name}`] }).config,
+}));
+const training = all.filter((w) => w.c.workflow.train || w.c.workflow.generate_data);
+
+Deno.test("bundled workloads: which train here, which wait for later formats", () => {
+  const waiting = training.filter((w) => !RUNNABLE_FORMATS.includes(w.c.dataset.format)).map((w) =>
+    w.name
+  );
+  // indexed_binary (dlrm) and mmap_indexed_binary (megatron) are not implemented yet.
+  assert.deepEqual(waiting.sort(), ["dlrm", "megatron_deepspeed"]);
+});
+
+for (const { name, c } of training.filter((w) => RUNNABLE_FORMATS.includes(w.c.dataset.format))) {
+  Deno.test(`bundled workload ${name} generates and trains at reduced scale`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: `dl-driver-${name}-` });
+    const d = c.dataset;
+    const scale = Math.min(1, 65536 / d.record_length_bytes);
+    const r = await runCli([
+      "run",
+      `workload=${name}`,
+      `dataset.data_folder=${join(dir, "data")}`,
+      "dataset.num_files_train=6",
+      `dataset.num_files_eval=${d.num_files_eval > 0 ? 2 : 0}`,
+      `dataset.num_samples_per_file=${Math.min(d.num_samples_per_file, 3)}`,
+      `dataset.record_length_bytes=${Math.round(d.record_length_bytes * scale)}`,
+      `dataset.record_length_bytes_stdev=${Math.round(d.record_length_bytes_stdev * scale)}`,
+      `dataset.record_length_bytes_resize=${Math.round(d.record_length_bytes_resize * scale)}`,
+      "dataset.num_subfolders_train=0",
+      "dataset.num_subfolders_eval=0",
+      "reader.batch_size=2",
+      "reader.batch_size_eval=1",
+      "reader.read_threads=2",
+      "train.epochs=2",
+      "train.computation_time=0.001",
+      "evaluation.eval_time=0.001",
+      "workflow.generate_data=True",
+      "workflow.train=True",
+      "workflow.checkpoint=False",
+      "--json",
+      "-q",
+      "-o",
+      join(dir, "out"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.format, d.format);
+    assert.equal(rep.epochs_completed, 2);
+    assert.ok(rep.total_samples >= 2 * 2, String(rep.total_samples));
+    if (d.format !== "synthetic") assert.ok(rep.total_bytes > 0);
+  });
+}
