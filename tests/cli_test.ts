@@ -210,7 +210,7 @@ Deno.test("cli: user errors are one clear message, no stack trace, documented ex
       2,
       /override 'dataset\.num_files_train=-2'/,
     ],
-    [["run", "workload=dlrm"], 2, /format indexed_binary is not implemented yet/],
+    [["run", "workload=demo", "dataset.format=hdf5"], 2, /format hdf5 is not implemented yet/],
     [
       [
         "run",

@@ -18,8 +18,7 @@ Deno.test("bundled workloads: which train here, which wait for later formats", (
   const waiting = training.filter((w) => !RUNNABLE_FORMATS.includes(w.c.dataset.format)).map((w) =>
     w.name
   );
-  // indexed_binary (dlrm) and mmap_indexed_binary (megatron) are not implemented yet.
-  assert.deepEqual(waiting.sort(), ["dlrm", "megatron_deepspeed"]);
+  assert.deepEqual(waiting, []);
 });
 
 for (const { name, c } of training.filter((w) => RUNNABLE_FORMATS.includes(w.c.dataset.format))) {
@@ -61,3 +60,36 @@ for (const { name, c } of training.filter((w) => RUNNABLE_FORMATS.includes(w.c.d
     if (d.format !== "synthetic") assert.ok(rep.total_bytes > 0);
   });
 }
+
+Deno.test("tfrecord with reader.read_index: one ranged read per record through DLIO's .idx files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-idx-" });
+  const common = [
+    "workload=resnet50_h100",
+    `dataset.data_folder=${join(dir, "data")}`,
+    "dataset.num_files_train=4",
+    "dataset.num_samples_per_file=8",
+    "dataset.record_length_bytes=4096",
+    "reader.batch_size=4",
+    "reader.read_threads=2",
+    "train.epochs=1",
+    "train.computation_time=0.001",
+    "workflow.generate_data=True",
+    "--json",
+    "-q",
+  ];
+  const whole = JSON.parse((await runCli(["run", ...common, "-o", join(dir, "a")])).stdout);
+  const idx = await Deno.readTextFile(
+    join(dir, "data", "index", "train", "img_0_of_4.tfrecord.idx"),
+  );
+  const lines = idx.trim().split("\n");
+  assert.equal(lines.length, 8);
+  const [off1, len] = lines[1]!.split(" ").map(Number);
+  assert.equal(off1, len); // records are back to back
+  const r = await runCli(["run", ...common, "reader.read_index=True", "-o", join(dir, "b")]);
+  assert.equal(r.code, 0, r.stderr);
+  const ranged = JSON.parse(r.stdout);
+  assert.equal(ranged.total_samples, whole.total_samples);
+  // Whole-file reads fetch 8 records per sample; ranged reads fetch exactly one record.
+  assert.equal(ranged.total_bytes, ranged.total_samples * len!);
+  assert.equal(whole.total_bytes, whole.total_samples * 8 * len!);
+});

@@ -122,6 +122,8 @@ export const RUNNABLE_FORMATS: string[] = [
   "png",
   "jpeg",
   "synthetic",
+  "indexed_binary",
+  "mmap_indexed_binary",
 ];
 
 /** Things dl-driver cannot do yet for this config (errors for generate/run, warnings for validate). */

@@ -283,6 +283,10 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   data_loader_sampler: oneOfOrNull(["iterative", "index"], null, {
     doc: "Sampler; derived from the loader when unset.",
   }),
+  read_index: bool(false, {
+    doc: "(dl-driver) TFRecord: read single records with ranged reads through DLIO's `.idx` " +
+      "index files instead of reading whole files.",
+  }),
   verify_checksums: bool(true, {
     doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
   }),

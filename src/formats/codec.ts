@@ -72,7 +72,15 @@ export type SampleAccess =
   /** Read the whole file for every sample (DLIO's NPZ/NPY/CSV/image readers). */
   | "whole_file"
   /** No I/O at all (synthetic data: measures the pipeline itself). */
-  | "none";
+  | "none"
+  /** Index objects once per file, then one ranged read per sample (indexed_binary). */
+  | "indexed";
+
+/** Where sample `i` of a file is: byte range in the data object. */
+export interface SampleRange {
+  offset: number;
+  length: number;
+}
 
 /** An extra object written beside a data file (index files). */
 export interface Sidecar {
@@ -95,6 +103,12 @@ export interface Codec {
   encode(spec: FileSpec): Iterable<Uint8Array>;
   /** Parse a whole file. Throws `FormatError` on corrupt input. */
   open(bytes: Uint8Array, opts: OpenOptions): OpenedFile;
+  /** Indexed access: the keys of a data file's index objects (relative to the dataset root). */
+  indexKeys?(key: string): string[];
+  /** Indexed access: parse the index objects (in `indexKeys` order) into sample ranges. */
+  parseIndex?(parts: Uint8Array[], opts: OpenOptions): SampleRange[];
+  /** Indexed access: decode one sample from the bytes of its range. */
+  decodeRange?(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
 }
 
 /** A file that does not parse as its format. */

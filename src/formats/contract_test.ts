@@ -3,7 +3,7 @@
  * shapes, sizes exactly when it says it can, and is deterministic from the seed.
  */
 import assert from "node:assert/strict";
-import type { Codec, FileSpec } from "./codec.ts";
+import { type Codec, type FileSpec, ITEMSIZE } from "./codec.ts";
 import { codecFor, FORMATS_AVAILABLE } from "./mod.ts";
 
 function bytes(codec: Codec, spec: FileSpec): Uint8Array {
@@ -36,6 +36,28 @@ for (const format of FORMATS_AVAILABLE) {
       assert.deepEqual(bytes(codec, spec), a, `${format} is deterministic`);
       if (codec.access === "none") continue; // synthetic files hold only their index
       assert.notDeepEqual(bytes(codec, { ...spec, seed: spec.seed + 1 }), a, `${format} seed`);
+      if (codec.indexKeys) {
+        // Index files: written beside the data, parsed back, and each range decodes to a sample.
+        const side = codec.sidecars!(spec, "train/f.x");
+        assert.deepEqual(side.map((s) => s.key), codec.indexKeys("train/f.x"));
+        const ranges = codec.parseIndex!(side.map((s) => s.data), {
+          verifyChecksums: true,
+          name: "idx",
+        });
+        assert.equal(ranges.length, spec.samples);
+        const per = spec.dims.reduce((x, y) => x * y, 1) * ITEMSIZE[spec.dtype];
+        const seen = new Set<string>();
+        for (const r of ranges) {
+          const s = codec.decodeRange!(a.subarray(r.offset, r.offset + r.length), {
+            verifyChecksums: true,
+            name: "r",
+          });
+          assert.equal(s.byteLength, per);
+          seen.add(s.join(","));
+        }
+        assert.equal(seen.size, spec.samples);
+        if (codec.access === "indexed") continue;
+      }
       const f = codec.open(a, { verifyChecksums: true, name: `t.${codec.extension}` });
       assert.equal(f.numSamples, image ? 1 : spec.samples, `${format} sample count`);
       const per = spec.dims.reduce((x, y) => x * y, 1);

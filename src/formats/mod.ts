@@ -14,6 +14,8 @@ const LOADERS: Record<string, () => Promise<Codec>> = {
   png: async () => (await import("./image.ts")).pngCodec,
   jpeg: async () => (await import("./image.ts")).jpegCodec,
   synthetic: async () => (await import("./synthetic.ts")).syntheticCodec,
+  indexed_binary: async () => (await import("./indexed_binary.ts")).indexedBinaryCodec,
+  mmap_indexed_binary: async () => (await import("./indexed_binary.ts")).mmapIndexedBinaryCodec,
 };
 
 /** Formats dl-driver reads and writes. */

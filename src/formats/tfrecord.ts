@@ -68,7 +68,56 @@ export const tfrecordCodec: Codec = {
   open(bytes, opts) {
     return openTfrecord(bytes, opts);
   },
+  sidecars(spec, key) {
+    // DLIO's index (DALI's tfrecord2idx): "<record offset> <record length>" per line.
+    const recLen = (this.encodedSize(spec) ?? 0) / Math.max(1, spec.samples);
+    const lines = Array.from({ length: spec.samples }, (_, i) => `${i * recLen} ${recLen}\n`);
+    return [{ key: indexKey(key), data: new TextEncoder().encode(lines.join("")) }];
+  },
+  indexKeys(key) {
+    return [indexKey(key)];
+  },
+  parseIndex([text], opts) {
+    const out: { offset: number; length: number }[] = [];
+    const lines = new TextDecoder().decode(text).split("\n");
+    lines.forEach((line, i) => {
+      if (line.trim() === "") return;
+      const m = /^(\d+) (\d+)$/.exec(line.trim());
+      if (!m) throw new FormatError(opts.name, `line ${i + 1}: expected "<offset> <length>"`);
+      const offset = Number(m[1]), length = Number(m[2]);
+      if (length < 16 || length > 2 ** 31) {
+        throw new FormatError(opts.name, `line ${i + 1}: record length ${length} is not plausible`);
+      }
+      out.push({ offset, length });
+    });
+    return out;
+  },
+  decodeRange(bytes, opts) {
+    const [r] = recordIndex(bytes, opts);
+    if (!r) throw new FormatError(opts.name, "empty record");
+    return exampleImage(bytes.subarray(r.offset, r.offset + r.length), 0, opts.name);
+  },
 };
+
+/** DLIO's index location: `<data_folder>/index/<train|valid>/<file>.idx`. */
+export function indexKey(key: string): string {
+  const split = key.split("/")[0]!;
+  return `index/${split}/${key.slice(key.lastIndexOf("/") + 1)}.idx`;
+}
+
+function exampleImage(record: Uint8Array, i: number, name: string): Uint8Array {
+  let f;
+  try {
+    f = decodeExample(record);
+  } catch (e) {
+    throw new FormatError(name, `record ${i}: not a tf.train.Example (${(e as Error).message})`);
+  }
+  const img = f.get("image");
+  if (!img || !("bytes" in img) || img.bytes.length !== 1) {
+    throw new FormatError(name, `record ${i}: no 'image' bytes feature`);
+  }
+  return img.bytes[0]!;
+}
 
 /** Offsets and lengths of every record's data in a TFRecord file (framing checked). */
 export function recordIndex(

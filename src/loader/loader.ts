@@ -40,6 +40,8 @@ export interface LoaderOptions {
   verifyChecksums: boolean;
   /** `on_demand`: read the file for every sample; `memory`: keep the last file per reader. */
   readType: "on_demand" | "memory";
+  /** Read single samples through the format's index files. */
+  readIndex?: boolean;
   clock: Clock;
   events: SampleEvents;
   epoch: number;
@@ -66,6 +68,7 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
     slotBytes: o.slotBytes,
     verifyChecksums: o.verifyChecksums,
     readType: o.readType,
+    readIndex: o.readIndex,
   });
   const batches = Array.from({ length: nBatches }, (_, index): Batch & { firstStart: number } => ({
     index,

@@ -35,7 +35,7 @@ async function pump() {
   pumping = true;
   const r = reader!, e = epoch!;
   const overlap = r.backend.capabilities.directIO || !r.backend.getSync;
-  let next: { key: string; slot: number; fetched: Promise<Settled> } | undefined;
+  let next: { job: SampleJob; slot: number; fetched: Promise<Settled> } | undefined;
   let slot = 0;
   try {
     while (jobs.length > 0) {
@@ -43,16 +43,16 @@ async function pump() {
       let fetched: Fetched | undefined;
       try {
         if (r.cached(job, e)) fetched = undefined;
-        else if (next && next.key === job.key) {
+        else if (next && next.job === job) {
           const s = await next.fetched;
           if (!s.ok) throw s.error;
           fetched = s.value;
-        } else fetched = await r.fetch(job.key, slot, !overlap);
+        } else fetched = await r.fetchJob(job, e, slot, !overlap);
         next = undefined;
         slot ^= 1;
         const ahead = jobs[0];
         if (overlap && ahead && !r.cached(ahead.job, e)) {
-          next = { key: ahead.job.key, slot, fetched: settle(r.fetch(ahead.job.key, slot, false)) };
+          next = { job: ahead.job, slot, fetched: settle(r.fetchJob(ahead.job, e, slot, false)) };
         }
         self.postMessage({ type: "done", id, result: r.place(job, fetched, e) });
       } catch (err) {

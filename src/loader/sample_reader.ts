@@ -4,7 +4,7 @@
  * engine) or inside a reader thread (thread engine); timings use the local clock.
  * @module
  */
-import type { Codec, OpenedFile } from "../formats/codec.ts";
+import { type Codec, FormatError, type OpenedFile, type SampleRange } from "../formats/codec.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { copyInto } from "../util/copy.ts";
 
@@ -18,6 +18,8 @@ export interface EpochSetup {
   slotBytes: number;
   verifyChecksums: boolean;
   readType: "on_demand" | "memory";
+  /** Read single samples through the format's index files (TFRecord `.idx`). */
+  readIndex?: boolean;
 }
 
 /** One sample to read. */
@@ -40,7 +42,12 @@ export interface Fetched {
   key: string;
   data: Uint8Array;
   ioMs: number;
+  /** `data` is one sample's range (indexed access), not the whole object. */
+  range?: boolean;
 }
+
+/** Index caches kept per reader (files whose index is loaded). */
+const INDEX_CACHE = 4096;
 
 /**
  * A reader with two reusable file buffers, so a reader thread can fetch the next object while it
@@ -62,7 +69,60 @@ export class SampleReader {
   /** Whether the next job needs no fetch: synthetic data, or `read_type: memory` on the same file. */
   cached(job: SampleJob, e: EpochSetup): boolean {
     if (this.codec.access === "none") return true;
+    if (this.indexed(e)) return false;
     return e.readType === "memory" && job.key === this.#lastKey && this.#lastFile !== undefined;
+  }
+
+  #index = new Map<string, SampleRange[]>();
+
+  /** Whether samples are read one range at a time through index files. */
+  indexed(e: EpochSetup): boolean {
+    return this.codec.access === "indexed" || (!!e.readIndex && !!this.codec.indexKeys);
+  }
+
+  /** The byte range of a sample; loads the file's index objects on first use. */
+  async #range(job: SampleJob, e: EpochSetup, signal?: AbortSignal): Promise<SampleRange> {
+    let ranges = this.#index.get(job.key);
+    if (!ranges) {
+      const keys = this.codec.indexKeys!(job.key);
+      const parts = [];
+      for (const k of keys) parts.push(await this.backend.get(k, { signal }));
+      ranges = this.codec.parseIndex!(parts, {
+        verifyChecksums: e.verifyChecksums,
+        name: keys.map((k) => `${this.backend.root}/${k}`).join(", "),
+      });
+      if (this.#index.size >= INDEX_CACHE) this.#index.delete(this.#index.keys().next().value!);
+      this.#index.set(job.key, ranges);
+    }
+    const r = ranges[job.index];
+    if (!r) {
+      throw new FormatError(
+        `${this.backend.root}/${job.key}`,
+        `sample ${job.index} is not in its index (${ranges.length} entries)`,
+      );
+    }
+    return r;
+  }
+
+  /** Fetch what a job needs: the whole object, or its sample's range (indexed access). */
+  async fetchJob(
+    job: SampleJob,
+    e: EpochSetup,
+    slot = 0,
+    sync = this.preferSync,
+    signal?: AbortSignal,
+  ): Promise<Fetched> {
+    if (!this.indexed(e)) return await this.fetch(job.key, slot, sync, signal);
+    const t0 = this.now();
+    const r = await this.#range(job, e, signal);
+    const data = await this.backend.getRange(job.key, r.offset, r.length, { signal });
+    if (data.byteLength !== r.length) {
+      throw new FormatError(
+        `${this.backend.root}/${job.key}`,
+        `index says ${r.length} bytes at offset ${r.offset}; the object has ${data.byteLength} there`,
+      );
+    }
+    return { key: job.key, data, ioMs: this.now() - t0, range: true };
   }
 
   /** Fetch an object's bytes into buffer `slot` (0 or 1). */
@@ -92,7 +152,18 @@ export class SampleReader {
     let file: OpenedFile;
     let io = 0, decode = 0, bytes = 0;
     if (this.codec.access === "none") file = this.#synthetic(e.slotBytes);
-    else if (!fetched) file = this.#lastFile!;
+    else if (fetched?.range) {
+      const t1 = this.now();
+      bytes = fetched.data.byteLength;
+      io = fetched.ioMs;
+      const one = this.codec.decodeRange!(fetched.data, {
+        verifyChecksums: e.verifyChecksums,
+        name: `${this.backend.root}/${job.key}`,
+      });
+      decode = this.now() - t1;
+      file = { numSamples: 1, dims: [one.byteLength], dtype: "uint8", sample: () => one };
+      job = { ...job, index: 0 };
+    } else if (!fetched) file = this.#lastFile!;
     else {
       const t1 = this.now();
       bytes = fetched.data.byteLength;

@@ -214,6 +214,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       slotBytes: slot,
       verifyChecksums: c.reader.verify_checksums,
       readType: c.reader.read_type,
+      readIndex: c.reader.read_index,
       clock,
       events: kind === "train" ? rec.trainEvents : rec.evalEvents,
       epoch,
