@@ -23,10 +23,32 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# pip: use the machine's configured indexes explicitly, so pip does not first wait on an
+# unreachable public index.
+pip_index_args() {
+  local idx extra urls=() out=() u
+  idx="$(python3 -m pip config get global.index-url 2>/dev/null || true)"
+  extra="$(python3 -m pip config get global.extra-index-url 2>/dev/null || true)"
+  [ -n "$idx" ] && urls+=("$idx")
+  for u in $extra; do urls+=("$u"); done
+  [ ${#urls[@]} -eq 0 ] && return 0
+  out+=(--index-url "${urls[0]}")
+  for u in "${urls[@]:1}"; do out+=(--extra-index-url "$u"); done
+  echo "${out[@]}"
+}
+
 if ! command -v moto_server >/dev/null 2>&1; then
   echo "ensure_tools: installing moto[server] (pip)" >&2
-  index="$(python3 -m pip config get global.index-url 2>/dev/null || true)"
-  python3 -m pip install --quiet ${index:+--index-url "$index"} "moto[server]>=5" >&2 || status=1
+  # shellcheck disable=SC2046
+  python3 -m pip install --quiet $(pip_index_args) "moto[server]>=5" >&2 || status=1
+fi
+
+# TensorFlow (the reference TFRecord reader) in its own venv.
+if [ ! -x .cache/tf-venv/bin/python ] || ! .cache/tf-venv/bin/python -c 'import tensorflow' >/dev/null 2>&1; then
+  echo "ensure_tools: installing tensorflow-cpu (pip, venv .cache/tf-venv; ~1.6 GB)" >&2
+  python3 -m venv .cache/tf-venv &&
+    # shellcheck disable=SC2046
+    .cache/tf-venv/bin/pip install --quiet $(pip_index_args) tensorflow-cpu >/dev/null 2>&1 || status=1
 fi
 
 AZURITE_VERSION=3.37.0
