@@ -61,7 +61,7 @@ for (const { name, c } of training.filter((w) => RUNNABLE_FORMATS.includes(w.c.d
   });
 }
 
-Deno.test("tfrecord with reader.read_index: one ranged read per record through DLIO's .idx files", async () => {
+Deno.test("tfrecord: streamed in transfer_size reads, or one ranged read per record via .idx", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-idx-" });
   const common = [
     "workload=resnet50_h100",
@@ -77,7 +77,12 @@ Deno.test("tfrecord with reader.read_index: one ranged read per record through D
     "--json",
     "-q",
   ];
-  const whole = JSON.parse((await runCli(["run", ...common, "-o", join(dir, "a")])).stdout);
+  const run = async (args: string[], out: string) => {
+    const r = await runCli(["run", ...common, ...args, "-o", join(dir, out)]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const streamed = await run([], "a");
   const idx = await Deno.readTextFile(
     join(dir, "data", "index", "train", "img_0_of_4.tfrecord.idx"),
   );
@@ -85,11 +90,26 @@ Deno.test("tfrecord with reader.read_index: one ranged read per record through D
   assert.equal(lines.length, 8);
   const [off1, len] = lines[1]!.split(" ").map(Number);
   assert.equal(off1, len); // records are back to back
-  const r = await runCli(["run", ...common, "reader.read_index=True", "-o", join(dir, "b")]);
-  assert.equal(r.code, 0, r.stderr);
-  const ranged = JSON.parse(r.stdout);
-  assert.equal(ranged.total_samples, whole.total_samples);
-  // Whole-file reads fetch 8 records per sample; ranged reads fetch exactly one record.
-  assert.equal(ranged.total_bytes, ranged.total_samples * len!);
-  assert.equal(whole.total_bytes, whole.total_samples * 8 * len!);
+  const fileSize = 8 * len!;
+  // Streamed (tf.data): each file read once, front to back, in 256 KiB reads: 1 request each.
+  assert.equal(streamed.total_samples, 32);
+  assert.equal(streamed.total_bytes, 4 * fileSize);
+  assert.equal(streamed.storage_requests, 4);
+  // A small transfer_size: more, smaller reads of the same bytes.
+  const small = await run(["reader.transfer_size=4096"], "b");
+  assert.equal(small.total_bytes, 4 * fileSize);
+  assert.equal(small.storage_requests, 4 * Math.ceil(fileSize / 4096));
+  // Indexed: the .idx once per file, then one ranged read of exactly one record per sample.
+  const indexed = await run(["reader.read_index=True"], "c");
+  assert.equal(indexed.total_samples, 32);
+  assert.equal(indexed.total_bytes, 32 * len!);
+  // (each of the 2 readers loads the index of the files it reads from: 4 to 8 index reads)
+  assert.ok(indexed.storage_requests >= 32 + 4 && indexed.storage_requests <= 32 + 8);
+  // The access order interleaves read_threads files, as tf.data's interleave does: the first
+  // samples to arrive come from two files.
+  const first = streamed.access_order_sample.slice(0, 4).map((k: string) => k.replace(/#\d+$/, ""));
+  assert.deepEqual([...new Set(first)].sort(), [
+    "train/img_0_of_4.tfrecord",
+    "train/img_1_of_4.tfrecord",
+  ]);
 });

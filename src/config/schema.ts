@@ -239,10 +239,9 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   sample_shuffle: oneOf(SHUFFLE, "off", { doc: "Shuffle sample order per epoch." }),
   shuffle_size: int(1024, { doc: "TF shuffle buffer (records).", min: 1, status: "planned" }),
   transfer_size: intOrNull(null, {
-    doc: "TFRecord read size.",
+    doc: "TFRecord read size when streaming files (null: tf.data's 256 KiB).",
     unit: "bytes",
     min: 1,
-    status: "planned",
     dlioDocDefault: "262144",
   }),
   read_type: oneOf(["on_demand", "memory"], "on_demand", {

@@ -74,7 +74,9 @@ export type SampleAccess =
   /** No I/O at all (synthetic data: measures the pipeline itself). */
   | "none"
   /** Index objects once per file, then one ranged read per sample (indexed_binary). */
-  | "indexed";
+  | "indexed"
+  /** The file read front to back in `transfer_size` chunks, records cut from the stream. */
+  | "stream";
 
 /** Where sample `i` of a file is: byte range in the data object. */
 export interface SampleRange {
@@ -107,8 +109,10 @@ export interface Codec {
   indexKeys?(key: string): string[];
   /** Indexed access: parse the index objects (in `indexKeys` order) into sample ranges. */
   parseIndex?(parts: Uint8Array[], opts: OpenOptions): SampleRange[];
-  /** Indexed access: decode one sample from the bytes of its range. */
+  /** Indexed/streamed access: decode one sample from the bytes of its range (one record). */
   decodeRange?(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
+  /** Streamed access: a record's whole framed length from its header bytes. */
+  recordLength?(header: Uint8Array, opts: OpenOptions): number;
 }
 
 /** A file that does not parse as its format. */

@@ -51,7 +51,7 @@ export function frameRecord(data: Uint8Array): Uint8Array[] {
 export const tfrecordCodec: Codec = {
   format: "tfrecord",
   extension: "tfrecord",
-  access: "whole_file",
+  access: "stream",
   encodedSize(spec) {
     // Every record has the same size: compute one Example's length from a zero image.
     const ex = example(new Uint8Array(sampleBytes(spec))).byteLength;
@@ -91,6 +91,15 @@ export const tfrecordCodec: Codec = {
       out.push({ offset, length });
     });
     return out;
+  },
+  recordLength(header, opts) {
+    const dv = new DataView(header.buffer, header.byteOffset, 12);
+    const len = Number(dv.getBigUint64(0, true));
+    if (opts.verifyChecksums && maskedCrc32c(header.subarray(0, 8)) !== dv.getUint32(8, true)) {
+      throw new FormatError(opts.name, "record length CRC-32C mismatch (file is corrupt)");
+    }
+    if (len > 2 ** 31) throw new FormatError(opts.name, `record length ${len} is not plausible`);
+    return 16 + len;
   },
   decodeRange(bytes, opts) {
     const [r] = recordIndex(bytes, opts);

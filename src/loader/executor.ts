@@ -53,8 +53,15 @@ export class InlineExecutor implements Executor {
     return Promise.resolve();
   }
 
+  #queues: Promise<unknown>[] = [];
+
   run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult> {
-    return this.#readers[lane]!.read(job, this.#epoch!, signal);
+    // One job at a time per reader (its buffers and stream state are its own).
+    const r = (job.reader ?? lane) % this.readers;
+    const prev = this.#queues[r] ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(() => this.#readers[r]!.read(job, this.#epoch!, signal));
+    this.#queues[r] = next;
+    return next;
   }
 
   close(): Promise<BackendStats> {

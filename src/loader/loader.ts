@@ -42,6 +42,10 @@ export interface LoaderOptions {
   readType: "on_demand" | "memory";
   /** Read single samples through the format's index files. */
   readIndex?: boolean;
+  /** Read size for streamed formats (bytes). */
+  transferSize?: number | null;
+  /** Keep each file's samples on one reader (streamed formats). */
+  fileAffinity?: boolean;
   clock: Clock;
   events: SampleEvents;
   epoch: number;
@@ -69,6 +73,7 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
     verifyChecksums: o.verifyChecksums,
     readType: o.readType,
     readIndex: o.readIndex,
+    transferSize: o.transferSize,
   });
   const batches = Array.from({ length: nBatches }, (_, index): Batch & { firstStart: number } => ({
     index,
@@ -103,7 +108,10 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
       const key = o.files[ref.file]!;
       const started = o.clock.now();
       try {
-        const r = await o.executor.run({ key, index: ref.index }, l, o.signal);
+        const job = o.fileAffinity
+          ? { key, index: ref.index, reader: (ref.reader ?? ref.file) % o.executor.readers }
+          : { key, index: ref.index };
+        const r = await o.executor.run(job, l, o.signal);
         const batch = batches[Math.floor(r.slot / B)]!;
         batch.samples++;
         batch.bytesRead += r.bytes;

@@ -15,6 +15,7 @@ import { epochOrder } from "./sampler.ts";
 function slowBackend(inner: StorageBackend, delayMs: (key: string) => number) {
   const stats = { inFlight: 0, maxInFlight: 0, started: 0 };
   const b: StorageBackend = Object.create(inner);
+  b.stats = () => inner.stats!();
   b.get = async (key: string, opts?: GetOptions) => {
     stats.started++;
     stats.inFlight++;

@@ -20,12 +20,16 @@ export interface EpochSetup {
   readType: "on_demand" | "memory";
   /** Read single samples through the format's index files (TFRecord `.idx`). */
   readIndex?: boolean;
+  /** Read size for streamed formats (DLIO's `reader.transfer_size`; TF's default 256 KiB). */
+  transferSize?: number | null;
 }
 
 /** One sample to read. */
 export interface SampleJob {
   key: string;
   index: number;
+  /** Run on this reader (streamed formats: a file's records stay with one reader). */
+  reader?: number;
 }
 
 /** What reading it took. */
@@ -42,8 +46,10 @@ export interface Fetched {
   key: string;
   data: Uint8Array;
   ioMs: number;
-  /** `data` is one sample's range (indexed access), not the whole object. */
+  /** `data` is one sample's range (indexed or streamed access), not the whole object. */
   range?: boolean;
+  /** Bytes read from storage for it (streamed access reads in transfer_size chunks). */
+  bytes?: number;
 }
 
 /** Index caches kept per reader (files whose index is loaded). */
@@ -69,15 +75,63 @@ export class SampleReader {
   /** Whether the next job needs no fetch: synthetic data, or `read_type: memory` on the same file. */
   cached(job: SampleJob, e: EpochSetup): boolean {
     if (this.codec.access === "none") return true;
-    if (this.indexed(e)) return false;
+    if (this.indexed(e) || this.streamed(e)) return false;
     return e.readType === "memory" && job.key === this.#lastKey && this.#lastFile !== undefined;
   }
 
   #index = new Map<string, SampleRange[]>();
+  #stream: { key: string; readPos: number; next: number; pending: Uint8Array } | undefined;
+
+  /**
+   * Streamed access (TFRecord as tf.data reads it): the file is read front to back in
+   * `transfer_size` ranged reads and records are cut from the stream; asking for a record behind
+   * the stream's position restarts it from the beginning.
+   */
+  async #streamRecord(job: SampleJob, e: EpochSetup, signal?: AbortSignal) {
+    const transfer = Math.max(1, e.transferSize ?? 262144);
+    let st = this.#stream;
+    if (!st || st.key !== job.key || st.next > job.index) {
+      st = this.#stream = { key: job.key, readPos: 0, next: 0, pending: new Uint8Array(0) };
+    }
+    let bytes = 0;
+    const need = async (n: number) => {
+      while (st!.pending.byteLength < n) {
+        const chunk = await this.backend.getRange(job.key, st!.readPos, transfer, { signal });
+        if (chunk.byteLength === 0) {
+          throw new FormatError(
+            `${this.backend.root}/${job.key}`,
+            `stream ended at byte ${st!.readPos} before record ${st!.next} was complete`,
+          );
+        }
+        bytes += chunk.byteLength;
+        st!.readPos += chunk.byteLength;
+        const merged = new Uint8Array(st!.pending.byteLength + chunk.byteLength);
+        merged.set(st!.pending);
+        merged.set(chunk, st!.pending.byteLength);
+        st!.pending = merged;
+      }
+    };
+    for (;;) {
+      await need(12);
+      const total = this.codec.recordLength!(st.pending.subarray(0, 12), {
+        verifyChecksums: e.verifyChecksums,
+        name: `${this.backend.root}/${job.key} at byte ${st.readPos - st.pending.byteLength}`,
+      });
+      await need(total);
+      const record = st.pending.subarray(0, total);
+      st.pending = st.pending.subarray(total);
+      if (st.next++ === job.index) return { record, bytes };
+    }
+  }
 
   /** Whether samples are read one range at a time through index files. */
   indexed(e: EpochSetup): boolean {
     return this.codec.access === "indexed" || (!!e.readIndex && !!this.codec.indexKeys);
+  }
+
+  /** Whether samples are cut from a stream of the file (TFRecord without the index). */
+  streamed(e: EpochSetup): boolean {
+    return this.codec.access === "stream" && !this.indexed(e);
   }
 
   /** The byte range of a sample; loads the file's index objects on first use. */
@@ -112,6 +166,11 @@ export class SampleReader {
     sync = this.preferSync,
     signal?: AbortSignal,
   ): Promise<Fetched> {
+    if (this.streamed(e)) {
+      const t0 = this.now();
+      const { record, bytes } = await this.#streamRecord(job, e, signal);
+      return { key: job.key, data: record, ioMs: this.now() - t0, range: true, bytes };
+    }
     if (!this.indexed(e)) return await this.fetch(job.key, slot, sync, signal);
     const t0 = this.now();
     const r = await this.#range(job, e, signal);
@@ -154,7 +213,7 @@ export class SampleReader {
     if (this.codec.access === "none") file = this.#synthetic(e.slotBytes);
     else if (fetched?.range) {
       const t1 = this.now();
-      bytes = fetched.data.byteLength;
+      bytes = fetched.bytes ?? fetched.data.byteLength;
       io = fetched.ioMs;
       const one = this.codec.decodeRange!(fetched.data, {
         verifyChecksums: e.verifyChecksums,

@@ -41,6 +41,8 @@ export interface SampleRef {
   id: number;
   file: number;
   index: number;
+  /** The reader (interleave slot) that streams this sample's file, when files are interleaved. */
+  reader?: number;
 }
 
 /** The rank's samples for one epoch, in read order. */
@@ -61,6 +63,41 @@ export function epochOrder(o: OrderOptions): SampleRef[] {
   }
   if (o.sampleShuffle !== "off") {
     new Prng(seedFor(o.sampleShuffle), "sample_shuffle", o.rank).shuffle(out);
+  }
+  return out;
+}
+
+/**
+ * tf.data's `interleave(cycle_length=cycle, block_length=1)` over the files of an order: `cycle`
+ * files are read at once, one record from each in turn; when a file is exhausted the next file
+ * takes its slot. Each file stays on its slot's reader, and each file's records stay in order.
+ */
+export function interleaveFiles(order: SampleRef[], cycle: number): SampleRef[] {
+  const byFile = new Map<number, SampleRef[]>();
+  for (const r of order) {
+    let l = byFile.get(r.file);
+    if (!l) byFile.set(r.file, l = []);
+    l.push(r);
+  }
+  const pending = [...byFile.values()];
+  const slots: (SampleRef[] | undefined)[] = [];
+  const pos: number[] = [];
+  let next = 0;
+  for (let s = 0; s < Math.max(1, cycle) && next < pending.length; s++) {
+    slots.push(pending[next++]);
+    pos.push(0);
+  }
+  const out: SampleRef[] = [];
+  while (slots.some((x) => x)) {
+    for (let s = 0; s < slots.length; s++) {
+      const list = slots[s];
+      if (!list) continue;
+      out.push({ ...list[pos[s]!]!, reader: s });
+      if (++pos[s]! === list.length) {
+        slots[s] = next < pending.length ? pending[next++] : undefined;
+        pos[s] = 0;
+      }
+    }
   }
   return out;
 }

@@ -96,7 +96,7 @@ export class ThreadExecutor implements Executor {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#workers[lane % this.readers]!.postMessage({ type: "job", id, job });
+      this.#workers[(job.reader ?? lane) % this.readers]!.postMessage({ type: "job", id, job });
     });
   }
 

@@ -9,6 +9,7 @@
  */
 import { dirname, join } from "node:path";
 import {
+  type BackendStats,
   type Capabilities,
   chunksOf,
   type GetOptions,
@@ -50,6 +51,13 @@ export class DirectBackend implements StorageBackend {
     reopenable: true,
   };
   readonly #meta: FileBackend;
+
+  readonly #stats: BackendStats = { requests: 0, retries: 0 };
+
+  /** Read requests made so far (no retries on local storage). */
+  stats(): BackendStats {
+    return { ...this.#stats };
+  }
 
   constructor(dir: string) {
     this.#meta = new FileBackend(dir);
@@ -128,6 +136,7 @@ export class DirectBackend implements StorageBackend {
   }
 
   async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    this.#stats.requests++;
     const p = this.path(key);
     const fd = this.#open("read", p, O_RDONLY);
     try {
@@ -141,6 +150,7 @@ export class DirectBackend implements StorageBackend {
   }
 
   getSync(key: string, opts?: GetOptions): Uint8Array {
+    this.#stats.requests++;
     const p = this.path(key);
     const fd = this.#open("read", p, O_RDONLY);
     try {
@@ -159,6 +169,7 @@ export class DirectBackend implements StorageBackend {
     length: number,
     opts?: GetOptions,
   ): Promise<Uint8Array> {
+    this.#stats.requests++;
     const p = this.path(key);
     const fd = this.#open("ranged read", p, O_RDONLY);
     try {

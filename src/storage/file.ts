@@ -5,6 +5,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import {
+  type BackendStats,
   type Capabilities,
   chunksOf,
   type GetOptions,
@@ -52,6 +53,13 @@ export class FileBackend implements StorageBackend {
   /** Absolute root directory. */
   readonly dir: string;
 
+  readonly #stats: BackendStats = { requests: 0, retries: 0 };
+
+  /** Read requests made so far (no retries on local storage). */
+  stats(): BackendStats {
+    return { ...this.#stats };
+  }
+
   constructor(dir: string) {
     this.dir = resolve(dir);
     this.root = `file://${this.dir}`;
@@ -63,6 +71,7 @@ export class FileBackend implements StorageBackend {
   }
 
   async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    this.#stats.requests++;
     const p = this.path(key);
     if (!opts?.buffer) {
       return await Deno.readFile(p, { signal: opts?.signal }).catch((e) => {
@@ -73,6 +82,7 @@ export class FileBackend implements StorageBackend {
   }
 
   getSync(key: string, opts?: GetOptions): Uint8Array {
+    this.#stats.requests++;
     const p = this.path(key);
     let f: Deno.FsFile | undefined;
     try {
@@ -94,6 +104,7 @@ export class FileBackend implements StorageBackend {
   }
 
   getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array> {
+    this.#stats.requests++;
     return this.#read("ranged read", this.path(key), () => length, offset, opts?.buffer);
   }
 

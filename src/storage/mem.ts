@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  type BackendStats,
   type Capabilities,
   chunksOf,
   type GetOptions,
@@ -33,6 +34,13 @@ export class MemBackend implements StorageBackend {
   readonly #prefix: string;
 
   /** `bucket` names a shared store; `prefix` is prepended to every key. */
+  readonly #stats: BackendStats = { requests: 0, retries: 0 };
+
+  /** Read requests made so far (no retries on local storage). */
+  stats(): BackendStats {
+    return { ...this.#stats };
+  }
+
   constructor(bucket: string, prefix = "") {
     let b = buckets.get(bucket);
     if (!b) buckets.set(bucket, b = new Map());
@@ -58,6 +66,7 @@ export class MemBackend implements StorageBackend {
 
   // deno-lint-ignore require-await
   async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    this.#stats.requests++;
     const o = this.#obj("read", key);
     if (opts?.buffer && opts.buffer.byteLength >= o.byteLength) {
       opts.buffer.set(o);
@@ -68,6 +77,7 @@ export class MemBackend implements StorageBackend {
 
   // deno-lint-ignore require-await
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    this.#stats.requests++;
     const o = this.#obj("ranged read", key);
     return o.slice(offset, Math.min(o.byteLength, offset + length));
   }

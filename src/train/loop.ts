@@ -10,7 +10,7 @@ import { type ElementType, ITEMSIZE } from "../formats/codec.ts";
 import { type Executor, InlineExecutor } from "../loader/executor.ts";
 import { type Batch, loadBatches } from "../loader/loader.ts";
 import { ThreadExecutor } from "../loader/thread_pool.ts";
-import { epochOrder, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
+import { epochOrder, interleaveFiles, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
 import { SampleEvents } from "../metrics/recorder.ts";
 import type { BackendStats, StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
@@ -179,7 +179,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     expectedSteps: number,
     draw: () => number,
   ): Promise<BlockRecord> => {
-    const order = epochOrder({
+    let order = epochOrder({
       files: files.length,
       samplesPerFile: nspf,
       rank: s.comm.rank,
@@ -190,7 +190,13 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       epoch,
       seedChangeEpoch: c.train.seed_change_epoch,
       randomSeed,
-    }).slice(0, steps * batchSize);
+    });
+    const streamed = s.codec.access === "stream" && !c.reader.read_index;
+    // tf.data reads `read_threads` files at once, interleaving their records (TF profile).
+    if (streamed && c.reader.data_loader === "tensorflow") {
+      order = interleaveFiles(order, Math.max(1, c.reader.read_threads));
+    }
+    order = order.slice(0, steps * batchSize);
     const block: BlockRecord = {
       block: 1,
       startMs: clock.now(),
@@ -215,6 +221,8 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       verifyChecksums: c.reader.verify_checksums,
       readType: c.reader.read_type,
       readIndex: c.reader.read_index,
+      transferSize: c.reader.transfer_size,
+      fileAffinity: streamed,
       clock,
       events: kind === "train" ? rec.trainEvents : rec.evalEvents,
       epoch,
