@@ -74,7 +74,7 @@ function makeCodec(format: "indexed_binary" | "mmap_indexed_binary"): Codec {
     decodeRange(bytes) {
       return bytes;
     },
-    open(bytes, opts) {
+    open(_bytes, opts) {
       throw new FormatError(opts.name, `${format} is read through its index files (ranged reads)`);
     },
   };
