@@ -198,7 +198,8 @@ export function readZipMember(b: Uint8Array, e: ZipEntry, verify: boolean): Uint
   let data = b.subarray(start, start + e.compressedSize);
   if (e.method === 8) {
     try {
-      data = new Uint8Array(inflateRawSync(data));
+      // Bounded by the declared size: a lying header cannot make us allocate more.
+      data = new Uint8Array(inflateRawSync(data, { maxOutputLength: Math.max(1, e.size) }));
     } catch (err) {
       return `member ${e.name}: deflate error (${(err as Error).message})`;
     }

@@ -1,0 +1,82 @@
+/**
+ * Malformed inputs: random corruptions of valid files (flipped bytes, truncation, lying length
+ * fields, garbage) must give a FormatError naming the file, never another exception, a hang or a
+ * giant allocation. Seeded, so failures reproduce.
+ */
+import assert from "node:assert/strict";
+import { Prng } from "../util/prng.ts";
+import { type Codec, type FileSpec, FormatError } from "./codec.ts";
+import { codecFor, FORMATS_AVAILABLE } from "./mod.ts";
+
+function encode(codec: Codec, spec: FileSpec): Uint8Array {
+  const parts = [...codec.encode(spec)].map((c) => c.slice());
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+function corrupt(valid: Uint8Array, prng: Prng): Uint8Array {
+  const b = valid.slice();
+  switch (prng.nextInt(5)) {
+    case 0: // flip a few bytes
+      for (let k = 0; k < 1 + prng.nextInt(4); k++) {
+        b[prng.nextInt(b.length)] ^= 1 + prng.nextInt(255);
+      }
+      return b;
+    case 1: // truncate
+      return b.subarray(0, prng.nextInt(b.length));
+    case 2: { // lying length fields: 0xFF runs (huge values in any little/big-endian field)
+      const at = prng.nextInt(Math.max(1, b.length - 8));
+      b.fill(0xff, at, at + 4 + prng.nextInt(5));
+      return b;
+    }
+    case 3: // garbage appended or prepended
+      return prng.nextInt(2)
+        ? new Uint8Array([...b, ...prng.fill(new Uint8Array(1 + prng.nextInt(64)))])
+        : new Uint8Array([...prng.fill(new Uint8Array(1 + prng.nextInt(64))), ...b]);
+    default: // entirely random
+      return prng.fill(new Uint8Array(prng.nextInt(4096)));
+  }
+}
+
+for (const format of FORMATS_AVAILABLE) {
+  Deno.test(`fuzz: corrupt ${format} files give FormatErrors naming the file`, async () => {
+    const codec = await codecFor(format);
+    if (codec.access === "none") return;
+    const spec: FileSpec = { dims: [20, 24], samples: 3, dtype: "uint8", seed: 1, fileIndex: 0 };
+    const valid = encode(codec, spec);
+    const side = codec.sidecars?.(spec, "train/f")?.map((s) => s.data) ?? [];
+    const prng = new Prng(2026, format);
+    let errors = 0;
+    for (let n = 0; n < 300; n++) {
+      const name = `fuzz-${n}.${codec.extension}`;
+      const opts = { verifyChecksums: prng.nextInt(4) > 0, name };
+      const t0 = performance.now();
+      try {
+        if (codec.access === "indexed" || (codec.parseIndex && n % 2)) {
+          // Corrupt the index files and the data, through the ranged path.
+          const parts = side.map((s) => (prng.nextInt(2) ? corrupt(s, prng) : s));
+          const ranges = codec.parseIndex!(parts, opts);
+          const data = corrupt(valid, prng);
+          for (const r of ranges) {
+            if (r.offset + r.length > data.byteLength) continue; // the reader checks this
+            codec.decodeRange!(data.subarray(r.offset, r.offset + r.length), opts);
+          }
+        } else {
+          const f = codec.open(corrupt(valid, prng), opts);
+          for (let i = 0; i < f.numSamples && i < 8; i++) f.sample(i);
+        }
+      } catch (e) {
+        errors++;
+        assert.ok(e instanceof FormatError, `${format} case ${n}: ${(e as Error)?.stack ?? e}`);
+        assert.ok((e as Error).message.includes(name) || (e as Error).message.includes("idx"));
+      }
+      assert.ok(performance.now() - t0 < 2000, `${format} case ${n} took too long`);
+    }
+    assert.ok(errors > 30, `${format}: only ${errors} corruptions were detected`);
+  });
+}
