@@ -9,3 +9,7 @@ bash scripts/ensure_tools.sh || exit 1
 trap stop_servers EXIT
 $DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi --allow-run=fio \
   scripts/bench.ts "$@"
+echo
+echo "Per-format generate and read throughput (local files, warm page cache):"
+$DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi \
+  scripts/bench_formats.ts

@@ -94,9 +94,14 @@ export class SampleReader {
       st = this.#stream = { key: job.key, readPos: 0, next: 0, pending: new Uint8Array(0) };
     }
     let bytes = 0;
+    // Read until `n` bytes are pending; chunks are joined once, not per read.
     const need = async (n: number) => {
-      while (st!.pending.byteLength < n) {
-        const chunk = await this.backend.getRange(job.key, st!.readPos, transfer, { signal });
+      if (st!.pending.byteLength >= n) return;
+      const chunks = [st!.pending];
+      let have = st!.pending.byteLength;
+      while (have < n) {
+        const want = Math.max(transfer, 0);
+        const chunk = await this.backend.getRange(job.key, st!.readPos, want, { signal });
         if (chunk.byteLength === 0) {
           throw new FormatError(
             `${this.backend.root}/${job.key}`,
@@ -105,11 +110,16 @@ export class SampleReader {
         }
         bytes += chunk.byteLength;
         st!.readPos += chunk.byteLength;
-        const merged = new Uint8Array(st!.pending.byteLength + chunk.byteLength);
-        merged.set(st!.pending);
-        merged.set(chunk, st!.pending.byteLength);
-        st!.pending = merged;
+        chunks.push(chunk);
+        have += chunk.byteLength;
       }
+      const merged = new Uint8Array(have);
+      let o = 0;
+      for (const c of chunks) {
+        merged.set(c, o);
+        o += c.byteLength;
+      }
+      st!.pending = merged;
     };
     for (;;) {
       await need(12);

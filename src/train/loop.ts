@@ -185,7 +185,11 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       rank: s.comm.rank,
       size: s.comm.size,
       fileShuffle: c.reader.file_shuffle as ShuffleMode,
-      sampleShuffle: kind === "train" ? c.reader.sample_shuffle as ShuffleMode : "off",
+      // Streamed formats read records in file order; tf.data shuffles them afterwards in a
+      // buffer of shuffle_size records, which changes batch composition, not what is read.
+      sampleShuffle: kind === "train" && s.codec.access !== "stream"
+        ? c.reader.sample_shuffle as ShuffleMode
+        : "off",
       seed: c.train.seed,
       epoch,
       seedChangeEpoch: c.train.seed_change_epoch,
