@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests and the benchmark need, if missing:
-# - numpy and Pillow for the system Python (/usr/bin/python3): independent NPZ/NPY and image readers
+# - numpy, Pillow and h5py for the system Python (/usr/bin/python3): independent readers
 # - fio: the benchmark's reference
 # - moto_server (Python moto): a real S3 server on 127.0.0.1
 # - azurite (npm, runs on the machine's Node): a real Azure Blob server on 127.0.0.1
@@ -11,6 +11,7 @@ status=0
 need=()
 /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
 /usr/bin/python3 -c 'import PIL' >/dev/null 2>&1 || need+=(python3-pil)
+/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1 || need+=(python3-h5py)
 command -v fio >/dev/null 2>&1 || need+=(fio)
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure_tools: installing ${need[*]} (apt-get)" >&2

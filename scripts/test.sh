@@ -8,8 +8,11 @@ export NO_COLOR=1
 DENO="$(command -v deno || echo 'npx -y deno@2')"
 
 bash scripts/ensure_tools.sh || echo "test.sh: some tools could not be installed; their tests will fail" >&2
+# Every temporary file and dataset the tests make goes under one folder, removed at the end.
+TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/dl-driver-tests.XXXXXX")"
+export TMPDIR="$TEST_TMP"
 . scripts/servers.sh
-trap stop_servers EXIT
+trap 'stop_servers; rm -rf "$TEST_TMP"' EXIT
 
 log="$(mktemp)"
 # Tests need every permission: they start subprocesses (the CLI, python3, moto) and read

@@ -210,7 +210,11 @@ Deno.test("cli: user errors are one clear message, no stack trace, documented ex
       2,
       /override 'dataset\.num_files_train=-2'/,
     ],
-    [["run", "workload=demo", "dataset.format=hdf5"], 2, /format hdf5 is not implemented yet/],
+    [
+      ["run", "workload=demo", "dataset.format=parquet"],
+      2,
+      /format parquet is not implemented yet/,
+    ],
     [
       [
         "run",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { codecFor } from "../src/formats/mod.ts";
-import type { FileSpec } from "../src/formats/codec.ts";
+import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
 
 const PY = fileURLToPath(new URL("../.cache/tf-venv/bin/python", import.meta.url));
 
@@ -45,8 +45,7 @@ Deno.test("TensorFlow reads our TFRecord (image/size features), rejects a flippe
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-tf-" });
   const codec = await codecFor("tfrecord");
   const spec: FileSpec = { dims: [64, 50], samples: 5, dtype: "uint8", seed: 11, fileIndex: 3 };
-  const parts = [...codec.encode(spec)].map((c) => c.slice());
-  const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+  const bytes = await encodeToBytes(codec, spec);
   const p = join(dir, "img_3_of_8.tfrecord");
   await Deno.writeFile(p, bytes);
   const r = await tf(READ, [p]);

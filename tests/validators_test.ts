@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { codecFor } from "../src/formats/mod.ts";
-import type { FileSpec } from "../src/formats/codec.ts";
+import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
 
 async function python(script: string, args: string[]): Promise<string> {
   const out = await new Deno.Command("/usr/bin/python3", {
@@ -20,9 +20,8 @@ async function python(script: string, args: string[]): Promise<string> {
 
 async function write(format: string, spec: FileSpec, dir: string): Promise<string> {
   const codec = await codecFor(format);
-  const parts = [...codec.encode(spec)].map((c) => c.slice());
   const p = join(dir, `f.${codec.extension}`);
-  await Deno.writeFile(p, new Uint8Array(await new Blob(parts).arrayBuffer()));
+  await Deno.writeFile(p, await encodeToBytes(codec, spec));
   return p;
 }
 

@@ -122,6 +122,7 @@ export const RUNNABLE_FORMATS: string[] = [
   "png",
   "jpeg",
   "synthetic",
+  "hdf5",
   "indexed_binary",
   "mmap_indexed_binary",
 ];

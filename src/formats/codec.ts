@@ -47,6 +47,10 @@ export interface FileSpec {
   fileIndex: number;
   /** DLIO's `dataset.compression` (formats that support it). */
   compression?: string;
+  /** DLIO's `dataset.compression_level` (HDF5 gzip). */
+  compressionLevel?: number;
+  /** HDF5 layout: `hdf5.num_dset_per_record` and `hdf5.chunk_dims`. */
+  hdf5?: { datasets: number; chunkDims: number[] };
 }
 
 /** Options when decoding a file. */
@@ -76,7 +80,9 @@ export type SampleAccess =
   /** Index objects once per file, then one ranged read per sample (indexed_binary). */
   | "indexed"
   /** The file read front to back in `transfer_size` chunks, records cut from the stream. */
-  | "stream";
+  | "stream"
+  /** A library opens the file by path and reads only what a sample needs (HDF5 slices). */
+  | "path";
 
 /** Where sample `i` of a file is: byte range in the data object. */
 export interface SampleRange {
@@ -101,16 +107,18 @@ export interface Codec {
   encodedSize(spec: FileSpec): number | undefined;
   /** Index files written beside the data file `key` (TFRecord `.idx`, indexed_binary). */
   sidecars?(spec: FileSpec, key: string): Sidecar[];
-  /** The encoded file as a stream of chunks (bounded memory). */
-  encode(spec: FileSpec): Iterable<Uint8Array>;
-  /** Parse a whole file. Throws `FormatError` on corrupt input. */
-  open(bytes: Uint8Array, opts: OpenOptions): OpenedFile;
+  /** The encoded file as a stream of chunks (bounded memory; HDF5 produces one buffer). */
+  encode(spec: FileSpec): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** Parse a whole file. Throws `FormatError` on corrupt input. Call `close` when it has one. */
+  open(bytes: Uint8Array, opts: OpenOptions): OpenedFile & { close?(): void };
   /** Indexed access: the keys of a data file's index objects (relative to the dataset root). */
   indexKeys?(key: string): string[];
   /** Indexed access: parse the index objects (in `indexKeys` order) into sample ranges. */
   parseIndex?(parts: Uint8Array[], opts: OpenOptions): SampleRange[];
   /** Indexed/streamed access: decode one sample from the bytes of its range (one record). */
   decodeRange?(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
+  /** Path access: open a local file; `sample(i)` reads just that sample. Call `close()`. */
+  openPath?(path: string, opts: OpenOptions): Promise<OpenedFile & { close(): void }>;
   /** Streamed access: a record's whole framed length from its header bytes. */
   recordLength?(header: Uint8Array, opts: OpenOptions): number;
 }
@@ -121,4 +129,17 @@ export class FormatError extends DataError {
     super(`decode ${name}: ${detail}`);
     this.name = "FormatError";
   }
+}
+
+/** A whole encoded file in memory (tests, small files). */
+export async function encodeToBytes(codec: Codec, spec: FileSpec): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of codec.encode(spec)) parts.push(c.slice());
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
 }

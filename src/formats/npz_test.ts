@@ -5,7 +5,7 @@ import { npyHeader, parseNpyHeader } from "./npy.ts";
 import { readZipDirectory } from "./zip.ts";
 
 function encode(spec: FileSpec): Uint8Array {
-  const parts = [...npzCodec.encode(spec)].map((c) => c.slice());
+  const parts = [...(npzCodec.encode(spec) as Iterable<Uint8Array>)].map((c) => c.slice());
   const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
   let off = 0;
   for (const p of parts) {

@@ -83,6 +83,8 @@ export function planDataset(c: WorkloadConfig, extension: string): PlannedFile[]
       seed,
       fileIndex: g,
       compression: d.compression,
+      compressionLevel: d.compression_level,
+      hdf5: { datasets: d.hdf5.num_dset_per_record, chunkDims: d.hdf5.chunk_dims },
     });
   }
   return out;

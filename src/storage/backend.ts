@@ -56,6 +56,8 @@ export interface StorageBackend {
   readonly capabilities: Capabilities;
   /** Read a whole object. */
   get(key: string, opts?: GetOptions): Promise<Uint8Array>;
+  /** The local file path of a key (file systems), for libraries that open files by path. */
+  localPath?(key: string): string;
   /** A buffer suited to this backend's reads (direct I/O: aligned), for reuse via `buffer`. */
   allocBuffer?(size: number): Uint8Array;
   /** Blocking whole-object read, for reader threads (optional). */

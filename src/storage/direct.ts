@@ -65,6 +65,11 @@ export class DirectBackend implements StorageBackend {
     libc();
   }
 
+  /** The local file path of a key. */
+  localPath(key: string): string {
+    return this.path(key);
+  }
+
   /** Absolute path of a key. */
   path(key: string): string {
     return this.#meta.path(key);

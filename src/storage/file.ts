@@ -65,6 +65,11 @@ export class FileBackend implements StorageBackend {
     this.root = `file://${this.dir}`;
   }
 
+  /** The local file path of a key. */
+  localPath(key: string): string {
+    return this.path(key);
+  }
+
   /** Absolute path of a key. */
   path(key: string): string {
     return join(this.dir, key);

@@ -1,0 +1,142 @@
+/**
+ * HDF5: h5py (installed by scripts/ensure_tools.sh) reads what we write (DLIO's records_k /
+ * labels layout, gzip, chunks, several datasets per record), we read what h5py writes, an lzf
+ * file is refused clearly, and a run reads per-sample slices rather than whole files.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
+import { codecFor } from "../src/formats/mod.ts";
+import { runCli } from "./_helpers.ts";
+
+async function python(script: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) throw new Error(`python3 failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+const sha = async (b: Uint8Array) =>
+  [...new Uint8Array(await crypto.subtle.digest("SHA-256", b.slice()))]
+    .map((x) => x.toString(16).padStart(2, "0")).join("");
+
+Deno.test("h5py reads our HDF5 (plain, gzip + chunks, two datasets per record)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-h5-" });
+  const codec = await codecFor("hdf5");
+  const cases: FileSpec[] = [
+    { dims: [16, 12], samples: 4, dtype: "uint8", seed: 1, fileIndex: 0 },
+    {
+      dims: [16, 12],
+      samples: 4,
+      dtype: "float32",
+      seed: 1,
+      fileIndex: 1,
+      compression: "gzip",
+      compressionLevel: 6,
+      hdf5: { datasets: 1, chunkDims: [2, 16, 12] },
+    },
+    {
+      dims: [16, 12, 3],
+      samples: 3,
+      dtype: "int16",
+      seed: 2,
+      fileIndex: 2,
+      hdf5: { datasets: 2, chunkDims: [] },
+    },
+  ];
+  for (const [n, spec] of cases.entries()) {
+    const p = join(dir, `f${n}.hdf5`);
+    const bytes = await encodeToBytes(codec, spec);
+    await Deno.writeFile(p, bytes);
+    const ours = codec.open(bytes, { verifyChecksums: true, name: p });
+    const want = [];
+    for (let i = 0; i < spec.samples; i++) want.push(await sha(ours.sample(i)));
+    ours.close?.();
+    const got = JSON.parse(
+      await python(
+        `
+import sys, json, hashlib, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+keys = sorted(k for k in f.keys() if k.startswith("records_"))
+d0 = f[keys[0]]
+assert f["labels"].shape == (d0.shape[0],) and (f["labels"][:] == 0).all()
+out = {"keys": keys, "shape": list(d0.shape), "dtype": str(d0.dtype), "compression": d0.compression,
+       "chunks": list(d0.chunks) if d0.chunks else None, "samples": []}
+for i in range(d0.shape[0]):
+    b = b"".join(np.ascontiguousarray(f[k][i]).tobytes() for k in keys)
+    out["samples"].append(hashlib.sha256(b).hexdigest())
+print(json.dumps(out))
+`,
+        [p],
+      ),
+    );
+    assert.deepEqual(got.samples, want, `case ${n}`);
+    assert.equal(got.shape[0], spec.samples);
+    if (n === 1) {
+      assert.equal(got.compression, "gzip");
+      assert.deepEqual(got.chunks, [2, 16, 12]);
+      assert.equal(got.dtype, "float32");
+    }
+    if (n === 2) {
+      assert.deepEqual(got.keys, ["records_0", "records_1"]);
+      assert.deepEqual(got.shape, [3, 8, 12, 3]); // record_dims[0] split over 2 datasets
+    }
+  }
+});
+
+Deno.test("we read h5py's HDF5 (gzip, chunked); lzf is refused with a clear error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-h5-" });
+  await python(
+    `
+import sys, h5py, numpy as np
+x = np.arange(5 * 6 * 7, dtype=np.uint16).reshape(5, 6, 7)
+with h5py.File(sys.argv[1] + "/gz.h5", "w") as f:
+    f.create_dataset("records_0", data=x, chunks=(1, 6, 7), compression="gzip")
+    f.create_dataset("labels", data=np.zeros(5, dtype=np.int64))
+with h5py.File(sys.argv[1] + "/lzf.h5", "w") as f:
+    f.create_dataset("records_0", data=x, chunks=(1, 6, 7), compression="lzf")
+`,
+    [dir],
+  );
+  const codec = await codecFor("hdf5");
+  const f = await codec.openPath!(join(dir, "gz.h5"), { verifyChecksums: true, name: "gz.h5" });
+  assert.equal(f.numSamples, 5);
+  assert.deepEqual(f.dims, [6, 7]);
+  const s3 = new Uint16Array(f.sample(3).slice().buffer);
+  assert.deepEqual([...s3.slice(0, 3)], [126, 127, 128]);
+  f.close();
+  await assert.rejects(
+    () => codec.openPath!(join(dir, "lzf.h5"), { verifyChecksums: true, name: "lzf.h5" }),
+    /decode lzf\.h5: dataset uses the lzf filter, which dl-driver cannot decode \(h5wasm has no LZF filter/,
+  );
+});
+
+Deno.test("hdf5 runs read per-sample slices, not whole files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-h5-" });
+  const r = await runCli([
+    "run",
+    "workload=demo",
+    "dataset.format=hdf5",
+    `dataset.data_folder=${join(dir, "data")}`,
+    "dataset.num_files_train=4",
+    "dataset.num_files_eval=0",
+    "dataset.num_samples_per_file=8",
+    "dataset.record_length_bytes=10000",
+    "dataset.record_length_bytes_stdev=0",
+    "train.epochs=1",
+    "train.computation_time=0.001",
+    "--json",
+    "-q",
+    "-o",
+    join(dir, "out"),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.total_samples, 32);
+  assert.equal(rep.total_bytes, 32 * 100 * 100); // one 100×100 slice per sample
+  const fileSize = Deno.statSync(join(dir, "data", "train", "img_0_of_4.hdf5")).size;
+  assert.ok(fileSize > 8 * 100 * 100);
+});
