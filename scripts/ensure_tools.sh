@@ -44,12 +44,14 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet $(pip_index_args) "moto[server]>=5" >&2 || status=1
 fi
 
-# TensorFlow (the reference TFRecord reader) in its own venv.
-if [ ! -x .cache/tf-venv/bin/python ] || ! .cache/tf-venv/bin/python -c 'import tensorflow' >/dev/null 2>&1; then
-  echo "ensure_tools: installing tensorflow-cpu (pip, venv .cache/tf-venv; ~1.6 GB)" >&2
+# TensorFlow (the reference TFRecord reader) and pyarrow (Parquet) in their own venv.
+if [ ! -x .cache/tf-venv/bin/python ] ||
+  ! .cache/tf-venv/bin/python -c 'import tensorflow, pyarrow' >/dev/null 2>&1; then
+  echo "ensure_tools: installing tensorflow-cpu and pyarrow (pip, venv .cache/tf-venv; ~1.7 GB)" >&2
   python3 -m venv .cache/tf-venv &&
     # shellcheck disable=SC2046
-    .cache/tf-venv/bin/pip install --quiet $(pip_index_args) tensorflow-cpu >/dev/null 2>&1 || status=1
+    .cache/tf-venv/bin/pip install --quiet $(pip_index_args) tensorflow-cpu pyarrow >/dev/null 2>&1 ||
+    status=1
 fi
 
 AZURITE_VERSION=3.37.0

@@ -211,9 +211,9 @@ Deno.test("cli: user errors are one clear message, no stack trace, documented ex
       /override 'dataset\.num_files_train=-2'/,
     ],
     [
-      ["run", "workload=demo", "dataset.format=parquet"],
+      ["run", "workload=demo", "dataset.format=hdf5_opt"],
       2,
-      /format parquet is not implemented yet/,
+      /format hdf5_opt is not implemented yet/,
     ],
     [
       [

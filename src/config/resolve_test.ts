@@ -312,14 +312,14 @@ Deno.test("--config-dir looks up workload/NAME.yaml", async () => {
 });
 
 Deno.test("what cannot run yet is a warning for validate and an error for run", async () => {
-  const p = await yamlFile("dataset:\n  format: parquet\n");
+  const p = await yamlFile("dataset:\n  format: hdf5_opt\n");
   assert.ok(
     resolveConfig({ file: p }).warnings.some((w) =>
-      /parquet is not implemented yet/.test(w.message)
+      /hdf5_opt is not implemented yet/.test(w.message)
     ),
   );
   assert.match(
     configError(() => resolveConfig({ file: p, requireRunnable: true })).message,
-    /:2:11: error: dataset\.format: format parquet is not implemented yet/,
+    /:2:11: error: dataset\.format: format hdf5_opt is not implemented yet/,
   );
 });

@@ -3,7 +3,7 @@
  * @module
  */
 import type { Diagnostic } from "../errors.ts";
-import type { WorkloadConfig } from "./schema.ts";
+import { ELEMENT_TYPES, type WorkloadConfig } from "./schema.ts";
 import type { Locations } from "./source.ts";
 import { configLocation, schemeOf, SCHEMES } from "./location.ts";
 
@@ -100,6 +100,36 @@ export function crossFieldRules(
       "record_dims and record_length_bytes_stdev cannot both be set",
     );
   }
+  const cols = d.parquet.columns as unknown[];
+  cols.forEach((col, i) => {
+    const p = `dataset.parquet.columns.${i}`;
+    const o = col as Record<string, unknown>;
+    if (typeof col !== "object" || col === null || Array.isArray(col)) {
+      add(p, "expected a mapping {name, dtype, size, read}");
+      return;
+    }
+    for (const k of Object.keys(o)) {
+      if (!["name", "dtype", "size", "read"].includes(k)) {
+        add(`${p}.${k}`, `unknown column key '${k}' (takes name, dtype, size, read)`);
+      }
+    }
+    if (typeof o.name !== "string" || o.name === "") add(`${p}.name`, "expected a column name");
+    if (!Number.isInteger(o.size) || (o.size as number) < 1) {
+      add(
+        `${p}.size`,
+        `expected a positive integer (elements per row), found ${JSON.stringify(o.size)}`,
+      );
+    }
+    if (o.dtype !== undefined && !ELEMENT_TYPES.includes(o.dtype as never)) {
+      add(
+        `${p}.dtype`,
+        `expected one of ${ELEMENT_TYPES.join(", ")}, found ${JSON.stringify(o.dtype)}`,
+      );
+    }
+    if (o.read !== undefined && typeof o.read !== "boolean") {
+      add(`${p}.read`, "expected true or false");
+    }
+  });
   if (c.workflow.train && d.num_files_train === 0) {
     add("dataset.num_files_train", "training needs at least one file (num_files_train ≥ 1)");
   }
@@ -123,6 +153,7 @@ export const RUNNABLE_FORMATS: string[] = [
   "jpeg",
   "synthetic",
   "hdf5",
+  "parquet",
   "indexed_binary",
   "mmap_indexed_binary",
 ];

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  anyList,
   bool,
   boolish,
   dict,
@@ -212,6 +213,17 @@ const dataset = section("The dataset: format, size, layout.", {
     doc: "Parsed by DLIO, then overwritten by the dtype size; ignored.",
     status: "noop",
     min: 1,
+  }),
+  parquet: section("Parquet layout (MLCommons fork / MLPerf Storage v3).", {
+    columns: anyList({
+      doc: "Columns: a list of {name, dtype, size, read}; each sample is one row. Empty: one " +
+        "`data` column of the sample's bytes.",
+    }),
+    row_group_size: int(1024, { doc: "Rows per row group.", min: 1 }),
+    read_mode: oneOf(["row_group"], "row_group", {
+      doc: "How rows are read: decode the row's row group (the columns with read: true).",
+    }),
+    compression: oneOf(["none", "snappy"], "none", { doc: "Column compression." }),
   }),
   hdf5: section("HDF5 layout.", {
     num_dset_per_record: int(1, { doc: "Datasets per record.", min: 1, status: "planned" }),

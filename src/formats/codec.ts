@@ -51,6 +51,18 @@ export interface FileSpec {
   compressionLevel?: number;
   /** HDF5 layout: `hdf5.num_dset_per_record` and `hdf5.chunk_dims`. */
   hdf5?: { datasets: number; chunkDims: number[] };
+  /** Parquet layout: columns, row group size, compression. */
+  parquet?: { columns: ParquetColumn[]; rowGroupSize: number; compression: string };
+}
+
+/** A Parquet column as the MLCommons fork describes it. */
+export interface ParquetColumn {
+  name: string;
+  dtype: ElementType;
+  /** Elements per row. */
+  size: number;
+  /** Whether readers decode it. */
+  read: boolean;
 }
 
 /** Options when decoding a file. */
@@ -59,6 +71,8 @@ export interface OpenOptions {
   verifyChecksums: boolean;
   /** Object name for error messages. */
   name: string;
+  /** Columns to decode (Parquet `read: true` columns; all when absent). */
+  columns?: string[];
 }
 
 /** A parsed file whose samples can be extracted. */
@@ -117,6 +131,8 @@ export interface Codec {
   parseIndex?(parts: Uint8Array[], opts: OpenOptions): SampleRange[];
   /** Indexed/streamed access: decode one sample from the bytes of its range (one record). */
   decodeRange?(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
+  /** Whole-file access with an asynchronous decoder (Parquet). */
+  openAsync?(bytes: Uint8Array, opts: OpenOptions): Promise<OpenedFile>;
   /** Path access: open a local file; `sample(i)` reads just that sample. Call `close()`. */
   openPath?(path: string, opts: OpenOptions): Promise<OpenedFile & { close(): void }>;
   /** Streamed access: a record's whole framed length from its header bytes. */

@@ -13,6 +13,7 @@ const LOADERS: Record<string, () => Promise<Codec>> = {
   csv: async () => (await import("./csv.ts")).csvCodec,
   png: async () => (await import("./image.ts")).pngCodec,
   jpeg: async () => (await import("./image.ts")).jpegCodec,
+  parquet: async () => (await import("./parquet.ts")).parquetCodec,
   hdf5: async () => (await import("./hdf5.ts")).hdf5Codec,
   synthetic: async () => (await import("./synthetic.ts")).syntheticCodec,
   indexed_binary: async () => (await import("./indexed_binary.ts")).indexedBinaryCodec,

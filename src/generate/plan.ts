@@ -4,7 +4,7 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
-import { type ElementType, type FileSpec, ITEMSIZE } from "../formats/codec.ts";
+import { type ElementType, type FileSpec, ITEMSIZE, type ParquetColumn } from "../formats/codec.ts";
 import { Prng } from "../util/prng.ts";
 
 /** Which part of the dataset. */
@@ -85,6 +85,16 @@ export function planDataset(c: WorkloadConfig, extension: string): PlannedFile[]
       compression: d.compression,
       compressionLevel: d.compression_level,
       hdf5: { datasets: d.hdf5.num_dset_per_record, chunkDims: d.hdf5.chunk_dims },
+      parquet: {
+        columns: (d.parquet.columns as ParquetColumn[]).map((col) => ({
+          name: col.name,
+          dtype: col.dtype ?? dtype,
+          size: col.size,
+          read: col.read ?? true,
+        })),
+        rowGroupSize: d.parquet.row_group_size,
+        compression: d.parquet.compression,
+      },
     });
   }
   return out;

@@ -46,6 +46,8 @@ export interface LoaderOptions {
   transferSize?: number | null;
   /** Keep each file's samples on one reader (streamed formats). */
   fileAffinity?: boolean;
+  /** Columns to decode (Parquet). */
+  readColumns?: string[];
   clock: Clock;
   events: SampleEvents;
   epoch: number;
@@ -74,6 +76,7 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
     readType: o.readType,
     readIndex: o.readIndex,
     transferSize: o.transferSize,
+    readColumns: o.readColumns,
   });
   const batches = Array.from({ length: nBatches }, (_, index): Batch & { firstStart: number } => ({
     index,

@@ -22,6 +22,8 @@ export interface EpochSetup {
   readIndex?: boolean;
   /** Read size for streamed formats (DLIO's `reader.transfer_size`; TF's default 256 KiB). */
   transferSize?: number | null;
+  /** Columns to decode (Parquet). */
+  readColumns?: string[];
 }
 
 /** One sample to read. */
@@ -50,8 +52,10 @@ export interface Fetched {
   range?: boolean;
   /** Bytes read from storage for it (streamed access reads in transfer_size chunks). */
   bytes?: number;
-  /** `data` is the decoded sample already (a library read it by path). */
+  /** `data` is the decoded sample already (a library read it by path, or decoded it). */
   decoded?: boolean;
+  /** Time spent decoding, when the fetch decoded already. */
+  decodeMs?: number;
 }
 
 /** Index caches kept per reader (files whose index is loaded). */
@@ -78,6 +82,7 @@ export class SampleReader {
   cached(job: SampleJob, e: EpochSetup): boolean {
     if (this.codec.access === "none") return true;
     if (this.indexed(e) || this.streamed(e) || this.codec.access === "path") return false;
+    if (this.codec.openAsync) return false;
     return e.readType === "memory" && job.key === this.#lastKey && this.#lastFile !== undefined;
   }
 
@@ -194,6 +199,26 @@ export class SampleReader {
         f.close();
       }
     }
+    if (this.codec.openAsync) {
+      // Whole file, then an asynchronous decoder (Parquet) for the sample's row.
+      const f = await this.fetch(job.key, slot, sync, signal);
+      const t1 = this.now();
+      const opened = await this.codec.openAsync(f.data, {
+        verifyChecksums: e.verifyChecksums,
+        name: `${this.backend.root}/${job.key}`,
+        columns: e.readColumns,
+      }) as OpenedFile & { sampleAsync(i: number): Promise<Uint8Array> };
+      const data = (await opened.sampleAsync(job.index)).slice();
+      return {
+        key: job.key,
+        data,
+        ioMs: f.ioMs,
+        range: true,
+        decoded: true,
+        bytes: f.data.byteLength,
+        decodeMs: this.now() - t1,
+      };
+    }
     if (this.streamed(e)) {
       const t0 = this.now();
       const { record, bytes } = await this.#streamRecord(job, e, signal);
@@ -243,11 +268,12 @@ export class SampleReader {
       const t1 = this.now();
       bytes = fetched.bytes ?? fetched.data.byteLength;
       io = fetched.ioMs;
+      decode = fetched.decodeMs ?? 0;
       const one = fetched.decoded ? fetched.data : this.codec.decodeRange!(fetched.data, {
         verifyChecksums: e.verifyChecksums,
         name: `${this.backend.root}/${job.key}`,
       });
-      decode = this.now() - t1;
+      decode += this.now() - t1;
       file = { numSamples: 1, dims: [one.byteLength], dtype: "uint8", sample: () => one };
       job = { ...job, index: 0 };
     } else if (!fetched) file = this.#lastFile!;

@@ -227,6 +227,8 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       readIndex: c.reader.read_index,
       transferSize: c.reader.transfer_size,
       fileAffinity: streamed,
+      readColumns: (c.dataset.parquet.columns as { name: string; read?: boolean }[])
+        .filter((col) => col.read !== false).map((col) => col.name),
       clock,
       events: kind === "train" ? rec.trainEvents : rec.evalEvents,
       epoch,

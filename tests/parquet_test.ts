@@ -1,0 +1,126 @@
+/**
+ * Parquet: pyarrow (in .cache/tf-venv, installed by scripts/ensure_tools.sh) reads what we write
+ * (columns, row groups, values); we read what pyarrow writes; a run decodes only `read: true`
+ * columns.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
+import { codecFor } from "../src/formats/mod.ts";
+import { runCli } from "./_helpers.ts";
+
+const PY = fileURLToPath(new URL("../.cache/tf-venv/bin/python", import.meta.url));
+
+async function python(script: string, args: string[]): Promise<string> {
+  const o = await new Deno.Command(PY, {
+    args: ["-c", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  if (o.code !== 0) throw new Error(`python failed: ${new TextDecoder().decode(o.stderr)}`);
+  return new TextDecoder().decode(o.stdout).trim();
+}
+
+Deno.test("pyarrow reads our Parquet; we read pyarrow's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-pq-" });
+  const codec = await codecFor("parquet");
+  const spec: FileSpec = {
+    dims: [8, 8],
+    samples: 10,
+    dtype: "float32",
+    seed: 3,
+    fileIndex: 0,
+    parquet: {
+      columns: [
+        { name: "t5", dtype: "float32", size: 16, read: true },
+        { name: "mean", dtype: "float16", size: 4, read: false },
+      ],
+      rowGroupSize: 4,
+      compression: "snappy",
+    },
+  };
+  const bytes = await encodeToBytes(codec, spec);
+  const p = join(dir, "f.parquet");
+  await Deno.writeFile(p, bytes);
+  const got = JSON.parse(
+    await python(
+      `
+import sys, json, pyarrow.parquet as pq
+f = pq.ParquetFile(sys.argv[1])
+t = f.read()
+print(json.dumps({"rows": t.num_rows, "groups": f.num_row_groups, "names": t.column_names,
+  "len": [len(t.column("t5")[0].as_py()), len(t.column("mean")[0].as_py())],
+  "first": list(t.column("t5")[3].as_py()[:4])}))
+`,
+      [p],
+    ),
+  );
+  assert.deepEqual(got.names, ["t5", "mean"]);
+  assert.equal(got.rows, 10);
+  assert.equal(got.groups, 3);
+  assert.deepEqual(got.len, [64, 8]);
+  const f = await codec.openAsync!(bytes, {
+    verifyChecksums: true,
+    name: p,
+    columns: ["t5"],
+  }) as unknown as {
+    sampleAsync(i: number): Promise<Uint8Array>;
+  };
+  const s3 = await f.sampleAsync(3);
+  assert.equal(s3.byteLength, 64); // only the read column
+  assert.deepEqual([...s3.subarray(0, 4)], got.first);
+
+  const q = join(dir, "arrow.parquet");
+  await python(
+    `
+import sys, pyarrow as pa, pyarrow.parquet as pq
+pq.write_table(pa.table({"data": [bytes([i]) * 10 for i in range(6)]}), sys.argv[1], row_group_size=2)
+`,
+    [q],
+  );
+  const g = await codec.openAsync!(await Deno.readFile(q), {
+    verifyChecksums: true,
+    name: q,
+  }) as unknown as {
+    numSamples: number;
+    sampleAsync(i: number): Promise<Uint8Array>;
+  };
+  assert.equal(g.numSamples, 6);
+  assert.deepEqual(await g.sampleAsync(4), new Uint8Array(10).fill(4));
+});
+
+Deno.test("parquet runs: one row per sample, only read columns decoded", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-pq-" });
+  const r = await runCli([
+    "run",
+    "workload=demo",
+    "dataset.format=parquet",
+    `dataset.data_folder=${join(dir, "data")}`,
+    "dataset.num_files_train=4",
+    "dataset.num_files_eval=0",
+    "dataset.num_samples_per_file=16",
+    "dataset.parquet.row_group_size=4",
+    "dataset.parquet.columns=[{name: a, dtype: float32, size: 256}, {name: b, size: 100, read: false}]",
+    "train.epochs=1",
+    "train.computation_time=0.001",
+    "--json",
+    "-q",
+    "-o",
+    join(dir, "out"),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.total_samples, 64);
+  assert.ok(rep.decode_p50_latency_ms > 0);
+  const bad = await runCli([
+    "validate",
+    "workload=demo",
+    "dataset.format=parquet",
+    "dataset.parquet.columns=[{name: a, size: 0, colour: red}]",
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /dataset\.parquet\.columns\.0\.colour: unknown column key 'colour'/);
+  assert.match(bad.stderr, /dataset\.parquet\.columns\.0\.size: expected a positive integer/);
+});
