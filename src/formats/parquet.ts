@@ -60,6 +60,7 @@ export const parquetCodec: Codec = {
   open(_bytes, opts) {
     throw new FormatError(opts.name, "parquet is decoded asynchronously (openAsync)");
   },
+  // deno-lint-ignore require-await
   async openAsync(bytes, opts): Promise<OpenedFile> {
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     let meta;
