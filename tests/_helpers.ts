@@ -81,3 +81,21 @@ export {
   s3Endpoint,
   s3Options,
 } from "./_servers.ts";
+
+/** Run a Python script (default: the system /usr/bin/python3 with Debian's numpy/h5py/Pillow). */
+export async function python(
+  script: string,
+  args: string[],
+  exe = "/usr/bin/python3",
+): Promise<string> {
+  const out = await new Deno.Command(exe, {
+    args: ["-c", script, ...args],
+    env: { TF_CPP_MIN_LOG_LEVEL: "3" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) {
+    throw new Error(`${exe} failed (${out.code}): ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout).trim();
+}

@@ -7,17 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
 import { codecFor } from "../src/formats/mod.ts";
-import { runCli } from "./_helpers.ts";
-
-async function python(script: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) throw new Error(`python3 failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
+import { python, runCli } from "./_helpers.ts";
 
 const sha = async (b: Uint8Array) =>
   [...new Uint8Array(await crypto.subtle.digest("SHA-256", b.slice()))]

@@ -8,20 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
 import { codecFor } from "../src/formats/mod.ts";
-import { runCli } from "./_helpers.ts";
+import { python, runCli } from "./_helpers.ts";
 
 const PY = fileURLToPath(new URL("../.cache/tf-venv/bin/python", import.meta.url));
 
-async function python(script: string, args: string[]): Promise<string> {
-  const o = await new Deno.Command(PY, {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (o.code !== 0) throw new Error(`python failed: ${new TextDecoder().decode(o.stderr)}`);
-  return new TextDecoder().decode(o.stdout).trim();
-}
+const py = (script: string, args: string[]) => python(script, args, PY);
 
 Deno.test("pyarrow reads our Parquet; we read pyarrow's", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-pq-" });
@@ -45,7 +36,7 @@ Deno.test("pyarrow reads our Parquet; we read pyarrow's", async () => {
   const p = join(dir, "f.parquet");
   await Deno.writeFile(p, bytes);
   const got = JSON.parse(
-    await python(
+    await py(
       `
 import sys, json, pyarrow.parquet as pq
 f = pq.ParquetFile(sys.argv[1])
@@ -73,7 +64,7 @@ print(json.dumps({"rows": t.num_rows, "groups": f.num_row_groups, "names": t.col
   assert.deepEqual([...s3.subarray(0, 4)], got.first);
 
   const q = join(dir, "arrow.parquet");
-  await python(
+  await py(
     `
 import sys, pyarrow as pa, pyarrow.parquet as pq
 pq.write_table(pa.table({"data": [bytes([i]) * 10 for i in range(6)]}), sys.argv[1], row_group_size=2)

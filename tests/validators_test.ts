@@ -6,17 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { codecFor } from "../src/formats/mod.ts";
+import { python } from "./_helpers.ts";
 import { encodeToBytes, type FileSpec } from "../src/formats/codec.ts";
-
-async function python(script: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) throw new Error(`python3 failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
 
 async function write(format: string, spec: FileSpec, dir: string): Promise<string> {
   const codec = await codecFor(format);

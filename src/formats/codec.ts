@@ -4,6 +4,7 @@
  * @module
  */
 import { DataError } from "../errors.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** numpy element types. */
 export type ElementType =
@@ -151,11 +152,5 @@ export class FormatError extends DataError {
 export async function encodeToBytes(codec: Codec, spec: FileSpec): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const c of codec.encode(spec)) parts.push(c.slice());
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }

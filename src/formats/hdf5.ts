@@ -19,6 +19,7 @@ import {
   type OpenOptions,
 } from "./codec.ts";
 import { fillElements } from "./content.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { Prng } from "../util/prng.ts";
 
 const DTYPE: Record<ElementType, string> = {
@@ -173,14 +174,7 @@ function openSamples(file: { get(name: string): unknown; close(): void }, opts: 
         const v = d.slice([[i, i + 1]]) as ArrayBufferView;
         return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       });
-      if (parts.length === 1) return parts[0]!;
-      const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.byteLength;
-      }
-      return out;
+      return concatBytes(parts);
     },
     close: () => file.close(),
   };

@@ -9,6 +9,7 @@
 import { crc32, deflateRawSync } from "node:zlib";
 import { type Codec, type FileSpec, FormatError, ITEMSIZE, type OpenedFile } from "./codec.ts";
 import { sampleContent } from "./content.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { arraySamples, npyHeader, sampleArray } from "./npy.ts";
 import { readZipDirectory, readZipMember, writeZip, type ZipMemberSource, zipSize } from "./zip.ts";
 
@@ -29,20 +30,10 @@ function members(spec: FileSpec): ZipMemberSource[] {
     // np.savez_compressed: deflated members (built in memory: compressed sizes are only known
     // after compressing).
     for (const m of out) {
-      const raw = concat([...m.chunks].map((c) => c.slice()));
+      const raw = concatBytes([...m.chunks].map((c) => c.slice()));
       m.deflated = { data: new Uint8Array(deflateRawSync(raw)), crc: crc32(raw) >>> 0 };
       m.chunks = [];
     }
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
   }
   return out;
 }

@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
 import { type ElementType, type FileSpec, FormatError } from "./codec.ts";
 import { npzCodec } from "./npz.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { npyHeader, parseNpyHeader } from "./npy.ts";
 import { readZipDirectory } from "./zip.ts";
 
 function encode(spec: FileSpec): Uint8Array {
-  const parts = [...(npzCodec.encode(spec) as Iterable<Uint8Array>)].map((c) => c.slice());
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  return concatBytes([...(npzCodec.encode(spec) as Iterable<Uint8Array>)].map((c) => c.slice()));
 }
 
 const spec = (over: Partial<FileSpec> = {}): FileSpec => ({

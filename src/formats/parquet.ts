@@ -18,6 +18,7 @@ import {
   type ParquetColumn,
 } from "./codec.ts";
 import { fillElements } from "./content.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { Prng } from "../util/prng.ts";
 
 function columns(spec: FileSpec): ParquetColumn[] {
@@ -100,13 +101,7 @@ export const parquetCodec: Codec = {
         const parts = Object.values(row).map((v) =>
           v instanceof Uint8Array ? v : new TextEncoder().encode(String(v))
         );
-        const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.byteLength;
-        }
-        return out;
+        return concatBytes(parts);
       },
     } as OpenedFile & { sampleAsync(i: number): Promise<Uint8Array> };
   },

@@ -164,9 +164,13 @@ export class AzureBackend implements StorageBackend {
     );
     const parts: Uint8Array[] = [];
     let n = 0;
-    for await (const c of r.readableStreamBody as AsyncIterable<Uint8Array>) {
-      parts.push(c);
-      n += c.byteLength;
+    try {
+      for await (const c of r.readableStreamBody as AsyncIterable<Uint8Array>) {
+        parts.push(c);
+        n += c.byteLength;
+      }
+    } catch (e) {
+      throw this.#error(count === undefined ? "GET" : "ranged GET", key, e as AzError);
     }
     const out = opts?.buffer && opts.buffer.byteLength >= n
       ? opts.buffer.subarray(0, n)

@@ -77,6 +77,7 @@ export class S3Backend implements StorageBackend {
   readonly #threshold: number;
   readonly #partSize: number;
   readonly #concurrency: number;
+  readonly #maxAttempts: number;
   readonly #stats: BackendStats = { requests: 0, retries: 0 };
 
   constructor(uri: string, opts: S3Options = {}) {
@@ -100,6 +101,7 @@ export class S3Backend implements StorageBackend {
     this.#threshold = opts.multipart_threshold_bytes ?? 16 * MiB;
     this.#partSize = Math.max(5 * MiB, opts.multipart_part_size_bytes ?? 8 * MiB);
     this.#concurrency = opts.multipart_concurrency ?? 4;
+    this.#maxAttempts = opts.s3_max_attempts ?? 5;
   }
 
   #key(key: string): string {
@@ -126,6 +128,20 @@ export class S3Backend implements StorageBackend {
       this.#stats.retries += Math.max(0, (err.$metadata?.attempts ?? 1) - 1);
       throw this.#error(op, key, err);
     }
+  }
+
+  /** The connection failed while the body was streaming. */
+  #midBody(op: string, key: string, e: SdkError): StorageError {
+    return new StorageError(
+      "io",
+      op,
+      `${this.root}/${key}`,
+      `connection failed mid-body (${e.message})`,
+      {
+        cause: e,
+        retryable: true,
+      },
+    );
   }
 
   #error(op: string, key: string, e: SdkError): Error {
@@ -173,7 +189,29 @@ export class S3Backend implements StorageBackend {
     return bytes;
   }
 
+  /**
+   * Reads retry a body that fails mid-transfer (the SDK retries requests, not bodies), with
+   * exponential backoff, up to `s3_max_attempts`; each retry is counted.
+   */
+  async #retrying(fn: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const transient = e instanceof StorageError && e.code === "io" && e.retryable &&
+          /mid-body/.test(e.message);
+        if (!transient || attempt >= this.#maxAttempts) throw e;
+        this.#stats.retries++;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+
   async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
+    return await this.#retrying(() => this.#get(key, opts));
+  }
+
+  async #get(key: string, opts?: GetOptions): Promise<Uint8Array> {
     const out = await this.#send(
       "GET",
       key,
@@ -182,10 +220,18 @@ export class S3Backend implements StorageBackend {
           abortSignal: opts?.signal,
         }),
     );
-    return this.#body(out as never, opts?.buffer);
+    try {
+      return await this.#body(out as never, opts?.buffer);
+    } catch (e) {
+      throw this.#midBody("GET", key, e as SdkError);
+    }
   }
 
-  async getRange(
+  getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array> {
+    return this.#retrying(() => this.#getRange(key, offset, length, opts));
+  }
+
+  async #getRange(
     key: string,
     offset: number,
     length: number,
@@ -202,7 +248,11 @@ export class S3Backend implements StorageBackend {
           }),
           { abortSignal: opts?.signal },
         ));
-      return this.#body(out as never, opts?.buffer);
+      try {
+        return await this.#body(out as never, opts?.buffer);
+      } catch (e) {
+        throw this.#midBody("ranged GET", key, e as SdkError);
+      }
     } catch (e) {
       // A range that starts at or past the end is "not satisfiable" (416): no bytes.
       const status = ((e as StorageError).cause as SdkError | undefined)?.$metadata?.httpStatusCode;
