@@ -47,7 +47,8 @@ export interface RunResult {
   outputDir: string;
   report: Record<string, unknown>;
   summaryText: string;
-  record: TrainRecord;
+  /** The training record (absent when workflow.train is False). */
+  record?: TrainRecord;
   generated?: GenerateResult;
 }
 
@@ -146,7 +147,6 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
       outputDir,
       report: { generation: generated },
       summaryText: "",
-      record: undefined as unknown as TrainRecord,
       generated,
     };
   }

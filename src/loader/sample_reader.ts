@@ -6,6 +6,7 @@
  */
 import { type Codec, FormatError, type OpenedFile, type SampleRange } from "../formats/codec.ts";
 import type { StorageBackend } from "../storage/backend.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { copyInto } from "../util/copy.ts";
 
 /** Per-epoch settings shared by every reader. */
@@ -120,13 +121,7 @@ export class SampleReader {
         chunks.push(chunk);
         have += chunk.byteLength;
       }
-      const merged = new Uint8Array(have);
-      let o = 0;
-      for (const c of chunks) {
-        merged.set(c, o);
-        o += c.byteLength;
-      }
-      st!.pending = merged;
+      st!.pending = concatBytes(chunks);
     };
     for (;;) {
       await need(12);

@@ -28,6 +28,7 @@ import {
   type StorageErrorCode,
 } from "./backend.ts";
 import { DEPENDENCIES } from "../version.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** Azure settings (dl-driver's block-upload knobs; credentials come from the environment). */
 export interface AzureOptions {
@@ -172,15 +173,12 @@ export class AzureBackend implements StorageBackend {
     } catch (e) {
       throw this.#error(count === undefined ? "GET" : "ranged GET", key, e as AzError);
     }
-    const out = opts?.buffer && opts.buffer.byteLength >= n
-      ? opts.buffer.subarray(0, n)
-      : new Uint8Array(n);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.byteLength;
+    const all = concatBytes(parts);
+    if (opts?.buffer && opts.buffer.byteLength >= n) {
+      opts.buffer.set(all);
+      return opts.buffer.subarray(0, n);
     }
-    return out;
+    return all;
   }
 
   get(key: string, opts?: GetOptions): Promise<Uint8Array> {

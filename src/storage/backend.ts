@@ -4,6 +4,7 @@
  * @module
  */
 import { DataError } from "../errors.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** What a backend can do. */
 export interface Capabilities {
@@ -141,13 +142,7 @@ export async function splitBody(body: PutBody, threshold: number): Promise<Split
   for (;;) {
     const r = await it.next();
     if (r.done) {
-      const whole = new Uint8Array(n);
-      let off = 0;
-      for (const p of head) {
-        whole.set(p, off);
-        off += p.byteLength;
-      }
-      return { whole };
+      return { whole: concatBytes(head) };
     }
     head.push(r.value.slice());
     n += r.value.byteLength;

@@ -14,6 +14,7 @@ import {
   type StorageBackend,
   StorageError,
 } from "./backend.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 const buckets = new Map<string, Map<string, Uint8Array>>();
 
@@ -89,12 +90,7 @@ export class MemBackend implements StorageBackend {
       parts.push(c.slice());
       n += c.byteLength;
     }
-    const all = new Uint8Array(n);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.byteLength;
-    }
+    const all = concatBytes(parts);
     this.#objects.set(this.#k(key), all);
     return n;
   }

@@ -3,9 +3,8 @@
  * @module
  */
 
-/** Join buffers into one. */
+/** Join buffers into one new buffer. */
 export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
   let o = 0;
   for (const p of parts) {
