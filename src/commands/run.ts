@@ -9,7 +9,6 @@ import type { WorkloadConfig } from "../config/schema.ts";
 import { DataError, UserError } from "../errors.ts";
 import { codecFor } from "../formats/mod.ts";
 import { generateDataset, type GenerateResult } from "../generate/generate.ts";
-import { planDataset } from "../generate/plan.ts";
 import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "../metrics/dlio_output.ts";
 import { hostInfo } from "../metrics/host.ts";
 import { buildReport, reportCsv } from "../metrics/report.ts";
@@ -19,8 +18,21 @@ import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
 import { configLocation } from "../config/location.ts";
 import { openBackend } from "../storage/open.ts";
-import { soloComm } from "../train/comm.ts";
-import { train, type TrainRecord } from "../train/loop.ts";
+import { type Comm, LocalGroup, type ProcessComm, soloProcess } from "../train/comm.ts";
+import {
+  makeExecutor,
+  recordFromData,
+  recordToData,
+  type StepInfo,
+  train,
+  type TrainRecord,
+  type TrainRecordData,
+  type TrainSetup,
+} from "../train/loop.ts";
+import { type FileKeys, keyList } from "../loader/loader.ts";
+import { fileKey } from "../generate/plan.ts";
+import type { BackendStats } from "../storage/backend.ts";
+import type { HostInfo } from "../metrics/host.ts";
 import { type Clock, realClock } from "../util/clock.ts";
 import { progressBar } from "../util/progress.ts";
 import { provenance } from "../version.ts";
@@ -40,6 +52,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where log lines go (default stderr). */
   log?: (line: string) => void;
+  /** Emulated accelerators in this process (each a rank with its own loader and timeline). */
+  accelerators?: number;
+  /** Reader threads of the process's shared I/O engine (default read_threads × accelerators). */
+  ioThreads?: number;
+  /** The job's process communicator (MPI), default: this process alone. */
+  process?: ProcessComm;
 }
 
 /** What a run produced. */
@@ -47,8 +65,10 @@ export interface RunResult {
   outputDir: string;
   report: Record<string, unknown>;
   summaryText: string;
-  /** The training record (absent when workflow.train is False). */
+  /** The training record of this process's first rank (absent when workflow.train is False). */
   record?: TrainRecord;
+  /** The records of this process's ranks. */
+  records?: TrainRecord[];
   generated?: GenerateResult;
 }
 
@@ -66,17 +86,43 @@ export async function listSplit(
   );
 }
 
+/**
+ * A split's files. Names are derived from DLIO's convention (no list held in memory, so a
+ * 10 M-file dataset costs a bitset) when `storage.skip_listing` is set, or when the listing
+ * holds exactly the derived names; otherwise the sorted listing is kept, as DLIO does.
+ */
 async function filesFor(
   backend: StorageBackend,
   split: "train" | "valid",
   want: number,
   ext: string,
   c: WorkloadConfig,
-): Promise<string[]> {
-  if (c.storage.skip_listing) {
-    // MLCommons' skip_listing: names from DLIO's convention, no LIST requests.
-    return planDataset(c, ext).filter((f) => f.split === split).map((f) => f.key).slice(0, want);
+): Promise<FileKeys> {
+  const d = c.dataset;
+  const sub = split === "train" ? d.num_subfolders_train : d.num_subfolders_eval;
+  const derived: FileKeys = {
+    length: want,
+    key: (i) => fileKey(split, d.file_prefix, i, want, ext, sub),
+  };
+  if (c.storage.skip_listing) return derived;
+  // One streamed pass: derived names tick a bitset; anything else means a foreign layout.
+  const seen = new Uint8Array(Math.ceil(want / 8));
+  const re = new RegExp(
+    `^${split}/(?:\\d+/)?${
+      d.file_prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    }_(\\d+)_of_${want}\\.${ext}$`,
+  );
+  let found = 0, foreign = 0;
+  for await (const o of backend.list(split)) {
+    if (!o.key.endsWith(`.${ext}`)) continue;
+    const m = re.exec(o.key);
+    const i = m ? Number(m[1]) : -1;
+    if (i >= 0 && i < want && derived.key(i) === o.key && !(seen[i >> 3]! & (1 << (i & 7)))) {
+      seen[i >> 3] = seen[i >> 3]! | (1 << (i & 7));
+      found++;
+    } else foreign++;
   }
+  if (found === want && foreign === 0) return derived;
   const files = await listSplit(backend, split, ext);
   if (files.length < want) {
     throw new DataError(
@@ -84,7 +130,7 @@ async function filesFor(
         "generate them first (dl-driver generate <workload>, or workflow.generate_data=True)",
     );
   }
-  return files.slice(0, want);
+  return keyList(files.slice(0, want));
 }
 
 /**
@@ -128,7 +174,8 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     );
   }
   let generated: GenerateResult | undefined;
-  if (c.workflow.generate_data) {
+  const proc0 = opts.process ?? soloProcess;
+  if (c.workflow.generate_data && proc0.rank === 0) {
     generated = await generateDataset(c, { quiet: opts.quiet, signal: opts.signal, log });
     log(
       `generate: ${generated.written} written, ${generated.skipped} already complete, ` +
@@ -137,8 +184,15 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
         } s → ${generated.location}`,
     );
   }
-  const outputDir = opts.output ?? rc.runDir ?? c.output.folder ??
-    defaultOutputDir(c.model.name, wallStart);
+  // Other processes wait for rank 0's data; every process uses rank 0's output folder name.
+  await proc0.barrier();
+  const outputDir = new TextDecoder().decode(
+    await proc0.broadcast(
+      new TextEncoder().encode(
+        opts.output ?? rc.runDir ?? c.output.folder ?? defaultOutputDir(c.model.name, wallStart),
+      ),
+    ),
+  );
   const codec = await codecFor(c.dataset.format);
   const location = configLocation(c);
   const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
@@ -159,79 +213,147 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   );
   const evalFiles = c.workflow.evaluation && c.dataset.num_files_eval > 0
     ? await filesFor(backend, "valid", c.dataset.num_files_eval, codec.extension, c)
-    : [];
+    : keyList([]);
 
-  const reader = await readBackend(c, backend, trainFiles[0]!, log);
+  const reader = await readBackend(c, backend, trainFiles.key(0), log);
 
-  let bar = progressBar("train", 1, "steps", { quiet: true });
-  let barEpoch = 0;
-  const record = await train({
+  // N emulated accelerators in this process, sharing one I/O engine; P processes (MPI).
+  const proc = opts.process ?? soloProcess;
+  const n = Math.max(1, Math.floor(opts.accelerators ?? 1));
+  const group = new LocalGroup(n, proc);
+  const perRank = Math.max(1, c.reader.read_threads);
+  const ioThreads = c.reader.read_threads === 0
+    ? 0
+    : Math.max(1, opts.ioThreads ?? c.reader.read_threads * n);
+  const abort = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+  const setup = (comm: Comm): TrainSetup => ({
     config: c,
     backend: reader.backend,
     codec,
     trainFiles,
     evalFiles,
     clock,
-    comm: soloComm,
+    comm,
     maxEpochs: opts.maxEpochs,
     maxSteps: opts.maxSteps,
     keepVisited: opts.visitedItems,
-    signal: opts.signal,
-    onStep: (i) => {
-      if (i.phase !== "train") return;
-      if (i.epoch !== barEpoch) {
-        bar.stop();
-        barEpoch = i.epoch;
-        bar = progressBar(`epoch ${i.epoch}/${c.train.epochs}`, i.steps, "steps", {
-          quiet: opts.quiet,
-          extra: " | {sps} samples/s | {mbps} MiB/s",
-        });
-      }
-      const s = Math.max(i.elapsedMs / 1000, 1e-6);
-      bar.update(i.step, {
-        sps: (i.samples / s).toFixed(1),
-        mbps: (i.bytes / 2 ** 20 / s).toFixed(1),
-      });
-    },
+    signal,
   });
-  bar.stop();
+  const executor = makeExecutor(setup(group.members[0]!), ioThreads || n);
+
+  let bar = progressBar("train", 1, "steps", { quiet: true });
+  let barEpoch = 0;
+  const onStep = (i: StepInfo) => {
+    if (i.phase !== "train") return;
+    if (i.epoch !== barEpoch) {
+      bar.stop();
+      barEpoch = i.epoch;
+      bar = progressBar(`epoch ${i.epoch}/${c.train.epochs}`, i.steps, "steps", {
+        quiet: opts.quiet || proc.rank !== 0,
+        extra: " | {sps} samples/s | {mbps} MiB/s" + (n * proc.size > 1 ? " (rank 0)" : ""),
+      });
+    }
+    const s = Math.max(i.elapsedMs / 1000, 1e-6);
+    bar.update(i.step, {
+      sps: (i.samples / s).toFixed(1),
+      mbps: (i.bytes / 2 ** 20 / s).toFixed(1),
+    });
+  };
+  let local: TrainRecord[];
+  let storage: BackendStats;
+  try {
+    local = await Promise.all(group.members.map((comm, i) =>
+      train({
+        ...setup(comm),
+        executor,
+        readerBase: i * perRank,
+        onStep: i === 0 ? onStep : undefined,
+      }).catch((e) => {
+        // One rank failed: release the others (no hang at a barrier), keep the first error.
+        group.fail(e);
+        abort.abort(e);
+        throw e;
+      })
+    ));
+  } finally {
+    bar.stop();
+    storage = await executor.close();
+  }
   const wallEnd = clock.wallNow();
   const host = hostInfo();
-  const summary = summarize(record, c, soloComm.size);
-  const ctx = { ranks: soloComm.size, hosts: 1, host, wallStart, wallEnd };
-  const report = buildReport(c, summary, record, {
-    backendType: reader.backend.type,
-    odirectFallback: reader.fallback,
-    backendSdk: reader.backend.sdk,
-    dataFolder: backend.root,
-    ranks: soloComm.size,
-    totalSeconds: (performance.now() - t0) / 1000,
-    provenance: { ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides },
-    latencyLists: opts.latencyLists ?? false,
-    visitedItems: opts.visitedItems ?? false,
-    outputFolder: outputDir,
-    generated: generated && {
-      written: generated.written,
-      skipped: generated.skipped,
-      bytes_written: generated.bytesWritten,
-      seconds: generated.seconds,
-      storage_retries: generated.retries,
-    },
-  });
-  const summaryText = formatHumanSummary(c, summary, report, outputDir);
-  await writeJson(join(outputDir, "summary.json"), dlioSummary(c, summary, record, ctx));
-  await writeJson(join(outputDir, "0_per_epoch_stats.json"), dlioPerEpochStats(record));
-  await writeJson(join(outputDir, "0_output.json"), dlioRankOutput(c, record, ctx));
-  await writeYaml(join(outputDir, "dlio_config", "config.yaml"), { workload: c });
-  await writeYaml(join(outputDir, "dlio_config", "overrides.yaml"), rc.overrides);
-  await writeJson(join(outputDir, "report.json"), report);
-  await writeText(join(outputDir, "report.csv"), reportCsv(report));
-  await writeText(join(outputDir, c.output.log_file), summaryText);
-  if (!c.dataset.keep_files) {
+  const ctxLocal = { ranks: n * proc.size, hosts: 1, host, wallStart, wallEnd };
+  for (const rec of local) {
+    await writeJson(join(outputDir, `${rec.rank}_per_epoch_stats.json`), dlioPerEpochStats(rec));
+    await writeJson(join(outputDir, `${rec.rank}_output.json`), dlioRankOutput(c, rec, ctxLocal));
+  }
+
+  // Rank 0 gathers every process's records, host facts and storage counts.
+  const payload = new TextEncoder().encode(JSON.stringify({
+    records: local.map(recordToData),
+    host,
+    storage,
+  }));
+  const parts = (await proc.gather(payload)).map((p) =>
+    JSON.parse(new TextDecoder().decode(p)) as {
+      records: TrainRecordData[];
+      host: HostInfo;
+      storage: BackendStats;
+    }
+  );
+  let report: Record<string, unknown> = {};
+  let summaryText = "";
+  if (proc.rank === 0) {
+    const records = parts.flatMap((p) => p.records.map(recordFromData));
+    const nodes = [...new Map(parts.map((p) => [p.host.hostname, p.host])).values()];
+    const jobStorage = parts.reduce(
+      (a, p) => ({
+        requests: a.requests + p.storage.requests,
+        retries: a.retries + p.storage.retries,
+      }),
+      { requests: 0, retries: 0 },
+    );
+    const summary = summarize(records, c);
+    const ranks = records.length;
+    const ctx = { ranks, hosts: nodes.length, host, nodes, wallStart, wallEnd };
+    report = buildReport(c, summary, records, {
+      backendType: reader.backend.type,
+      odirectFallback: reader.fallback,
+      backendSdk: reader.backend.sdk,
+      dataFolder: backend.root,
+      ranks,
+      processes: proc.size,
+      acceleratorsPerProcess: n,
+      comm: proc.kind,
+      ioThreads,
+      storage: jobStorage,
+      totalSeconds: (performance.now() - t0) / 1000,
+      provenance: { ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides },
+      latencyLists: opts.latencyLists ?? false,
+      visitedItems: opts.visitedItems ?? false,
+      outputFolder: outputDir,
+      generated: generated && {
+        written: generated.written,
+        skipped: generated.skipped,
+        bytes_written: generated.bytesWritten,
+        seconds: generated.seconds,
+        storage_retries: generated.retries,
+      },
+    });
+    summaryText = formatHumanSummary(c, summary, report, outputDir);
+    await writeJson(join(outputDir, "summary.json"), dlioSummary(c, summary, records[0]!, ctx));
+    await writeYaml(join(outputDir, "dlio_config", "config.yaml"), { workload: c });
+    await writeYaml(join(outputDir, "dlio_config", "overrides.yaml"), rc.overrides);
+    await writeJson(join(outputDir, "report.json"), report);
+    await writeText(join(outputDir, "report.csv"), reportCsv(report));
+    await writeText(join(outputDir, c.output.log_file), summaryText);
+  }
+  await proc.barrier();
+  if (!c.dataset.keep_files && proc.rank === 0) {
     await backend.deletePrefix("train");
     await backend.deletePrefix("valid");
     log(`keep_files is False: deleted the dataset in ${backend.root}`);
   }
   await backend.close();
-  return { outputDir, report, summaryText, record, generated };
+  return { outputDir, report, summaryText, record: local[0], records: local, generated };
 }

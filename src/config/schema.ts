@@ -234,14 +234,22 @@ const dataset = section("The dataset: format, size, layout.", {
 
 const reader = section("How samples are read (alias: `data_reader`).", {
   data_loader: oneOf(
-    ["tensorflow", "pytorch", "dali", "native_dali", "synthetic", "custom", "none"],
+    ["tensorflow", "pytorch", "jax", "dali", "native_dali", "synthetic", "custom", "none"],
     "tensorflow",
-    { doc: "Framework data loader being emulated." },
+    {
+      doc: "Framework data loader being emulated (its profile: docs/frameworks.md; `jax` is " +
+        "dl-driver's Grain profile).",
+    },
   ),
   batch_size: int(1, { doc: "Training batch size per rank.", min: 1 }),
   batch_size_eval: int(1, { doc: "Evaluation batch size per rank.", min: 1 }),
   read_threads: int(1, { doc: "Concurrent sample reads (0 = in the training loop).", min: 0 }),
-  computation_threads: int(1, { doc: "TFRecord parse parallelism.", min: 1, status: "planned" }),
+  computation_threads: int(1, {
+    doc: "tf.data parse parallelism. dl-driver parses in the reader thread that read the " +
+      "record, so parsing runs `read_threads` wide; accepted and reported.",
+    min: 1,
+    status: "noop",
+  }),
   prefetch_size: int(2, {
     doc: "Batches read ahead of the training loop.",
     min: 0,
@@ -249,7 +257,11 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   }),
   file_shuffle: oneOf(SHUFFLE, "off", { doc: "Shuffle file order per epoch." }),
   sample_shuffle: oneOf(SHUFFLE, "off", { doc: "Shuffle sample order per epoch." }),
-  shuffle_size: int(1024, { doc: "TF shuffle buffer (records).", min: 1, status: "planned" }),
+  shuffle_size: int(1024, {
+    doc: "tf.data shuffle buffer (records) between reading and batching, when sample_shuffle " +
+      "is on (tensorflow profile).",
+    min: 1,
+  }),
   transfer_size: intOrNull(null, {
     doc: "TFRecord read size when streaming files (null: tf.data's 256 KiB).",
     unit: "bytes",
@@ -264,15 +276,14 @@ const reader = section("How samples are read (alias: `data_reader`).", {
     status: "noop",
   }),
   preprocess_time: distribution({
-    doc: "Seconds slept per sample in the reader (number or distribution).",
+    doc: "Seconds of preprocessing per sample, spent in the reader thread after decoding " +
+      "(number or distribution).",
     unit: "s",
-    status: "planned",
   }),
   preprocess_time_stdev: num(0, {
     doc: "Adds a normal stdev to preprocess_time.",
     unit: "s",
     min: 0,
-    status: "planned",
   }),
   pin_memory: bool(true, { doc: "PyTorch pin_memory; no effect (no GPU copy).", status: "noop" }),
   multiprocessing_context: str("fork", { doc: "PyTorch worker start method.", status: "noop" }),
@@ -292,7 +303,12 @@ const reader = section("How samples are read (alias: `data_reader`).", {
     status: "planned",
   }),
   data_loader_sampler: oneOfOrNull(["iterative", "index"], null, {
-    doc: "Sampler; derived from the loader when unset.",
+    doc: "Sampler; derived from the loader when unset (tensorflow: iterative, others: index).",
+  }),
+  access_order: oneOf(["native", "dlio"], "native", {
+    doc: "(dl-driver) `native`: shuffles do what the config says. `dlio`: reproduce the order " +
+      "DLIO really reads (PyTorch/DALI ignore file_shuffle and sample_shuffle; TFRecord " +
+      "ignores file_shuffle; the iterative sampler's file-offset bug) for side-by-side runs.",
   }),
   read_index: bool(false, {
     doc: "(dl-driver) TFRecord: read single records with ranged reads through DLIO's `.idx` " +

@@ -21,8 +21,13 @@ export interface Executor {
   readonly lanes: number;
   /** Reads actually in flight at most (≤ lanes). */
   readonly readers: number;
-  /** Settings for the next epoch (buffers, batch size). */
-  begin(e: EpochSetup): Promise<void>;
+  /**
+   * Open a session (one epoch of one rank: its buffers and batch size); returns its id, which
+   * jobs carry. Sessions of several ranks can be open at once on one engine.
+   */
+  begin(e: EpochSetup): Promise<number>;
+  /** Close a session. */
+  end(session: number): Promise<void>;
   /** Read one sample on a lane. */
   run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult>;
   /** Stop; returns the storage requests and retries its readers made. */
@@ -34,12 +39,15 @@ export class InlineExecutor implements Executor {
   readonly lanes: number;
   readonly readers: number;
   #readers: SampleReader[];
-  #epoch: EpochSetup | undefined;
+  #sessions = new Map<number, EpochSetup>();
+  #nextSession = 0;
+  #clock: Clock;
   #backend: StorageBackend;
   #start: BackendStats;
 
   constructor(backend: StorageBackend, codec: Codec, readers: number, clock: Clock) {
     this.#backend = backend;
+    this.#clock = clock;
     this.#start = backend.stats?.() ?? { requests: 0, retries: 0 };
     this.readers = this.lanes = Math.max(1, readers);
     this.#readers = Array.from(
@@ -48,8 +56,14 @@ export class InlineExecutor implements Executor {
     );
   }
 
-  begin(e: EpochSetup): Promise<void> {
-    this.#epoch = e;
+  begin(e: EpochSetup): Promise<number> {
+    const id = this.#nextSession++;
+    this.#sessions.set(id, e);
+    return Promise.resolve(id);
+  }
+
+  end(session: number): Promise<void> {
+    this.#sessions.delete(session);
     return Promise.resolve();
   }
 
@@ -59,7 +73,9 @@ export class InlineExecutor implements Executor {
     // One job at a time per reader (its buffers and stream state are its own).
     const r = (job.reader ?? lane) % this.readers;
     const prev = this.#queues[r] ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => this.#readers[r]!.read(job, this.#epoch!, signal));
+    const e = this.#sessions.get(job.session ?? 0)!;
+    const sleep = (ms: number) => this.#clock.sleep(ms);
+    const next = prev.catch(() => {}).then(() => this.#readers[r]!.read(job, e, signal, sleep));
     this.#queues[r] = next;
     return next;
   }

@@ -10,8 +10,12 @@
  */
 import type { SampleEvents } from "../metrics/recorder.ts";
 import type { Clock } from "../util/clock.ts";
+import type { DistributionValue } from "../config/schema_dsl.ts";
+import { Prng } from "../util/prng.ts";
 import type { Executor } from "./executor.ts";
-import type { SampleRef } from "./sampler.ts";
+import type { EpochPlan } from "./profile.ts";
+import type { SampleResult } from "./sample_reader.ts";
+import type { Order, SampleRef } from "./sampler.ts";
 
 /** A batch handed to the training loop (valid until the next one is requested). */
 export interface Batch {
@@ -30,11 +34,9 @@ export interface Batch {
 export interface LoaderOptions {
   executor: Executor;
   /** Keys of the split's files, indexed by `SampleRef.file`. */
-  files: string[];
-  /** Samples to read, in order (already trimmed to whole batches). */
-  order: SampleRef[];
-  batchSize: number;
-  prefetchSize: number;
+  files: FileKeys;
+  /** What to read and how batches are built (see profile.ts). */
+  plan: EpochPlan;
   /** Bytes of one sample in the batch buffer. */
   slotBytes: number;
   verifyChecksums: boolean;
@@ -44,30 +46,76 @@ export interface LoaderOptions {
   readIndex?: boolean;
   /** Read size for streamed formats (bytes). */
   transferSize?: number | null;
-  /** Keep each file's samples on one reader (streamed formats). */
-  fileAffinity?: boolean;
   /** Columns to decode (Parquet). */
   readColumns?: string[];
+  /** Seconds of preprocessing per sample, drawn in the reader (DLIO's preprocess_time). */
+  preprocess?: { value: DistributionValue; stdev: number; seed: number };
+  /** This loader's readers are engine readers `readerBase + worker` (ranks sharing an engine). */
+  readerBase?: number;
   clock: Clock;
   events: SampleEvents;
   epoch: number;
   signal?: AbortSignal;
 }
 
+/** File keys by index: an array, or derived names (a 10 M-file dataset needs no list). */
+export interface FileKeys {
+  readonly length: number;
+  key(i: number): string;
+}
+
+/** File keys from an array. */
+export function keyList(keys: string[]): FileKeys {
+  return { length: keys.length, key: (i) => keys[i]! };
+}
+
+/** A plan in which readers claim samples in order and batches fill as samples arrive. */
+export function arrivalPlan(order: Order, batchSize: number, prefetch: number): EpochPlan {
+  const batches = Math.floor(order.length / batchSize);
+  return {
+    mode: "arrival",
+    batches,
+    batchSize,
+    order,
+    sampled: order,
+    batch: (b) => ({
+      worker: 0,
+      refs: Array.from({ length: batchSize }, (_, j) => order.at(b * batchSize + j)),
+    }),
+    workers: 1,
+    maxAhead: prefetch,
+    shuffleBuffer: 0,
+    shuffleSeed: 0,
+  };
+}
+
+/** Statistics of one epoch's loading (for the profile tests and the report). */
+export interface LoaderStats {
+  /** Most sample reads issued to the engine and not yet complete at once. */
+  maxOutstanding: number;
+  /** Most batches (beyond the one the loop holds) with a sample issued at once. */
+  maxBatchesAhead: number;
+}
+
 /** Read batches for one epoch. */
-export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
-  const B = o.batchSize;
-  const nBatches = Math.floor(o.order.length / B);
+export async function* loadBatches(
+  o: LoaderOptions,
+  stats: LoaderStats = { maxOutstanding: 0, maxBatchesAhead: 0 },
+): AsyncGenerator<Batch> {
+  const plan = o.plan;
+  const B = plan.batchSize;
+  const nBatches = plan.batches;
   if (nBatches === 0) return;
-  // While the loop holds batch b, batches up to b + prefetch may be read (DLIO/PyTorch's
-  // prefetch: batches read ahead of the one being computed on).
-  const depth = Math.max(0, o.prefetchSize);
+  // While the loop holds batch b, batches up to b + maxAhead may be read (and, with a tf.data
+  // shuffle buffer, that many more records).
+  const depth = Math.max(0, plan.maxAhead);
+  const shuffle = plan.mode === "arrival" ? Math.max(0, plan.shuffleBuffer) : 0;
   const ring = Array.from(
-    { length: Math.min(depth + 1, nBatches) },
+    { length: Math.min(depth + 1 + Math.ceil(shuffle / B), nBatches) },
     () => new Uint8Array(new SharedArrayBuffer(B * o.slotBytes)),
   );
   const counter = new Int32Array(new SharedArrayBuffer(4));
-  await o.executor.begin({
+  const session = await o.executor.begin({
     ring,
     counter,
     batchSize: B,
@@ -77,17 +125,24 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
     readIndex: o.readIndex,
     transferSize: o.transferSize,
     readColumns: o.readColumns,
+    preprocess: o.preprocess,
   });
-  const batches = Array.from({ length: nBatches }, (_, index): Batch & { firstStart: number } => ({
+  const base = o.readerBase ?? 0;
+  const readers = o.executor.readers;
+  const batches = Array.from({ length: nBatches }, (_, index): Batch & {
+    firstStart: number;
+    filled: number;
+  } => ({
     index,
     buffer: ring[index % ring.length]!,
     samples: 0,
+    filled: 0,
     bytesRead: 0,
     latencyMs: 0,
     firstStart: Infinity,
   }));
   const total = nBatches * B;
-  let claimed = 0, consumed = 0, failed = false;
+  let consumed = 0, failed = false, outstanding = 0;
   let failure: unknown;
   let wakeConsumer: (() => void) | undefined;
   const wakeLanes: (() => void)[] = [];
@@ -99,53 +154,132 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
   const notifyLanes = () => {
     for (const w of wakeLanes.splice(0)) w();
   };
+  const fail = (e: unknown) => {
+    if (!failed) {
+      failed = true;
+      failure = e;
+    }
+    notifyConsumer();
+    notifyLanes();
+  };
+  const waitTurn = async (b: number) => {
+    while (!failed && !o.signal?.aborted && b > consumed + depth) {
+      await new Promise<void>((r) => wakeLanes.push(r));
+    }
+    stats.maxBatchesAhead = Math.max(stats.maxBatchesAhead, b - consumed);
+    return !failed && !o.signal?.aborted;
+  };
+  // Samples become part of a batch when they leave the shuffle buffer (tf.data's
+  // `.shuffle(shuffle_size)`), or as they complete when there is none.
+  const buffer: { ref: SampleRef; key: string; r: SampleResult; started: number }[] = [];
+  const shufflePrng = new Prng(plan.shuffleSeed, "shuffle_buffer");
+  let emitted = 0, arrivedN = 0;
+  const emit = (item: (typeof buffer)[number], b: number) => {
+    const batch = batches[b]!;
+    batch.samples++;
+    batch.bytesRead += item.r.bytes;
+    batch.firstStart = Math.min(batch.firstStart, item.started);
+    o.events.record(item.r.ioMs, item.r.decodeMs, item.r.h2dMs, item.r.bytes, {
+      epoch: o.epoch,
+      key: item.key,
+      sample: item.ref.index,
+    }, item.r.preprocessMs ?? 0);
+    if (batch.samples === B && batch.filled === B) {
+      batch.latencyMs = o.clock.now() - batch.firstStart;
+      notifyConsumer();
+    }
+  };
+  const arrived = (item: (typeof buffer)[number], slot: number) => {
+    // The batch buffer that holds the bytes is filled by arrival (slot); composition follows
+    // the shuffle buffer.
+    const byteBatch = batches[Math.floor(slot / B)]!;
+    byteBatch.filled++;
+    if (shuffle === 0) {
+      emit(item, Math.floor(slot / B));
+      return;
+    }
+    buffer.push(item);
+    const done = ++arrivedN === total;
+    while (buffer.length > shuffle || (done && buffer.length > 0)) {
+      const i = shufflePrng.nextInt(buffer.length);
+      const [pick] = buffer.splice(i, 1);
+      emit(pick!, Math.floor(emitted++ / B));
+    }
+    if (byteBatch.filled === B && byteBatch.samples === B) notifyConsumer();
+  };
+  const job = (ref: SampleRef, key: string, reader: number | undefined, slot?: number) => ({
+    session,
+    key,
+    index: ref.index,
+    reader,
+    slot,
+  });
 
-  const lane = async (l: number) => {
+  const arrivalLane = async (l: number) => {
     for (;;) {
       if (failed || o.signal?.aborted || claimed >= total) return;
-      if (Math.floor(claimed / B) > consumed + depth) {
-        await new Promise<void>((r) => wakeLanes.push(r));
-        continue;
-      }
-      const ref = o.order[claimed++]!;
-      const key = o.files[ref.file]!;
+      // Claims beyond the batches in reach wait (records in the shuffle buffer do not count).
+      const b = Math.floor(Math.max(0, claimed - shuffle) / B);
+      if (!(await waitTurn(b))) return;
+      if (claimed >= total) return;
+      const i = claimed++;
+      const ref = plan.order.at(i);
+      const key = o.files.key(ref.file);
       const started = o.clock.now();
+      outstanding++;
+      stats.maxOutstanding = Math.max(stats.maxOutstanding, outstanding);
       try {
-        const job = o.fileAffinity
-          ? { key, index: ref.index, reader: (ref.reader ?? ref.file) % o.executor.readers }
-          : { key, index: ref.index };
-        const r = await o.executor.run(job, l, o.signal);
-        const batch = batches[Math.floor(r.slot / B)]!;
-        batch.samples++;
-        batch.bytesRead += r.bytes;
-        batch.firstStart = Math.min(batch.firstStart, started);
-        o.events.record(r.ioMs, r.decodeMs, r.h2dMs, r.bytes, {
-          epoch: o.epoch,
-          key,
-          sample: ref.index,
-        });
-        if (batch.samples === B) {
-          batch.latencyMs = o.clock.now() - batch.firstStart;
-          notifyConsumer();
-        }
+        const reader = ref.reader !== undefined ? (base + ref.reader) % readers : undefined;
+        const r = await o.executor.run(job(ref, key, reader), l, o.signal);
+        outstanding--;
+        arrived({ ref, key, r, started }, r.slot);
       } catch (e) {
-        if (!failed) {
-          failed = true;
-          failure = e;
-        }
-        notifyConsumer();
-        notifyLanes();
+        outstanding--;
+        fail(e);
         return;
       }
     }
   };
+  let claimed = 0;
 
-  const running = Promise.all(Array.from({ length: o.executor.lanes }, (_, l) => lane(l)));
+  // Worker mode: batch b is built whole by its worker (samples in order, fixed slots).
+  let nextBatch = 0;
+  const workerLoop = async () => {
+    const inFlight = new Set<Promise<void>>();
+    while (nextBatch < nBatches && !failed && !o.signal?.aborted) {
+      const b = nextBatch;
+      if (!(await waitTurn(b))) break;
+      nextBatch++;
+      const pb = plan.batch(b);
+      const reader = (base + pb.worker) % readers;
+      const p = Promise.all(pb.refs.map(async (ref, j) => {
+        const key = o.files.key(ref.file);
+        const started = o.clock.now();
+        outstanding++;
+        stats.maxOutstanding = Math.max(stats.maxOutstanding, outstanding);
+        try {
+          const r = await o.executor.run(job(ref, key, reader, b * B + j), reader, o.signal);
+          batches[b]!.filled++;
+          emit({ ref, key, r, started }, b);
+        } finally {
+          outstanding--;
+        }
+      })).then(() => {}, fail);
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+    }
+    await Promise.all(inFlight);
+  };
+
+  const running = plan.mode === "worker"
+    ? workerLoop()
+    : Promise.all(Array.from({ length: o.executor.lanes }, (_, l) => arrivalLane(l)));
   try {
     for (let b = 0; b < nBatches; b++) {
-      while (batches[b]!.samples < B && !failed) await new Promise<void>((r) => (wakeConsumer = r));
+      const ready = () => batches[b]!.samples === B && batches[b]!.filled >= B;
+      while (!ready() && !failed) await new Promise<void>((r) => (wakeConsumer = r));
       if (failed) throw failure;
-      const { firstStart: _, ...batch } = batches[b]!;
+      const { firstStart: _, filled: _f, ...batch } = batches[b]!;
       yield batch;
       consumed++;
       notifyLanes();
@@ -154,5 +288,6 @@ export async function* loadBatches(o: LoaderOptions): AsyncGenerator<Batch> {
     failed = failed || consumed < nBatches;
     notifyLanes();
     await running;
+    await o.executor.end(session);
   }
 }

@@ -8,8 +8,8 @@ import { UserError } from "../errors.ts";
 import { FileBackend } from "../storage/file.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { ThreadExecutor } from "./thread_pool.ts";
-import { type Batch, loadBatches, type LoaderOptions } from "./loader.ts";
-import { epochOrder } from "./sampler.ts";
+import { arrivalPlan, type Batch, keyList, loadBatches, type LoaderOptions } from "./loader.ts";
+import { epochOrder, type Order } from "./sampler.ts";
 
 /** A mem backend whose reads take a chosen time, counting reads in flight. */
 function slowBackend(inner: StorageBackend, delayMs: (key: string) => number) {
@@ -63,18 +63,19 @@ function inOrder(files: number, samplesPerFile: number) {
   });
 }
 
-function options(
-  backend: StorageBackend,
-  keys: string[],
-  over: Partial<LoaderOptions> & { readThreads?: number } = {},
-): LoaderOptions {
-  const { readThreads, ...rest } = over;
+type Over = Partial<LoaderOptions> & {
+  readThreads?: number;
+  order?: Order;
+  batchSize?: number;
+  prefetchSize?: number;
+};
+
+function options(backend: StorageBackend, keys: string[], over: Over = {}): LoaderOptions {
+  const { readThreads, order, batchSize, prefetchSize, ...rest } = over;
   return {
     executor: new InlineExecutor(backend, npzCodec, readThreads ?? 3, realClock),
-    files: keys,
-    order: inOrder(keys.length, 1),
-    batchSize: 4,
-    prefetchSize: 2,
+    files: keyList(keys),
+    plan: arrivalPlan(order ?? inOrder(keys.length, 1), batchSize ?? 4, prefetchSize ?? 2),
     slotBytes: 64,
     verifyChecksums: true,
     readType: "on_demand",

@@ -11,7 +11,10 @@ import { UserError } from "../errors.ts";
 import { type EpochSetup, type Fetched, type SampleJob, SampleReader } from "./sample_reader.ts";
 
 let reader: SampleReader | undefined;
-let epoch: EpochSetup | undefined;
+const sessions = new Map<number, EpochSetup>();
+// A private cell to sleep on (reader threads may block; DLIO's preprocess sleep blocks too).
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+let readerId = 0;
 
 // Control messages run one at a time, in order. Jobs run through a small pipeline: one read in
 // flight at a time; on backends with a non-blocking read (direct://, object stores) the next
@@ -33,13 +36,14 @@ const settle = (p: Promise<Fetched>): Promise<Settled> =>
 
 async function pump() {
   pumping = true;
-  const r = reader!, e = epoch!;
+  const r = reader!;
   const overlap = r.backend.capabilities.directIO || !r.backend.getSync;
   let next: { job: SampleJob; slot: number; fetched: Promise<Settled> } | undefined;
   let slot = 0;
   try {
     while (jobs.length > 0) {
       const { id, job } = jobs.shift()!;
+      const e = sessions.get(job.session ?? 0)!;
       let fetched: Fetched | undefined;
       try {
         if (r.cached(job, e)) fetched = undefined;
@@ -51,10 +55,18 @@ async function pump() {
         next = undefined;
         slot ^= 1;
         const ahead = jobs[0];
-        if (overlap && ahead && !r.cached(ahead.job, e)) {
-          next = { job: ahead.job, slot, fetched: settle(r.fetchJob(ahead.job, e, slot, false)) };
+        const ae = ahead && sessions.get(ahead.job.session ?? 0);
+        if (overlap && ahead && ae && !r.cached(ahead.job, ae)) {
+          next = { job: ahead.job, slot, fetched: settle(r.fetchJob(ahead.job, ae, slot, false)) };
         }
-        self.postMessage({ type: "done", id, result: r.place(job, fetched, e) });
+        const result = r.place(job, fetched, e);
+        const ms = r.preprocessMs(e, readerId);
+        if (ms > 0) {
+          const t = r.now();
+          Atomics.wait(sleepCell, 0, 0, ms);
+          result.preprocessMs = r.now() - t;
+        }
+        self.postMessage({ type: "done", id, result });
       } catch (err) {
         next = undefined;
         postError(err, id);
@@ -67,9 +79,11 @@ async function pump() {
 
 /** Messages from the pool. */
 type Message =
-  | { type: "init"; uri: string; format: string; openOptions: OpenOptions }
+  | { type: "init"; uri: string; format: string; openOptions: OpenOptions; id: number }
+  | { type: "end"; session: number }
   | {
     type: "epoch";
+    session: number;
     setup: Omit<EpochSetup, "ring" | "counter"> & {
       ring: SharedArrayBuffer[];
       counter: SharedArrayBuffer;
@@ -81,6 +95,7 @@ type Message =
 async function handle(m: Message) {
   try {
     if (m.type === "init") {
+      readerId = m.id;
       reader = new SampleReader(
         await openBackend(m.uri, m.openOptions),
         await codecFor(m.format),
@@ -89,12 +104,14 @@ async function handle(m: Message) {
       );
       self.postMessage({ type: "ready" });
     } else if (m.type === "epoch") {
-      epoch = {
+      sessions.set(m.session, {
         ...m.setup,
         ring: m.setup.ring.map((b) => new Uint8Array(b)),
         counter: new Int32Array(m.setup.counter),
-      };
+      });
       self.postMessage({ type: "ready" });
+    } else if (m.type === "end") {
+      sessions.delete(m.session);
     } else if (m.type === "stats") {
       const stats = reader?.backend.stats?.() ?? { requests: 0, retries: 0 };
       self.postMessage({ type: "stats", stats });

@@ -8,6 +8,9 @@ import { type Codec, FormatError, type OpenedFile, type SampleRange } from "../f
 import type { StorageBackend } from "../storage/backend.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { copyInto } from "../util/copy.ts";
+import type { DistributionValue } from "../config/schema_dsl.ts";
+import { type Draw, makeDraw } from "../train/distribution.ts";
+import { Prng } from "../util/prng.ts";
 
 /** Per-epoch settings shared by every reader. */
 export interface EpochSetup {
@@ -25,6 +28,8 @@ export interface EpochSetup {
   transferSize?: number | null;
   /** Columns to decode (Parquet). */
   readColumns?: string[];
+  /** Seconds of preprocessing per sample (DLIO's preprocess_time), drawn per reader. */
+  preprocess?: { value: DistributionValue; stdev: number; seed: number };
 }
 
 /** One sample to read. */
@@ -33,6 +38,10 @@ export interface SampleJob {
   index: number;
   /** Run on this reader (streamed formats: a file's records stay with one reader). */
   reader?: number;
+  /** The loader session (epoch of one rank) it belongs to. */
+  session?: number;
+  /** Its slot in the session's batch buffers (else the next by arrival). */
+  slot?: number;
 }
 
 /** What reading it took. */
@@ -42,6 +51,8 @@ export interface SampleResult {
   decodeMs: number;
   h2dMs: number;
   bytes: number;
+  /** Emulated preprocessing (reader.preprocess_time), measured. */
+  preprocessMs?: number;
 }
 
 /** An object's bytes as fetched, with the time it took. */
@@ -289,7 +300,7 @@ export class SampleReader {
     const t3 = this.now();
     decode += t3 - t2;
     // h2d: place the decoded sample into the batch buffer handed to the accelerator.
-    const slot = Atomics.add(e.counter, 0, 1);
+    const slot = job.slot ?? Atomics.add(e.counter, 0, 1);
     const target = e.ring[Math.floor(slot / e.batchSize) % e.ring.length]!;
     const at = (slot % e.batchSize) * e.slotBytes;
     const n = Math.min(sample.byteLength, e.slotBytes);
@@ -314,11 +325,34 @@ export class SampleReader {
     return this.#zero;
   }
 
+  #draws = new WeakMap<object, Draw>();
+
+  /** Milliseconds of emulated preprocessing for the next sample (0 when none is configured). */
+  preprocessMs(e: EpochSetup, id: number): number {
+    const p = e.preprocess;
+    if (!p || (p.value === 0 && p.stdev === 0)) return 0;
+    let d = this.#draws.get(p);
+    if (!d) this.#draws.set(p, d = makeDraw(p.value, p.stdev, new Prng(p.seed, "preprocess", id)));
+    return d() * 1000;
+  }
+
   /** Read, decode and place one sample. */
-  async read(job: SampleJob, e: EpochSetup, signal?: AbortSignal): Promise<SampleResult> {
+  async read(
+    job: SampleJob,
+    e: EpochSetup,
+    signal?: AbortSignal,
+    sleep?: (ms: number) => Promise<void>,
+  ): Promise<SampleResult> {
     const fetched = this.cached(job, e)
       ? undefined
-      : await this.fetch(job.key, 0, undefined, signal);
-    return this.place(job, fetched, e);
+      : await this.fetchJob(job, e, 0, undefined, signal);
+    const r = this.place(job, fetched, e);
+    const ms = this.preprocessMs(e, 0);
+    if (ms > 0 && sleep) {
+      const t = this.now();
+      await sleep(ms);
+      r.preprocessMs = this.now() - t;
+    }
+    return r;
   }
 }

@@ -1,10 +1,20 @@
 /**
- * Samplers: which samples a rank reads in an epoch, in what order.
- * DLIO's index sampler gives rank r the contiguous global range
- * [r·⌈N/P⌉, min((r+1)·⌈N/P⌉, N)). Shuffles are seeded and really shuffle.
+ * Samplers: which samples a rank reads in an epoch, and in what order. Orders are lazy
+ * (`Order.at(i)`), so a 10-million-file plan costs O(1) memory per rank: shuffles are seeded
+ * Feistel permutations, file and in-file indices are arithmetic.
+ *
+ * - index sampler (DLIO's PyTorch/DALI path): rank r owns the contiguous global range
+ *   [r·⌈N/P⌉, min((r+1)·⌈N/P⌉, N)).
+ * - iterative sampler (DLIO's TensorFlow path for non-TFRecord formats): the same range, split
+ *   into one contiguous chunk per reader thread.
+ * - TFRecord under tf.data: files dealt round-robin to ranks (`shard(P, rank)`), records
+ *   interleaved over `read_threads` open files.
+ *
+ * Shuffles are seeded and really shuffle, unless `reader.access_order: dlio` asks for the order
+ * DLIO really produces (no shuffles on the PyTorch path; the iterative sampler's file offset).
  * @module
  */
-import { Prng } from "../util/prng.ts";
+import { Permutation } from "../util/prng.ts";
 
 /** Shuffle setting as in DLIO. */
 export type ShuffleMode = "off" | "seed" | "random";
@@ -18,6 +28,32 @@ export function indexShard(total: number, rank: number, size: number): [number, 
 /** DLIO's steps per epoch: floor(samples / batch / ranks). */
 export function stepsPerEpoch(samples: number, batch: number, ranks: number): number {
   return Math.floor(samples / batch / ranks);
+}
+
+/** One sample to read: the file (index into the split's sorted file list) and in-file index. */
+export interface SampleRef {
+  /** Global sample id (file · samples_per_file + index, before any shuffle). */
+  id: number;
+  file: number;
+  index: number;
+  /** The reader (interleave slot) that streams this sample's file, when files are interleaved. */
+  reader?: number;
+}
+
+/** A lazy sequence of samples. */
+export interface Order {
+  readonly length: number;
+  at(i: number): SampleRef;
+}
+
+/** An order from an array (tests, small lists). */
+export function arrayOrder(refs: SampleRef[]): Order {
+  return { length: refs.length, at: (i) => refs[i]! };
+}
+
+/** Materialise an order (tests and small plans only). */
+export function toArray(o: Order, limit = o.length): SampleRef[] {
+  return Array.from({ length: Math.min(limit, o.length) }, (_, i) => o.at(i));
 }
 
 /** What decides an epoch's order. */
@@ -35,69 +71,130 @@ export interface OrderOptions {
   randomSeed: number;
 }
 
-/** One sample to read: the file (index into the split's sorted file list) and in-file index. */
-export interface SampleRef {
-  /** Global sample id (before file shuffling). */
-  id: number;
-  file: number;
-  index: number;
-  /** The reader (interleave slot) that streams this sample's file, when files are interleaved. */
-  reader?: number;
+/** The seed of a shuffle in an epoch (`random` uses the run's drawn seed). */
+function shuffleSeed(o: OrderOptions, mode: ShuffleMode): number {
+  return (mode === "random" ? o.randomSeed : o.seed) + (o.seedChangeEpoch ? o.epoch : 0);
 }
 
-/** The rank's samples for one epoch, in read order. */
-export function epochOrder(o: OrderOptions): SampleRef[] {
-  const total = o.files * o.samplesPerFile;
-  const seedFor = (mode: ShuffleMode) =>
-    (mode === "random" ? o.randomSeed : o.seed) + (o.seedChangeEpoch ? o.epoch : 0);
-  const fileMap = Array.from({ length: o.files }, (_, i) => i);
-  if (o.fileShuffle !== "off") new Prng(seedFor(o.fileShuffle), "file_shuffle").shuffle(fileMap);
-  const [start, end] = indexShard(total, o.rank, o.size);
-  const out: SampleRef[] = [];
-  for (let g = start; g < end; g++) {
-    out.push({
-      id: g,
-      file: fileMap[Math.floor(g / o.samplesPerFile)]!,
-      index: g % o.samplesPerFile,
-    });
-  }
-  if (o.sampleShuffle !== "off") {
-    new Prng(seedFor(o.sampleShuffle), "sample_shuffle", o.rank).shuffle(out);
-  }
-  return out;
+/** The file at position p of the epoch's (possibly shuffled) file list. */
+function fileMap(o: OrderOptions): (p: number) => number {
+  if (o.fileShuffle === "off") return (p) => p;
+  const perm = new Permutation(o.files, shuffleSeed(o, o.fileShuffle), "file_shuffle");
+  return (p) => perm.at(p);
 }
 
 /**
- * tf.data's `interleave(cycle_length=cycle, block_length=1)` over the files of an order: `cycle`
- * files are read at once, one record from each in turn; when a file is exhausted the next file
- * takes its slot. Each file stays on its slot's reader, and each file's records stay in order.
+ * The index sampler: the rank's contiguous range of the (file-shuffled) global sample list, in
+ * order or sample-shuffled. A file shuffle keeps a file's samples together.
  */
-export function interleaveFiles(order: SampleRef[], cycle: number): SampleRef[] {
-  const byFile = new Map<number, SampleRef[]>();
-  for (const r of order) {
-    let l = byFile.get(r.file);
-    if (!l) byFile.set(r.file, l = []);
-    l.push(r);
+export function epochOrder(o: OrderOptions): Order {
+  const total = o.files * o.samplesPerFile;
+  const files = fileMap(o);
+  const [start, end] = indexShard(total, o.rank, o.size);
+  const n = end - start;
+  const perm = o.sampleShuffle === "off"
+    ? undefined
+    : new Permutation(n, shuffleSeed(o, o.sampleShuffle), "sample_shuffle", o.rank);
+  return {
+    length: n,
+    at(i) {
+      const g = start + (perm ? perm.at(i) : i);
+      const f = Math.floor(g / o.samplesPerFile);
+      return { id: g, file: files(f), index: g % o.samplesPerFile };
+    },
+  };
+}
+
+/**
+ * DLIO's iterative sampler as DLIO computes it (`reader.access_order: dlio`): the rank's first
+ * sample is in file r·⌊F/P⌋, every later one in file ⌊k/nspf⌋ mod F, which ignores the rank's
+ * offset (files of rank 0 are read by every rank; some files never). Kept only to reproduce
+ * DLIO's I/O side by side; the default iterative order is `epochOrder`'s range.
+ */
+export function dlioIterativeOrder(o: OrderOptions): Order {
+  const total = o.files * o.samplesPerFile;
+  const [start, end] = indexShard(total, o.rank, o.size);
+  const first = o.rank * Math.floor(o.files / o.size);
+  return {
+    length: end - start,
+    at(k) {
+      const file = k === 0 ? first : Math.floor(k / o.samplesPerFile) % o.files;
+      return { id: start + k, file, index: k % o.samplesPerFile };
+    },
+  };
+}
+
+/**
+ * tf.data over TFRecord files: `list_files` → `shard(P, rank)` (round-robin files when there are
+ * at least P files; otherwise every rank reads every file and keeps every P-th record) → the
+ * rank's records file after file. With `fileShuffle` (dl-driver, native order) the file list
+ * is shuffled before it is dealt.
+ */
+export function tfRecordFiles(o: OrderOptions): { files: number[]; recordStride: number } {
+  const files = fileMap(o);
+  if (o.files >= o.size) {
+    const mine: number[] = [];
+    for (let p = o.rank; p < o.files; p += o.size) mine.push(files(p));
+    return { files: mine, recordStride: 1 };
   }
-  const pending = [...byFile.values()];
-  const slots: (SampleRef[] | undefined)[] = [];
-  const pos: number[] = [];
-  let next = 0;
-  for (let s = 0; s < Math.max(1, cycle) && next < pending.length; s++) {
-    slots.push(pending[next++]);
-    pos.push(0);
-  }
-  const out: SampleRef[] = [];
-  while (slots.some((x) => x)) {
-    for (let s = 0; s < slots.length; s++) {
-      const list = slots[s];
-      if (!list) continue;
-      out.push({ ...list[pos[s]!]!, reader: s });
-      if (++pos[s]! === list.length) {
-        slots[s] = next < pending.length ? pending[next++] : undefined;
-        pos[s] = 0;
+  return { files: Array.from({ length: o.files }, (_, p) => files(p)), recordStride: o.size };
+}
+
+/**
+ * tf.data's `interleave(cycle_length=cycle, block_length=1)` over whole files: `cycle` files
+ * are read at once, one record from each in turn; when a file is exhausted the next file takes
+ * its slot. Each file stays on its slot's reader, and each file's records stay in order.
+ * Memory: one entry per file of the rank, not per record.
+ */
+export function interleaveFiles(
+  files: number[],
+  samplesPerFile: number,
+  cycle: number,
+  recordOffset = 0,
+  recordStride = 1,
+): Order {
+  const perFile = Math.ceil((samplesPerFile - recordOffset) / recordStride);
+  // The schedule is regular: each round visits every live slot once. Build it per round of
+  // record positions lazily: position i → (round, slot). Files in a slot run back to back, and
+  // all files have the same record count, so slot s holds files s, s+cycle, s+2·cycle, ...
+  const slots = Math.max(1, Math.min(cycle, files.length));
+  const filesInSlot = (s: number) => Math.ceil((files.length - s) / slots);
+  const total = files.length * perFile;
+  // Rounds in which all slots are live: min over slots of its record count.
+  const full = filesInSlot(slots - 1) * perFile;
+  return {
+    length: total,
+    at(i) {
+      let slot: number, k: number;
+      if (i < full * slots) {
+        slot = i % slots;
+        k = Math.floor(i / slots);
+      } else {
+        // The tail: only the slots with one more file are still live.
+        const live = files.length % slots;
+        const j = i - full * slots;
+        slot = j % live;
+        k = full + Math.floor(j / live);
       }
-    }
-  }
-  return out;
+      const f = files[slot + slots * Math.floor(k / perFile)]!;
+      const index = recordOffset + (k % perFile) * recordStride;
+      return { id: f * samplesPerFile + index, file: f, index, reader: slot };
+    },
+  };
+}
+
+/** An order cut or repeated to `n` samples (tf.data's `.repeat().take(n)`). */
+export function cycleTo(o: Order, n: number): Order {
+  if (o.length === 0) return { length: 0, at: () => ({ id: 0, file: 0, index: 0 }) };
+  return { length: n, at: (i) => o.at(i % o.length) };
+}
+
+/**
+ * DLIO's sanity check after each reconfigure: the sample ids all ranks read sum to N(N−1)/2,
+ * i.e. every sample is covered once. Returns the rank's partial sum (add over ranks).
+ */
+export function idSum(o: Order): number {
+  let s = 0;
+  for (let i = 0; i < o.length; i++) s += o.at(i).id;
+  return s;
 }

@@ -39,12 +39,12 @@ export class ThreadExecutor implements Executor {
       };
       return w;
     });
-    this.#ready = this.#broadcast({ type: "init", uri, format, openOptions });
+    this.#ready = this.#broadcast((id: number) => ({ type: "init", uri, format, openOptions, id }));
   }
 
-  #broadcast(msg: unknown): Promise<void> {
+  #broadcast(msg: unknown | ((i: number) => unknown)): Promise<void> {
     const waits = this.#workers.map(() => new Promise<void>((r) => this.#readyWaiters.push(r)));
-    for (const w of this.#workers) w.postMessage(msg);
+    this.#workers.forEach((w, i) => w.postMessage(typeof msg === "function" ? msg(i) : msg));
     return Promise.all(waits).then(() => {});
   }
 
@@ -80,16 +80,28 @@ export class ThreadExecutor implements Executor {
     for (const r of this.#readyWaiters.splice(0)) r();
   }
 
-  async begin(e: EpochSetup): Promise<void> {
+  #nextSession = 0;
+
+  async begin(e: EpochSetup): Promise<number> {
     await this.#ready;
+    const session = this.#nextSession++;
     await this.#broadcast({
       type: "epoch",
+      session,
       setup: {
         ...e,
         ring: e.ring.map((b) => b.buffer as SharedArrayBuffer),
         counter: e.counter.buffer as SharedArrayBuffer,
       },
     });
+    return session;
+  }
+
+  async end(session: number): Promise<void> {
+    // Jobs of a session are all answered before its loader ends it; messages to a worker are
+    // handled in order, so no job of the session can follow this.
+    for (const w of this.#workers) w.postMessage({ type: "end", session });
+    await Promise.resolve();
   }
 
   run(job: SampleJob, lane: number): Promise<SampleResult> {

@@ -14,6 +14,8 @@ export interface RunContext {
   ranks: number;
   hosts: number;
   host: HostInfo;
+  /** One entry per node of the job (DLIO's per-node lists); default: [host]. */
+  nodes?: HostInfo[];
   wallStart: number;
   wallEnd: number;
 }
@@ -34,6 +36,7 @@ export function dlioSummary(
   const d = c.dataset;
   const perHost = (ctx.ranks / ctx.hosts) * d.num_samples_per_file *
     Math.floor(d.num_files_train / ctx.ranks) * d.record_length_bytes / 2 ** 30;
+  const nodes = ctx.nodes ?? [ctx.host];
   return {
     num_accelerators: ctx.ranks,
     num_hosts: ctx.hosts,
@@ -45,11 +48,11 @@ export function dlioSummary(
     num_files_train: d.num_files_train,
     num_files_eval: d.num_files_eval,
     num_samples_per_file: d.num_samples_per_file,
-    host_cpu_count: [ctx.host.cpuCount],
-    host_processor_name: [ctx.host.processorName],
-    host_memory_GB: [ctx.host.memoryGB],
+    host_cpu_count: nodes.map((n) => n.cpuCount),
+    host_processor_name: nodes.map((n) => n.processorName),
+    host_memory_GB: nodes.map((n) => n.memoryGB),
     data_size_per_host_GB: perHost,
-    potential_caching: [perHost <= ctx.host.memoryGB ? 1 : 0],
+    potential_caching: nodes.map((n) => perHost <= n.memoryGB ? 1 : 0),
     host_cpuinfo: ctx.host.cpuinfo,
     host_meminfo: ctx.host.meminfo,
   };

@@ -45,15 +45,58 @@ export class SampleEvents {
   readonly decodeMs = new Column();
   readonly h2dMs = new Column();
   readonly bytes = new Column();
+  /** Emulated preprocessing per sample (reader.preprocess_time), measured. */
+  readonly preprocessMs = new Column();
   /** Visited items (all when `keepAll`, else the first `sampleLimit`). */
   readonly visited: VisitedItem[] = [];
   constructor(readonly keepAll = false, readonly sampleLimit = 32) {}
 
-  record(io: number, decode: number, h2d: number, bytes: number, item: VisitedItem): void {
+  record(
+    io: number,
+    decode: number,
+    h2d: number,
+    bytes: number,
+    item: VisitedItem,
+    preprocess = 0,
+  ): void {
     this.ioMs.push(io);
+    this.preprocessMs.push(preprocess);
     this.decodeMs.push(decode);
     this.h2dMs.push(h2d);
     this.bytes.push(bytes);
     if (this.keepAll || this.visited.length < this.sampleLimit) this.visited.push(item);
   }
+}
+
+/** Plain data of a rank's sample events (to send them to rank 0). */
+export interface SampleEventsData {
+  ioMs: number[];
+  decodeMs: number[];
+  h2dMs: number[];
+  bytes: number[];
+  preprocessMs: number[];
+  visited: VisitedItem[];
+}
+
+/** Events as plain data. */
+export function eventsToData(e: SampleEvents): SampleEventsData {
+  return {
+    ioMs: Array.from(e.ioMs.values()),
+    decodeMs: Array.from(e.decodeMs.values()),
+    h2dMs: Array.from(e.h2dMs.values()),
+    bytes: Array.from(e.bytes.values()),
+    preprocessMs: Array.from(e.preprocessMs.values()),
+    visited: e.visited,
+  };
+}
+
+/** Events from plain data. */
+export function eventsFromData(d: SampleEventsData, keepAll = true): SampleEvents {
+  const e = new SampleEvents(keepAll);
+  for (const k of ["ioMs", "decodeMs", "h2dMs", "bytes", "preprocessMs"] as const) {
+    const col = e[k];
+    for (const v of d[k]) col.push(v);
+  }
+  e.visited.push(...d.visited);
+  return e;
 }

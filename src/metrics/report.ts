@@ -4,7 +4,10 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
+import type { BackendStats } from "../storage/backend.ts";
 import type { TrainRecord } from "../train/loop.ts";
+import { rankEpochs } from "./summarize.ts";
+import { mean } from "./stats.ts";
 import type { RunSummary } from "./summarize.ts";
 
 /** Facts about the run that are not in the record. */
@@ -16,6 +19,15 @@ export interface ReportContext {
   odirectFallback?: boolean;
   dataFolder: string;
   ranks: number;
+  /** Processes in the job and accelerators emulated in each. */
+  processes: number;
+  acceleratorsPerProcess: number;
+  /** What connects the processes ("solo", "mpi: …"). */
+  comm: string;
+  /** Reader threads of the shared I/O engine in each process. */
+  ioThreads: number;
+  /** Storage requests and retries over the job. */
+  storage: BackendStats;
   totalSeconds: number;
   provenance: Record<string, unknown>;
   /** Include full per-stage latency lists. */
@@ -38,9 +50,11 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 export function buildReport(
   c: WorkloadConfig,
   s: RunSummary,
-  rec: TrainRecord,
+  recs: TrainRecord | TrainRecord[],
   ctx: ReportContext,
 ): Record<string, unknown> {
+  const all = Array.isArray(recs) ? recs : [recs];
+  const rec = all[0]!;
   const st = s.stages;
   const nspf = c.dataset.num_samples_per_file;
   const itemKey = (v: { key: string; sample: number }) =>
@@ -56,6 +70,13 @@ export function buildReport(
     format: c.dataset.format,
     data_folder: ctx.dataFolder,
     num_accelerators: ctx.ranks,
+    processes: ctx.processes,
+    accelerators_per_process: ctx.acceleratorsPerProcess,
+    comm: ctx.comm,
+    io_threads: ctx.ioThreads,
+    profile: rec.profile.name,
+    sampler: rec.profile.sampler,
+    access_order: rec.profile.access_order,
     seed: c.train.seed,
     batch_size: c.reader.batch_size,
     read_threads: c.reader.read_threads,
@@ -67,8 +88,10 @@ export function buildReport(
     stopped_early: rec.stoppedEarly ?? "",
     total_samples: s.totals.samples,
     total_bytes: s.totals.bytes_read,
-    storage_requests: rec.storage.requests,
-    storage_retries: rec.storage.retries,
+    storage_requests: ctx.storage.requests,
+    storage_retries: ctx.storage.retries,
+    max_reads_outstanding: Math.max(...all.map((r) => r.loader.maxOutstanding)),
+    max_batches_ahead: Math.max(...all.map((r) => r.loader.maxBatchesAhead)),
     total_execution_time_secs: r3(ctx.totalSeconds),
     train_time_secs: r3(s.totals.train_seconds),
     throughput_samples_per_sec: s.totals.train_seconds > 0
@@ -97,6 +120,8 @@ export function buildReport(
     decode_p50_latency_ms: st.decode.p50_ms,
     decode_p95_latency_ms: st.decode.p95_ms,
     decode_p99_latency_ms: st.decode.p99_ms,
+    preprocess_mean_latency_ms: st.preprocess.mean_ms,
+    preprocess_p99_latency_ms: st.preprocess.p99_ms,
     h2d_mean_latency_ms: st.h2d.mean_ms,
     h2d_p50_latency_ms: st.h2d.p50_ms,
     h2d_p95_latency_ms: st.h2d.p95_ms,
@@ -108,16 +133,35 @@ export function buildReport(
     output_folder: ctx.outputFolder,
     access_order_sample: rec.trainEvents.visited.slice(0, 32).map(itemKey),
     stages: st,
-    epochs: s.epochs,
+    epochs: s.epochs.map(({ spanTrain: _, spanEval: _e, ...e }) => e),
+    ranks: all.map((r) => {
+      const eps = rankEpochs(r, c);
+      return {
+        rank: r.rank,
+        train_au_mean_percentage: mean(eps.map((e) => e.train.au_percentage)),
+        train_throughput_mean_samples_per_second: mean(
+          eps.map((e) => e.train.throughput_samples_per_second),
+        ),
+        samples: eps.reduce((a, e) => a + e.train.measured.samples, 0),
+        bytes_read: eps.reduce((a, e) => a + e.train.measured.bytes_read, 0),
+        measured_samples_per_second: mean(eps.map((e) => e.train.measured.samples_per_second)),
+        max_reads_outstanding: r.loader.maxOutstanding,
+        max_batches_ahead: r.loader.maxBatchesAhead,
+      };
+    }),
     generation: ctx.generated ?? null,
     provenance: ctx.provenance,
   };
   if (ctx.latencyLists) {
-    report.io_latencies_ms = Array.from(rec.trainEvents.ioMs.values());
-    report.decode_latencies_ms = Array.from(rec.trainEvents.decodeMs.values());
-    report.h2d_latencies_ms = Array.from(rec.trainEvents.h2dMs.values());
+    report.io_latencies_ms = all.flatMap((r) => Array.from(r.trainEvents.ioMs.values()));
+    report.decode_latencies_ms = all.flatMap((r) => Array.from(r.trainEvents.decodeMs.values()));
+    report.h2d_latencies_ms = all.flatMap((r) => Array.from(r.trainEvents.h2dMs.values()));
   }
-  if (ctx.visitedItems) report.visited_items = rec.trainEvents.visited;
+  if (ctx.visitedItems) {
+    report.visited_items = all.flatMap((r) =>
+      r.trainEvents.visited.map((v) => ({ rank: r.rank, ...v }))
+    );
+  }
   return report;
 }
 

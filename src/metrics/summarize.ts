@@ -82,6 +82,9 @@ export interface EpochSummary {
   epoch: number;
   train: BlockMetrics & { measured: MeasuredBlock };
   eval?: BlockMetrics & { measured: MeasuredBlock };
+  /** Time spans (internal, for combining ranks). */
+  spanTrain?: { startMs: number; endMs: number };
+  spanEval?: { startMs: number; endMs: number };
 }
 
 /** Everything derived from a run. */
@@ -92,6 +95,7 @@ export interface RunSummary {
   stages: {
     io: LatencyStats;
     decode: LatencyStats;
+    preprocess: LatencyStats;
     h2d: LatencyStats;
     batch: LatencyStats;
     batch_wait: LatencyStats;
@@ -109,10 +113,10 @@ export interface RunSummary {
 
 const MiB = 1024 * 1024;
 
-/** Summarise a run (pure). */
-export function summarize(rec: TrainRecord, c: WorkloadConfig, ranks = 1): RunSummary {
+/** One rank's epochs: DLIO's per-rank block formulas and the measured values. */
+export function rankEpochs(rec: TrainRecord, c: WorkloadConfig): EpochSummary[] {
   const ex = c.output.metric;
-  const epochs: EpochSummary[] = rec.epochs.map((e) => {
+  return rec.epochs.map((e) => {
     // Blocks weighted by their step counts (DLIO's end_train).
     const blocks = e.blocks.map((b) => ({
       m: dlioBlockMetrics(b, c.reader.batch_size, ex.exclude_start_steps, ex.exclude_end_steps),
@@ -121,21 +125,13 @@ export function summarize(rec: TrainRecord, c: WorkloadConfig, ranks = 1): RunSu
     const n = blocks.reduce((a, b) => a + b.n, 0);
     const w = (f: (m: BlockMetrics) => number) =>
       n === 0 ? 0 : blocks.reduce((a, b) => a + f(b.m) * b.n, 0) / n;
-    const merged: BlockRecord = {
-      ...e.blocks[0]!,
-      startMs: e.blocks[0]!.startMs,
-      endMs: e.blocks[e.blocks.length - 1]!.endMs,
-      compute: e.blocks.flatMap((b) => b.compute),
-      samples: e.blocks.reduce((a, b) => a + b.samples, 0),
-      bytesRead: e.blocks.reduce((a, b) => a + b.bytesRead, 0),
-    };
     const out: EpochSummary = {
       epoch: e.epoch,
       train: {
         au_percentage: w((m) => m.au_percentage),
-        throughput_samples_per_second: w((m) => m.throughput_samples_per_second) * ranks,
+        throughput_samples_per_second: w((m) => m.throughput_samples_per_second),
         metric_time_seconds: blocks.reduce((a, b) => a + b.m.metric_time_seconds, 0),
-        measured: measuredBlock(merged),
+        measured: measuredBlock(mergeBlocks(e.blocks)),
       },
     };
     if (e.eval) {
@@ -151,7 +147,79 @@ export function summarize(rec: TrainRecord, c: WorkloadConfig, ranks = 1): RunSu
     }
     return out;
   });
+}
 
+function mergeBlocks(blocks: BlockRecord[]): BlockRecord {
+  return {
+    ...blocks[0]!,
+    startMs: Math.min(...blocks.map((b) => b.startMs)),
+    endMs: Math.max(...blocks.map((b) => b.endMs)),
+    compute: blocks.flatMap((b) => b.compute),
+    samples: blocks.reduce((a, b) => a + b.samples, 0),
+    bytesRead: blocks.reduce((a, b) => a + b.bytesRead, 0),
+  };
+}
+
+/**
+ * Ranks combined as DLIO combines them: AU is the mean over ranks, throughput the sum. The
+ * measured values are the job's: all ranks' samples and bytes over the span from the first
+ * rank's start to the last rank's end. (DLIO's eval quirk, AU ÷ P and mean throughput, is fixed:
+ * eval combines like train; docs/metrics.md.)
+ */
+function combine(per: EpochSummary[][]): EpochSummary[] {
+  const epochs = Math.min(...per.map((p) => p.length));
+  const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const merge = (
+    parts: (BlockMetrics & { measured: MeasuredBlock; startMs: number; endMs: number })[],
+  ) => {
+    const dur =
+      (Math.max(...parts.map((p) => p.endMs)) - Math.min(...parts.map((p) => p.startMs))) /
+      1000;
+    const samples = sumOf(parts.map((p) => p.measured.samples));
+    const bytes = sumOf(parts.map((p) => p.measured.bytes_read));
+    return {
+      au_percentage: meanOf(parts.map((p) => p.au_percentage)),
+      throughput_samples_per_second: sumOf(parts.map((p) => p.throughput_samples_per_second)),
+      metric_time_seconds: Math.max(...parts.map((p) => p.metric_time_seconds)),
+      measured: {
+        steps: Math.max(...parts.map((p) => p.measured.steps)),
+        samples,
+        bytes_read: bytes,
+        duration_seconds: dur,
+        samples_per_second: dur > 0 ? samples / dur : 0,
+        bytes_per_second: dur > 0 ? bytes / dur : 0,
+        au_all_steps_percentage: meanOf(parts.map((p) => p.measured.au_all_steps_percentage)),
+      },
+    };
+  };
+  return Array.from({ length: epochs }, (_, i) => {
+    const train = merge(per.map((p) => ({ ...p[i]!.train, ...p[i]!.spanTrain! })));
+    const out: EpochSummary = { epoch: per[0]![i]!.epoch, train };
+    if (per.every((p) => p[i]!.eval)) {
+      out.eval = merge(per.map((p) => ({ ...p[i]!.eval!, ...p[i]!.spanEval! })));
+    }
+    return out;
+  });
+}
+
+/** Summarise a run of one or more ranks (pure). */
+export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig): RunSummary {
+  const all = Array.isArray(recs) ? recs : [recs];
+  const per = all.map((rec) =>
+    rankEpochs(rec, c).map((e, i) => {
+      const ep = rec.epochs[i]!;
+      return {
+        ...e,
+        spanTrain: { startMs: ep.blocks[0]!.startMs, endMs: ep.blocks.at(-1)!.endMs },
+        spanEval: ep.eval && { startMs: ep.eval.startMs, endMs: ep.eval.endMs },
+      };
+    })
+  );
+  const epochs = all.length === 1
+    ? per[0]!.map(({ spanTrain: _, spanEval: _e, ...e }) => e)
+    : combine(per);
+  const rec = all[0]!;
   const record = c.dataset.record_length_bytes;
   const au = epochs.map((e) => e.train.au_percentage);
   const thr = epochs.map((e) => e.train.throughput_samples_per_second);
@@ -191,23 +259,37 @@ export function summarize(rec: TrainRecord, c: WorkloadConfig, ranks = 1): RunSu
         MiB,
     });
   }
-  const allBlocks = rec.epochs.flatMap((e) => e.blocks);
+  const blocksOf = (r: TrainRecord) => r.epochs.flatMap((e) => e.blocks);
+  const allBlocks = all.flatMap(blocksOf);
+  const events = (f: (r: TrainRecord) => Float64Array) => {
+    const parts = all.map(f);
+    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  };
   return {
     epochs,
     metric,
     stages: {
-      io: latencyStats(rec.trainEvents.ioMs.values()),
-      decode: latencyStats(rec.trainEvents.decodeMs.values()),
-      h2d: latencyStats(rec.trainEvents.h2dMs.values()),
+      io: latencyStats(events((r) => r.trainEvents.ioMs.values())),
+      decode: latencyStats(events((r) => r.trainEvents.decodeMs.values())),
+      preprocess: latencyStats(events((r) => r.trainEvents.preprocessMs.values())),
+      h2d: latencyStats(events((r) => r.trainEvents.h2dMs.values())),
       batch: latencyStats(allBlocks.flatMap((b) => b.batchLatency)),
       batch_wait: latencyStats(allBlocks.flatMap((b) => b.load)),
       compute: latencyStats(allBlocks.flatMap((b) => b.compute)),
     },
     totals: {
-      steps: allBlocks.reduce((a, b) => a + b.compute.length, 0),
+      steps: blocksOf(rec).reduce((a, b) => a + b.compute.length, 0),
       samples: allBlocks.reduce((a, b) => a + b.samples, 0),
       bytes_read: allBlocks.reduce((a, b) => a + b.bytesRead, 0),
-      train_seconds: allBlocks.reduce((a, b) => a + (b.endMs - b.startMs), 0) / 1000,
+      train_seconds: Math.max(
+        ...all.map((r) => blocksOf(r).reduce((a, b) => a + (b.endMs - b.startMs), 0) / 1000),
+      ),
       eval_samples: evals.reduce((a, e) => a + e.measured.samples, 0),
       eval_bytes_read: evals.reduce((a, e) => a + e.measured.bytes_read, 0),
     },

@@ -8,10 +8,17 @@ import type { WorkloadConfig } from "../config/schema.ts";
 import type { Codec } from "../formats/codec.ts";
 import { type ElementType, ITEMSIZE } from "../formats/codec.ts";
 import { type Executor, InlineExecutor } from "../loader/executor.ts";
-import { type Batch, loadBatches } from "../loader/loader.ts";
+import { type Batch, type FileKeys, loadBatches, type LoaderStats } from "../loader/loader.ts";
+import { planEpoch, profileFor } from "../loader/profile.ts";
 import { ThreadExecutor } from "../loader/thread_pool.ts";
-import { epochOrder, interleaveFiles, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
-import { SampleEvents } from "../metrics/recorder.ts";
+import { idSum, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
+import { UserError } from "../errors.ts";
+import {
+  eventsFromData,
+  eventsToData,
+  SampleEvents,
+  type SampleEventsData,
+} from "../metrics/recorder.ts";
 import type { BackendStats, StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
 import { Prng } from "../util/prng.ts";
@@ -65,6 +72,12 @@ export interface TrainRecord {
   stoppedEarly?: string;
   /** Storage requests and retries made by the readers. */
   storage: BackendStats;
+  /** The rank (emulated accelerator) this record is of. */
+  rank: number;
+  /** The framework profile and sampler used. */
+  profile: { name: string; sampler: string; access_order: string };
+  /** Loader statistics over the run (most reads outstanding, most batches read ahead). */
+  loader: LoaderStats;
 }
 
 /** Progress callback payload. */
@@ -83,9 +96,9 @@ export interface TrainSetup {
   config: WorkloadConfig;
   backend: StorageBackend;
   codec: Codec;
-  /** Sorted keys of the train and eval files. */
-  trainFiles: string[];
-  evalFiles: string[];
+  /** Keys of the train and eval files (sorted, or derived names). */
+  trainFiles: FileKeys;
+  evalFiles: FileKeys;
   clock: Clock;
   comm: Comm;
   maxEpochs?: number;
@@ -99,11 +112,15 @@ export interface TrainSetup {
   onStep?: (info: StepInfo) => void;
   /** Where reads run: reader threads (default when the backend allows) or inline. */
   engine?: "threads" | "inline";
+  /** An I/O engine shared with other ranks of this process (not closed by `train`). */
+  executor?: Executor;
+  /** This rank's readers on the shared engine start here. */
+  readerBase?: number;
 }
 
 /** The read engine for a setup: threads when the backend can be reopened in a thread. */
-export function makeExecutor(s: TrainSetup): Executor {
-  const threads = s.config.reader.read_threads;
+export function makeExecutor(s: TrainSetup, threadCount?: number): Executor {
+  const threads = threadCount ?? s.config.reader.read_threads;
   // read_threads 0 is DLIO's "load in the training process": reads run on the loop's thread.
   const engine = s.engine ??
     (s.backend.capabilities.reopenable && threads > 0 ? "threads" : "inline");
@@ -145,6 +162,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
   );
   const randomSeed = s.randomSeed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const slot = slotBytes(c);
+  const profile = profileFor(c);
   const rec: TrainRecord = {
     epochs: [],
     startMs: clock.now(),
@@ -156,6 +174,9 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     randomSeed,
     slotBytes: slot,
     storage: { requests: 0, retries: 0 },
+    rank: s.comm.rank,
+    profile: { name: profile.name, sampler: profile.sampler, access_order: profile.accessOrder },
+    loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
   };
   const nspf = c.dataset.num_samples_per_file;
   let expected = stepsPerEpoch(s.trainFiles.length * nspf, c.reader.batch_size, s.comm.size);
@@ -173,34 +194,50 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
   const phase = async (
     kind: "train" | "eval",
     epoch: number,
-    files: string[],
+    files: FileKeys,
     batchSize: number,
     steps: number,
     expectedSteps: number,
     draw: () => number,
   ): Promise<BlockRecord> => {
-    let order = epochOrder({
+    const streamed = s.codec.access === "stream" && !c.reader.read_index;
+    const plan = planEpoch({
+      profile,
       files: files.length,
       samplesPerFile: nspf,
       rank: s.comm.rank,
       size: s.comm.size,
       fileShuffle: c.reader.file_shuffle as ShuffleMode,
-      // Streamed formats read records in file order; tf.data shuffles them afterwards in a
-      // buffer of shuffle_size records, which changes batch composition, not what is read.
-      sampleShuffle: kind === "train" && s.codec.access !== "stream"
-        ? c.reader.sample_shuffle as ShuffleMode
-        : "off",
+      // Streamed formats read records in file order (random access would restart streams); the
+      // tf.data profile shuffles them afterwards in a buffer of shuffle_size records.
+      sampleShuffle: kind === "train" && !streamed ? c.reader.sample_shuffle as ShuffleMode : "off",
       seed: c.train.seed,
       epoch,
       seedChangeEpoch: c.train.seed_change_epoch,
       randomSeed,
+      batchSize,
+      steps,
+      readThreads: c.reader.read_threads,
+      prefetchSize: c.reader.prefetch_size,
+      streamed,
+      shuffleRecords: kind === "train" && c.reader.sample_shuffle !== "off",
+      shuffleSize: c.reader.shuffle_size,
     });
-    const streamed = s.codec.access === "stream" && !c.reader.read_index;
-    // tf.data reads `read_threads` files at once, interleaving their records (TF profile).
-    if (streamed && c.reader.data_loader === "tensorflow") {
-      order = interleaveFiles(order, Math.max(1, c.reader.read_threads));
+    if (kind === "train") {
+      // DLIO's sanity check: every sample of the split is covered once over all ranks.
+      const n = files.length * nspf;
+      const sum = await s.comm.allreduceSum(idSum(plan.sampled));
+      if (sum !== (n * (n - 1)) / 2) {
+        throw new UserError(
+          `sampler check failed in epoch ${epoch}: sample ids over ${s.comm.size} ranks sum to ` +
+            `${sum}, not N(N−1)/2 = ${(n * (n - 1)) / 2} (some samples are read twice or never` +
+            (profile.accessOrder === "dlio"
+              ? "; DLIO's own order does that, see access_order"
+              : "") +
+            ")",
+        );
+      }
     }
-    order = order.slice(0, steps * batchSize);
     const block: BlockRecord = {
       block: 1,
       startMs: clock.now(),
@@ -218,22 +255,25 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     const batches = loadBatches({
       executor,
       files,
-      order,
-      batchSize,
-      prefetchSize: c.reader.prefetch_size,
+      plan,
       slotBytes: slot,
       verifyChecksums: c.reader.verify_checksums,
       readType: c.reader.read_type,
       readIndex: c.reader.read_index,
       transferSize: c.reader.transfer_size,
-      fileAffinity: streamed,
       readColumns: (c.dataset.parquet.columns as { name: string; read?: boolean }[])
         .filter((col) => col.read !== false).map((col) => col.name),
+      preprocess: {
+        value: c.reader.preprocess_time,
+        stdev: c.reader.preprocess_time_stdev,
+        seed: c.train.seed + s.comm.rank,
+      },
+      readerBase: s.readerBase,
       clock,
       events: kind === "train" ? rec.trainEvents : rec.evalEvents,
       epoch,
       signal: s.signal,
-    });
+    }, rec.loader);
     try {
       for (let step = 1; step <= steps; step++) {
         const t0 = clock.now();
@@ -269,11 +309,11 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     return block;
   };
 
-  const executor = makeExecutor(s);
+  const executor = s.executor ?? makeExecutor(s);
   try {
     await runEpochs();
   } finally {
-    rec.storage = await executor.close();
+    if (!s.executor) rec.storage = await executor.close();
   }
   rec.endMs = clock.now();
   rec.wallEnd = clock.wallNow();
@@ -320,4 +360,28 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       rec.epochs.push(e);
     }
   }
+}
+
+/** A record as plain data (JSON), to send a rank's record to rank 0. */
+export type TrainRecordData = Omit<TrainRecord, "trainEvents" | "evalEvents"> & {
+  trainEvents: SampleEventsData;
+  evalEvents: SampleEventsData;
+};
+
+/** A record as plain data. */
+export function recordToData(rec: TrainRecord): TrainRecordData {
+  return {
+    ...rec,
+    trainEvents: eventsToData(rec.trainEvents),
+    evalEvents: eventsToData(rec.evalEvents),
+  };
+}
+
+/** A record from plain data. */
+export function recordFromData(d: TrainRecordData): TrainRecord {
+  return {
+    ...d,
+    trainEvents: eventsFromData(d.trainEvents),
+    evalEvents: eventsFromData(d.evalEvents),
+  };
 }

@@ -1,3 +1,4 @@
+import { keyList } from "../loader/loader.ts";
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config/resolve.ts";
 import { npzCodec } from "../formats/npz.ts";
@@ -42,8 +43,8 @@ evaluation:
     config,
     backend,
     codec: npzCodec,
-    trainFiles: await files("train", 30),
-    evalFiles: await files("valid", 6),
+    trainFiles: keyList(await files("train", 30)),
+    evalFiles: keyList(await files("valid", 6)),
     clock: new FakeClock(),
     comm: soloComm,
     randomSeed: 1,

@@ -169,3 +169,48 @@ function words(n: number): number {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/**
+ * A seeded bijection on [0, n) that needs O(1) memory: a 4-round Feistel network over the
+ * smallest even-bit power-of-two domain ≥ n, with cycle walking back into [0, n). Used for
+ * shuffles of huge sample lists (10 M files need no 10 M-entry array).
+ */
+export class Permutation {
+  readonly n: number;
+  #half: number;
+  #mask: number;
+  #keys: number[];
+
+  constructor(n: number, seed: number, ...streams: (number | string)[]) {
+    if (!Number.isSafeInteger(n) || n < 0 || n > 2 ** 52) {
+      throw new RangeError(`permutation size ${n} is out of range`);
+    }
+    this.n = n;
+    let bits = 2;
+    while (2 ** bits < n) bits++;
+    if (bits % 2) bits++;
+    this.#half = bits / 2;
+    this.#mask = 2 ** this.#half - 1;
+    const prng = new Prng(seed, "permutation", ...streams);
+    this.#keys = [prng.nextU32(), prng.nextU32(), prng.nextU32(), prng.nextU32()];
+  }
+
+  /** The image of `i` (0 ≤ i < n). */
+  at(i: number): number {
+    let x = i;
+    do x = this.#encrypt(x); while (x >= this.n);
+    return x;
+  }
+
+  #encrypt(x: number): number {
+    const h = 2 ** this.#half;
+    let l = Math.floor(x / h), r = x % h;
+    for (const k of this.#keys) {
+      const f = fmix32((r ^ k) >>> 0) & this.#mask;
+      const nl = r;
+      r = (l ^ f) >>> 0;
+      l = nl;
+    }
+    return l * h + r;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Framework profiles: how each framework's data loader turns a sampler's order into batches,
+ * which reader builds which batch, and how far it reads ahead. docs/frameworks.md has the
+ * side-by-side table; each behaviour here is tested on what can be observed (order, batch
+ * composition, reads in flight).
+ *
+ * - `pytorch` (DLIO's torch_data_loader): index sampler; `read_threads` workers; batch b is
+ *   built whole by worker b mod W, reading its samples one after another; each worker has
+ *   `prefetch_factor = ceil(prefetch_size / W)` batches queued (2 when that is 0), so at most
+ *   W·prefetch_factor batches are read ahead of the one being computed on; drop_last.
+ * - `tensorflow` (DLIO's tf_data_loader): TFRecord files are dealt round-robin to ranks and read
+ *   `read_threads` at a time, interleaved record by record, each file by one reader; records go
+ *   through a `shuffle_size` shuffle buffer when sample_shuffle is on; `.prefetch(prefetch_size)`
+ *   batches. Other formats: the iterative sampler, one contiguous chunk per reader thread, each
+ *   thread building whole batches from its chunk, batches taken from the threads in turn.
+ * - `jax` (Grain's DataLoader, the loader JAX examples and MaxText use): index sampler with a
+ *   contiguous shard per process and a global per-epoch shuffle; worker w of W takes records
+ *   w, w+W, w+2W, … of the shard and batches them itself; batches are taken from the workers
+ *   in turn; `worker_buffer_size` (= prefetch_size, at least 1) batches queued per worker.
+ * - `dali`: index sampler; DALI's pipeline reads `read_threads` samples at once and keeps
+ *   `prefetch_queue_depth` (= prefetch_size, 2 when 0) batches ready.
+ * @module
+ */
+import type { WorkloadConfig } from "../config/schema.ts";
+import {
+  cycleTo,
+  dlioIterativeOrder,
+  epochOrder,
+  interleaveFiles,
+  type Order,
+  type OrderOptions,
+  type SampleRef,
+  type ShuffleMode,
+  tfRecordFiles,
+} from "./sampler.ts";
+
+/** A framework's loader behaviour. */
+export type ProfileName = "pytorch" | "tensorflow" | "jax" | "dali";
+
+/** Which profile and sampler a config uses. */
+export interface Profile {
+  name: ProfileName;
+  sampler: "index" | "iterative";
+  /** `native`: shuffles as configured; `dlio`: the order DLIO really produces. */
+  accessOrder: "native" | "dlio";
+}
+
+/** The profile of a config: from `reader.data_loader` (and `framework: jax`). */
+export function profileFor(c: WorkloadConfig): Profile {
+  const dl = c.reader.data_loader;
+  const name: ProfileName = dl === "pytorch"
+    ? "pytorch"
+    : dl === "jax" || (c.framework === "jax" && dl !== "tensorflow")
+    ? "jax"
+    : dl === "dali" || dl === "native_dali"
+    ? "dali"
+    : dl === "tensorflow"
+    ? "tensorflow"
+    : c.framework === "pytorch"
+    ? "pytorch"
+    : "tensorflow";
+  const sampler = (c.reader.data_loader_sampler as "index" | "iterative" | null) ??
+    (name === "tensorflow" ? "iterative" : "index");
+  return { name, sampler, accessOrder: c.reader.access_order as "native" | "dlio" };
+}
+
+/** One batch as a worker builds it. */
+export interface PlannedBatch {
+  /** The reader (worker) that builds it. */
+  worker: number;
+  refs: SampleRef[];
+}
+
+/** How one epoch of one rank is read. */
+export interface EpochPlan {
+  /**
+   * `arrival`: samples are claimed in `order` by any free reader (or the reader in
+   * `SampleRef.reader`) and batches fill as samples complete (tf.data, DALI).
+   * `worker`: batch b is built whole by one worker (`batch(b)`), samples in order.
+   */
+  mode: "arrival" | "worker";
+  batches: number;
+  batchSize: number;
+  /** arrival: the claim order (batches × batchSize samples). worker: the sampler's order. */
+  order: Order;
+  /** The sampler's order over the rank's share, once (DLIO's coverage check sums its ids). */
+  sampled: Order;
+  batch(b: number): PlannedBatch;
+  /** Readers the plan uses (workers or interleave slots). */
+  workers: number;
+  /** Batches that may be read ahead of the one the training loop holds. */
+  maxAhead: number;
+  /** tf.data shuffle buffer (records) between reading and batching; 0: none. */
+  shuffleBuffer: number;
+  shuffleSeed: number;
+}
+
+/** What an epoch plan depends on. */
+export interface PlanOptions extends OrderOptions {
+  profile: Profile;
+  batchSize: number;
+  /** Steps to run this epoch (batches). */
+  steps: number;
+  readThreads: number;
+  prefetchSize: number;
+  /** The format is read as a stream of records (TFRecord without its index). */
+  streamed: boolean;
+  /** The tf.data shuffle buffer applies (training with sample_shuffle on). */
+  shuffleRecords: boolean;
+  shuffleSize: number;
+}
+
+/** Plan one epoch of one rank. */
+export function planEpoch(o: PlanOptions): EpochPlan {
+  const B = o.batchSize, W = Math.max(1, o.readThreads), n = o.steps * B;
+  const dlio = o.profile.accessOrder === "dlio";
+  const noShuffle = {
+    ...o,
+    fileShuffle: "off" as ShuffleMode,
+    sampleShuffle: "off" as ShuffleMode,
+  };
+  const prefetch = Math.max(0, o.prefetchSize);
+  const base = {
+    batches: o.steps,
+    batchSize: B,
+    shuffleBuffer: 0,
+    shuffleSeed: (o.sampleShuffle === "random" ? o.randomSeed : o.seed) +
+      (o.seedChangeEpoch ? o.epoch : 0),
+  };
+  const fromOrder = (order: Order, worker: (b: number) => number) => (b: number) => ({
+    worker: worker(b),
+    refs: Array.from({ length: B }, (_, j) => order.at(b * B + j)),
+  });
+
+  switch (o.profile.name) {
+    case "tensorflow": {
+      if (o.streamed) {
+        // DLIO's TFRecord path ignores file_shuffle (list_files(shuffle=False)).
+        const { files, recordStride } = tfRecordFiles(dlio ? noShuffle : o);
+        const interleaved = interleaveFiles(
+          files,
+          o.samplesPerFile,
+          W,
+          recordStride > 1 ? o.rank : 0,
+          recordStride,
+        );
+        const order = cycleTo(interleaved, n);
+        return {
+          ...base,
+          mode: "arrival",
+          order,
+          sampled: interleaved,
+          batch: fromOrder(order, () => 0),
+          workers: Math.min(W, Math.max(1, files.length)),
+          maxAhead: prefetch,
+          shuffleBuffer: o.shuffleRecords ? o.shuffleSize : 0,
+        };
+      }
+      // Iterative sampler: thread t reads chunk t of the rank's range and yields whole
+      // batches; interleave takes one batch from each thread in turn.
+      const sampled = dlio ? dlioIterativeOrder(o) : epochOrder(o);
+      const chunk = Math.ceil(sampled.length / W);
+      const perThread = Array.from(
+        { length: W },
+        (_, t) => Math.floor(Math.max(0, Math.min(chunk, sampled.length - t * chunk)) / B),
+      );
+      // Batch b of the epoch → (thread, k-th batch of that thread), threads taken in turn
+      // while they still have batches: find the round by bisection over the batches that the
+      // rounds before it hold.
+      const before = (r: number) => perThread.reduce((a, c) => a + Math.min(c, r), 0);
+      const rounds = Math.max(0, ...perThread);
+      const schedule = (b: number): [number, number] => {
+        if (b >= before(rounds)) return [b % W, Math.floor(b / W)];
+        let lo = 0, hi = rounds - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (before(mid) <= b) lo = mid;
+          else hi = mid - 1;
+        }
+        let left = b - before(lo);
+        for (let t = 0; t < W; t++) {
+          if (perThread[t]! > lo && left-- === 0) return [t, lo];
+        }
+        return [b % W, Math.floor(b / W)];
+      };
+      const regular = perThread.every((c) => c === perThread[0]);
+      return {
+        ...base,
+        mode: "worker",
+        order: sampled,
+        sampled,
+        batch(b) {
+          const [t, k] = regular ? [b % W, Math.floor(b / W)] : schedule(b);
+          const start = t * chunk + k * B;
+          return {
+            worker: t,
+            refs: Array.from({ length: B }, (_, j) => sampled.at((start + j) % sampled.length)),
+          };
+        },
+        workers: W,
+        // Each thread has a batch in progress; .prefetch(prefetch_size) holds more.
+        maxAhead: prefetch + W - 1,
+      };
+    }
+    case "jax": {
+      const sampled = epochOrder(o);
+      const k = Math.max(1, prefetch);
+      return {
+        ...base,
+        mode: "worker",
+        order: sampled,
+        sampled,
+        batch: (b) => {
+          const w = b % W, kth = Math.floor(b / W);
+          return {
+            worker: w,
+            refs: Array.from(
+              { length: B },
+              (_, j) => sampled.at((w + W * (kth * B + j)) % sampled.length),
+            ),
+          };
+        },
+        workers: W,
+        maxAhead: W * k,
+      };
+    }
+    case "dali": {
+      const sampled = epochOrder(dlio ? noShuffle : o);
+      const order = cycleTo(sampled, n);
+      return {
+        ...base,
+        mode: "arrival",
+        order,
+        sampled,
+        batch: fromOrder(order, () => 0),
+        workers: W,
+        maxAhead: prefetch > 0 ? prefetch : 2,
+      };
+    }
+    default: {
+      // PyTorch: DataLoader(sampler, batch_size, num_workers=W, prefetch_factor, drop_last).
+      const order = epochOrder(dlio ? noShuffle : o);
+      const factor = o.readThreads >= 1 ? (Math.ceil(prefetch / o.readThreads) || 2) : 0;
+      return {
+        ...base,
+        mode: "worker",
+        order,
+        sampled: order,
+        batch: fromOrder(order, (b) => b % W),
+        workers: W,
+        // read_threads 0: no workers; each batch is loaded when the loop asks for it.
+        maxAhead: o.readThreads >= 1 ? W * factor : 0,
+      };
+    }
+  }
+}
