@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { ExitCode, formatDiagnostic, UserError } from "./src/errors.ts";
+import type { ProcessComm } from "./src/train/comm.ts";
 import { VERSION } from "./src/version.ts";
 
 const HELP = `dl-driver ${VERSION}: a deep-learning I/O benchmark that runs DLIO workloads.
@@ -36,6 +37,10 @@ Options:
       --config-dir DIR    folder holding workload/NAME.yaml for workload=NAME
       --max-epochs N      stop after N epochs
       --max-steps N       stop after N training steps in total
+      --accelerators N    emulate N accelerators (ranks) in this process, each with its own
+                          loader and compute timeline, sharing one I/O engine (default 1).
+                          Under mpirun/srun every process runs N: the job has P × N ranks
+      --io-threads N      reader threads of the shared I/O engine (default read_threads × N)
       --threads N         concurrent file writes for generate (default 4)
       --json              print the report (run) or resolved config (validate) as JSON
       --latency-lists     include every per-sample latency in report.json
@@ -59,6 +64,9 @@ function intOption(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** The MPI job this process belongs to, while a run is in progress (aborted on failure). */
+let activeProcess: ProcessComm | undefined;
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -72,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
         config: { type: "string", short: "c" },
         "max-epochs": { type: "string" },
         "max-steps": { type: "string" },
+        accelerators: { type: "string" },
+        "io-threads": { type: "string" },
         threads: { type: "string" },
         json: { type: "boolean" },
         "latency-lists": { type: "boolean" },
@@ -155,7 +165,15 @@ async function main(argv: string[]): Promise<number> {
       return ExitCode.ok;
     }
     const { runWorkload } = await import("./src/commands/run.ts");
+    const accelerators = intOption("accelerators", o.accelerators);
+    const ioThreads = intOption("io-threads", o["io-threads"]);
+    // Under mpirun/srun: this process is one rank of the job (MPI through FFI).
+    const { processComm } = await import("./src/train/mpi.ts");
+    const proc = activeProcess = processComm();
     const r = await runWorkload(rc, {
+      accelerators,
+      ioThreads,
+      process: proc,
       output: o.output,
       maxEpochs,
       maxSteps,
@@ -165,8 +183,12 @@ async function main(argv: string[]): Promise<number> {
       signal: controller.signal,
       log: o.quiet ? () => {} : undefined,
     });
-    if (o.json) console.log(JSON.stringify(r.report, null, 2));
-    else console.log(r.summaryText || "training skipped (workflow.train is False)");
+    if (proc.rank === 0) {
+      if (o.json) console.log(JSON.stringify(r.report, null, 2));
+      else console.log(r.summaryText || "training skipped (workflow.train is False)");
+    }
+    await proc.finalize();
+    activeProcess = undefined;
     return ExitCode.ok;
   } catch (e) {
     if (controller.signal.aborted) throw controller.signal.reason;
@@ -197,6 +219,8 @@ if (import.meta.main) {
       code = ExitCode.internal;
     }
   }
+  // One failed rank stops the whole MPI job (the others would wait at a barrier forever).
+  if (code !== ExitCode.ok && activeProcess && activeProcess.size > 1) activeProcess.abort(code);
   Deno.exit(code);
 }
 

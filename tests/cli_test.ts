@@ -172,7 +172,7 @@ Deno.test("cli: re-running skips complete files; --json, lists, max-steps", asyn
   assert.equal(rep.decode_latencies_ms.length, 16);
   assert.equal(rep.h2d_latencies_ms.length, 16);
   assert.equal(rep.visited_items.length, 16);
-  assert.deepEqual(Object.keys(rep.visited_items[0]), ["epoch", "key", "sample"]);
+  assert.deepEqual(Object.keys(rep.visited_items[0]), ["rank", "epoch", "key", "sample"]);
   // Real byte counts: exactly the sizes of the objects read, one whole-file read per sample.
   const size = (k: string) => Deno.statSync(join(dir, "data", k)).size;
   const visitedBytes = rep.visited_items.reduce(

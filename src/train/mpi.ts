@@ -38,12 +38,21 @@ export function launchInfo(env: (k: string) => string | undefined): LaunchInfo |
   return undefined;
 }
 
+/** An environment variable, or undefined where reading it is not permitted. */
+function readEnv(k: string): string | undefined {
+  try {
+    return Deno.env.get(k);
+  } catch {
+    return undefined;
+  }
+}
+
 const LIBS = ["libmpi.so.40", "libmpi.so.12", "libmpi.so"];
 const THREAD_SERIALIZED = 2, THREAD_MULTIPLE = 3;
 
 /** The job's process communicator: MPI when launched as one of several ranks, else solo. */
 export function processComm(
-  env: (k: string) => string | undefined = (k) => Deno.env.get(k),
+  env: (k: string) => string | undefined = readEnv,
 ): ProcessComm {
   const info = launchInfo(env);
   if (!info || info.size <= 1) return soloProcess;
