@@ -2,6 +2,7 @@
 # Install what the tests and the benchmark need, if missing:
 # - numpy, Pillow and h5py for the system Python (/usr/bin/python3): independent readers
 # - fio: the benchmark's reference
+# - Open MPI (mpirun + libmpi.so.40): the MPI tests load libmpi through FFI
 # - moto_server (Python moto): a real S3 server on 127.0.0.1
 # - azurite (npm, runs on the machine's Node): a real Azure Blob server on 127.0.0.1
 set -uo pipefail
@@ -13,6 +14,8 @@ need=()
 /usr/bin/python3 -c 'import PIL' >/dev/null 2>&1 || need+=(python3-pil)
 /usr/bin/python3 -c 'import h5py' >/dev/null 2>&1 || need+=(python3-h5py)
 command -v fio >/dev/null 2>&1 || need+=(fio)
+command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
+ls /usr/lib/*/libmpi.so.40 >/dev/null 2>&1 || need+=(libopenmpi-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure_tools: installing ${need[*]} (apt-get)" >&2
   SUDO=""
