@@ -15,6 +15,7 @@ need=()
 /usr/bin/python3 -c 'import h5py' >/dev/null 2>&1 || need+=(python3-h5py)
 command -v fio >/dev/null 2>&1 || need+=(fio)
 command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 ls /usr/lib/*/libmpi.so.40 >/dev/null 2>&1 || need+=(libopenmpi-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure_tools: installing ${need[*]} (apt-get)" >&2

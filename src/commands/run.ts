@@ -10,7 +10,7 @@ import { DataError, UserError } from "../errors.ts";
 import { codecFor } from "../formats/mod.ts";
 import { generateDataset, type GenerateResult } from "../generate/generate.ts";
 import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "../metrics/dlio_output.ts";
-import { hostInfo } from "../metrics/host.ts";
+import { hostInfo, type ProcessUsage, processUsage } from "../metrics/host.ts";
 import { buildReport, reportCsv } from "../metrics/report.ts";
 import { summarize } from "../metrics/summarize.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
@@ -262,6 +262,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   };
   let local: TrainRecord[];
   let storage: BackendStats;
+  const cpu0 = processUsage().cpuSeconds;
   try {
     local = await Promise.all(group.members.map((comm, i) =>
       train({
@@ -289,16 +290,20 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   }
 
   // Rank 0 gathers every process's records, host facts and storage counts.
+  // CPU of the training (all threads of this process: loop, readers, decoders).
+  const usage = { ...processUsage(), cpuSeconds: processUsage().cpuSeconds - cpu0 };
   const payload = new TextEncoder().encode(JSON.stringify({
     records: local.map(recordToData),
     host,
     storage,
+    usage,
   }));
   const parts = (await proc.gather(payload)).map((p) =>
     JSON.parse(new TextDecoder().decode(p)) as {
       records: TrainRecordData[];
       host: HostInfo;
       storage: BackendStats;
+      usage: ProcessUsage;
     }
   );
   let report: Record<string, unknown> = {};
@@ -327,6 +332,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
       comm: proc.kind,
       ioThreads,
       storage: jobStorage,
+      usage: parts.map((p) => p.usage),
       totalSeconds: (performance.now() - t0) / 1000,
       provenance: { ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides },
       latencyLists: opts.latencyLists ?? false,

@@ -129,18 +129,28 @@ export async function* loadBatches(
   });
   const base = o.readerBase ?? 0;
   const readers = o.executor.readers;
-  const batches = Array.from({ length: nBatches }, (_, index): Batch & {
-    firstStart: number;
-    filled: number;
-  } => ({
-    index,
-    buffer: ring[index % ring.length]!,
-    samples: 0,
-    filled: 0,
-    bytesRead: 0,
-    latencyMs: 0,
-    firstStart: Infinity,
-  }));
+  // Batch states exist only while in reach (created on first use, dropped when consumed), so
+  // an epoch of millions of batches costs no per-batch memory up front.
+  type State = Batch & { firstStart: number; filled: number };
+  const live = new Map<number, State>();
+  const batches = (index: number): State => {
+    let st = live.get(index);
+    if (!st) {
+      live.set(
+        index,
+        st = {
+          index,
+          buffer: ring[index % ring.length]!,
+          samples: 0,
+          filled: 0,
+          bytesRead: 0,
+          latencyMs: 0,
+          firstStart: Infinity,
+        },
+      );
+    }
+    return st;
+  };
   const total = nBatches * B;
   let consumed = 0, failed = false, outstanding = 0;
   let failure: unknown;
@@ -162,6 +172,9 @@ export async function* loadBatches(
     notifyConsumer();
     notifyLanes();
   };
+  // An abort (another rank failed, or Ctrl-C) ends the epoch: wake everyone waiting.
+  const onAbort = () => fail(o.signal?.reason ?? new Error("aborted"));
+  o.signal?.addEventListener("abort", onAbort, { once: true });
   const waitTurn = async (b: number) => {
     while (!failed && !o.signal?.aborted && b > consumed + depth) {
       await new Promise<void>((r) => wakeLanes.push(r));
@@ -175,7 +188,7 @@ export async function* loadBatches(
   const shufflePrng = new Prng(plan.shuffleSeed, "shuffle_buffer");
   let emitted = 0, arrivedN = 0;
   const emit = (item: (typeof buffer)[number], b: number) => {
-    const batch = batches[b]!;
+    const batch = batches(b);
     batch.samples++;
     batch.bytesRead += item.r.bytes;
     batch.firstStart = Math.min(batch.firstStart, item.started);
@@ -192,7 +205,7 @@ export async function* loadBatches(
   const arrived = (item: (typeof buffer)[number], slot: number) => {
     // The batch buffer that holds the bytes is filled by arrival (slot); composition follows
     // the shuffle buffer.
-    const byteBatch = batches[Math.floor(slot / B)]!;
+    const byteBatch = batches(Math.floor(slot / B));
     byteBatch.filled++;
     if (shuffle === 0) {
       emit(item, Math.floor(slot / B));
@@ -259,7 +272,7 @@ export async function* loadBatches(
         stats.maxOutstanding = Math.max(stats.maxOutstanding, outstanding);
         try {
           const r = await o.executor.run(job(ref, key, reader, b * B + j), reader, o.signal);
-          batches[b]!.filled++;
+          batches(b).filled++;
           emit({ ref, key, r, started }, b);
         } finally {
           outstanding--;
@@ -276,15 +289,17 @@ export async function* loadBatches(
     : Promise.all(Array.from({ length: o.executor.lanes }, (_, l) => arrivalLane(l)));
   try {
     for (let b = 0; b < nBatches; b++) {
-      const ready = () => batches[b]!.samples === B && batches[b]!.filled >= B;
+      const ready = () => batches(b).samples === B && batches(b).filled >= B;
       while (!ready() && !failed) await new Promise<void>((r) => (wakeConsumer = r));
       if (failed) throw failure;
-      const { firstStart: _, filled: _f, ...batch } = batches[b]!;
+      const { firstStart: _, filled: _f, ...batch } = batches(b);
+      live.delete(b);
       yield batch;
       consumed++;
       notifyLanes();
     }
   } finally {
+    o.signal?.removeEventListener("abort", onAbort);
     failed = failed || consumed < nBatches;
     notifyLanes();
     await running;

@@ -22,6 +22,7 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
+import { UserError } from "../errors.ts";
 import {
   cycleTo,
   dlioIterativeOrder,
@@ -112,6 +113,19 @@ export interface PlanOptions extends OrderOptions {
 
 /** Plan one epoch of one rank. */
 export function planEpoch(o: PlanOptions): EpochPlan {
+  const plan = planOf(o);
+  if (plan.sampled.length === 0 && o.steps > 0) {
+    const n = o.files * o.samplesPerFile;
+    throw new UserError(
+      `rank ${o.rank} of ${o.size} has no samples to read: ${n} samples (dataset.num_files_* × ` +
+        `num_samples_per_file) in contiguous shares of ${Math.ceil(n / o.size)} leave none for ` +
+        "it; use more files or fewer accelerators",
+    );
+  }
+  return plan;
+}
+
+function planOf(o: PlanOptions): EpochPlan {
   const B = o.batchSize, W = Math.max(1, o.readThreads), n = o.steps * B;
   const dlio = o.profile.accessOrder === "dlio";
   const noShuffle = {
@@ -127,9 +141,12 @@ export function planEpoch(o: PlanOptions): EpochPlan {
     shuffleSeed: (o.sampleShuffle === "random" ? o.randomSeed : o.seed) +
       (o.seedChangeEpoch ? o.epoch : 0),
   };
+  // A rank whose share is shorter than steps × batch wraps around to its start (tf.data's
+  // .repeat()). DLIO's PyTorch path would end that rank's epoch early and deadlock the others
+  // at the barrier (mlcommons/storage#172); wrapping keeps DLIO's step count without the hang.
   const fromOrder = (order: Order, worker: (b: number) => number) => (b: number) => ({
     worker: worker(b),
-    refs: Array.from({ length: B }, (_, j) => order.at(b * B + j)),
+    refs: Array.from({ length: B }, (_, j) => order.at((b * B + j) % order.length)),
   });
 
   switch (o.profile.name) {

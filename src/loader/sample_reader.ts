@@ -6,7 +6,6 @@
  */
 import { type Codec, FormatError, type OpenedFile, type SampleRange } from "../formats/codec.ts";
 import type { StorageBackend } from "../storage/backend.ts";
-import { concatBytes } from "../util/bytes.ts";
 import { copyInto } from "../util/copy.ts";
 import type { DistributionValue } from "../config/schema_dsl.ts";
 import { type Draw, makeDraw } from "../train/distribution.ts";
@@ -99,51 +98,75 @@ export class SampleReader {
   }
 
   #index = new Map<string, SampleRange[]>();
-  #stream: { key: string; readPos: number; next: number; pending: Uint8Array } | undefined;
+  #stream:
+    | { key: string; readPos: number; next: number; buf: Uint8Array; start: number; end: number }
+    | undefined;
 
   /**
    * Streamed access (TFRecord as tf.data reads it): the file is read front to back in
    * `transfer_size` ranged reads and records are cut from the stream; asking for a record behind
    * the stream's position restarts it from the beginning.
    */
-  async #streamRecord(job: SampleJob, e: EpochSetup, signal?: AbortSignal) {
+  async #streamRecord(job: SampleJob, e: EpochSetup, sync: boolean, signal?: AbortSignal) {
     const transfer = Math.max(1, e.transferSize ?? 262144);
     let st = this.#stream;
     if (!st || st.key !== job.key || st.next > job.index) {
-      st = this.#stream = { key: job.key, readPos: 0, next: 0, pending: new Uint8Array(0) };
+      st = this.#stream = {
+        key: job.key,
+        readPos: 0,
+        next: 0,
+        buf: this.#stream?.buf ?? new Uint8Array(transfer * 2),
+        start: 0,
+        end: 0,
+      };
     }
+    const s = st;
     let bytes = 0;
-    // Read until `n` bytes are pending; chunks are joined once, not per read.
+    // Read `transfer_size` chunks straight into the stream buffer until `n` bytes are pending;
+    // consumed bytes are dropped by moving the pending tail to the front (no per-read joins).
     const need = async (n: number) => {
-      if (st!.pending.byteLength >= n) return;
-      const chunks = [st!.pending];
-      let have = st!.pending.byteLength;
-      while (have < n) {
-        const want = Math.max(transfer, 0);
-        const chunk = await this.backend.getRange(job.key, st!.readPos, want, { signal });
+      while (s.end - s.start < n) {
+        const pending = s.end - s.start;
+        if (s.buf.byteLength - s.end < transfer) {
+          const cap = Math.max(s.buf.byteLength, pending + Math.max(transfer, n));
+          const next = cap > s.buf.byteLength ? new Uint8Array(cap * 2) : s.buf;
+          if (next === s.buf) s.buf.copyWithin(0, s.start, s.end);
+          else next.set(s.buf.subarray(s.start, s.end));
+          s.buf = next;
+          s.start = 0;
+          s.end = pending;
+        }
+        const into = s.buf.subarray(s.end, s.end + transfer);
+        const chunk = sync && this.backend.getRangeSync
+          ? this.backend.getRangeSync(job.key, s.readPos, transfer, { buffer: into })
+          : await this.backend.getRange(job.key, s.readPos, transfer, { buffer: into, signal });
         if (chunk.byteLength === 0) {
           throw new FormatError(
             `${this.backend.root}/${job.key}`,
-            `stream ended at byte ${st!.readPos} before record ${st!.next} was complete`,
+            `stream ended at byte ${s.readPos} before record ${s.next} was complete`,
           );
         }
+        if (chunk.buffer !== into.buffer || chunk.byteOffset !== into.byteOffset) into.set(chunk);
         bytes += chunk.byteLength;
-        st!.readPos += chunk.byteLength;
-        chunks.push(chunk);
-        have += chunk.byteLength;
+        s.readPos += chunk.byteLength;
+        s.end += chunk.byteLength;
       }
-      st!.pending = concatBytes(chunks);
     };
     for (;;) {
       await need(12);
-      const total = this.codec.recordLength!(st.pending.subarray(0, 12), {
+      const total = this.codec.recordLength!(s.buf.subarray(s.start, s.start + 12), {
         verifyChecksums: e.verifyChecksums,
-        name: `${this.backend.root}/${job.key} at byte ${st.readPos - st.pending.byteLength}`,
+        name: `${this.backend.root}/${job.key} at byte ${s.readPos - (s.end - s.start)}`,
       });
       await need(total);
-      const record = st.pending.subarray(0, total);
-      st.pending = st.pending.subarray(total);
-      if (st.next++ === job.index) return { record, bytes };
+      const at = s.start;
+      s.start += total;
+      if (s.next++ === job.index) {
+        // A view into the stream buffer is valid until the next read; when the next read may
+        // start before this record is placed (pipelined readers), hand out a copy.
+        const view = s.buf.subarray(at, at + total);
+        return { record: sync ? view : view.slice(), bytes };
+      }
     }
   }
 
@@ -227,7 +250,7 @@ export class SampleReader {
     }
     if (this.streamed(e)) {
       const t0 = this.now();
-      const { record, bytes } = await this.#streamRecord(job, e, signal);
+      const { record, bytes } = await this.#streamRecord(job, e, sync, signal);
       return { key: job.key, data: record, ioMs: this.now() - t0, range: true, bytes };
     }
     if (!this.indexed(e)) return await this.fetch(job.key, slot, sync, signal);

@@ -47,3 +47,24 @@ export function hostInfo(): HostInfo {
     meminfo,
   };
 }
+
+/** This process's resource use: peak resident memory and CPU time (all threads), from /proc. */
+export interface ProcessUsage {
+  /** Peak resident set size (VmHWM), bytes; 0 when /proc cannot be read. */
+  peakRssBytes: number;
+  /** User + system CPU seconds of the process (all threads) so far, or over the training. */
+  cpuSeconds: number;
+}
+
+/** Read this process's usage. */
+export function processUsage(): ProcessUsage {
+  const status = linesToDict(readOr("/proc/self/status"));
+  const stat = readOr("/proc/self/stat");
+  // Fields after the command name (which may contain spaces): utime is 14th, stime 15th.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(f[11] ?? 0) + Number(f[12] ?? 0);
+  return {
+    peakRssBytes: parseInt(status["VmHWM"] ?? "0") * 1024,
+    cpuSeconds: ticks / 100, // USER_HZ is 100 on Linux
+  };
+}

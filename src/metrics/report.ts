@@ -5,6 +5,7 @@
  */
 import type { WorkloadConfig } from "../config/schema.ts";
 import type { BackendStats } from "../storage/backend.ts";
+import type { ProcessUsage } from "./host.ts";
 import type { TrainRecord } from "../train/loop.ts";
 import { rankEpochs } from "./summarize.ts";
 import { mean } from "./stats.ts";
@@ -28,6 +29,8 @@ export interface ReportContext {
   ioThreads: number;
   /** Storage requests and retries over the job. */
   storage: BackendStats;
+  /** Each process's peak RSS and CPU time. */
+  usage?: ProcessUsage[];
   totalSeconds: number;
   provenance: Record<string, unknown>;
   /** Include full per-stage latency lists. */
@@ -91,6 +94,12 @@ export function buildReport(
     storage_requests: ctx.storage.requests,
     storage_retries: ctx.storage.retries,
     max_reads_outstanding: Math.max(...all.map((r) => r.loader.maxOutstanding)),
+    // Process resources (max over processes; CPU summed): what the client spends.
+    peak_rss_bytes: Math.max(0, ...(ctx.usage ?? []).map((u) => u.peakRssBytes)),
+    cpu_seconds: (ctx.usage ?? []).reduce((a, u) => a + u.cpuSeconds, 0),
+    cpu_us_per_sample: s.totals.samples > 0
+      ? ((ctx.usage ?? []).reduce((a, u) => a + u.cpuSeconds, 0) * 1e6) / s.totals.samples
+      : 0,
     max_batches_ahead: Math.max(...all.map((r) => r.loader.maxBatchesAhead)),
     total_execution_time_secs: r3(ctx.totalSeconds),
     train_time_secs: r3(s.totals.train_seconds),

@@ -63,6 +63,8 @@ export interface StorageBackend {
   allocBuffer?(size: number): Uint8Array;
   /** Blocking whole-object read, for reader threads (optional). */
   getSync?(key: string, opts?: GetOptions): Uint8Array;
+  /** Blocking ranged read, for reader threads (optional). */
+  getRangeSync?(key: string, offset: number, length: number, opts?: GetOptions): Uint8Array;
   /** Read `length` bytes at `offset` (fewer at the end of the object). */
   getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array>;
   /** Write an object atomically (complete or absent). Returns bytes written. */

@@ -108,6 +108,28 @@ export class FileBackend implements StorageBackend {
     }
   }
 
+  getRangeSync(key: string, offset: number, length: number, opts?: GetOptions): Uint8Array {
+    this.#stats.requests++;
+    const p = this.path(key);
+    let f: Deno.FsFile | undefined;
+    try {
+      f = Deno.openSync(p);
+      if (offset > 0) f.seekSync(offset, Deno.SeekMode.Start);
+      const buf = sized(opts?.buffer, length, 0);
+      let off = 0;
+      while (off < length) {
+        const n = f.readSync(buf.subarray(off, length));
+        if (n === null || n === 0) break;
+        off += n;
+      }
+      return buf.subarray(0, off);
+    } catch (e) {
+      throw fsError("ranged read", p, e);
+    } finally {
+      f?.close();
+    }
+  }
+
   getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array> {
     this.#stats.requests++;
     return this.#read("ranged read", this.path(key), () => length, offset, opts?.buffer);

@@ -197,6 +197,10 @@ export class Permutation {
 
   /** The image of `i` (0 ≤ i < n). */
   at(i: number): number {
+    // Outside [0, n) cycle walking may never return: refuse.
+    if (!(i >= 0 && i < this.n)) {
+      throw new RangeError(`permutation index ${i} outside [0, ${this.n})`);
+    }
     let x = i;
     do x = this.#encrypt(x); while (x >= this.n);
     return x;
