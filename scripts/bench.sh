@@ -13,3 +13,7 @@ echo
 echo "Per-format generate and read throughput (local files, warm page cache):"
 $DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi \
   scripts/bench_formats.ts
+echo
+echo "Scale: accelerators per client, CPU per sample per profile, memory per accelerator and plan:"
+$DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
+  scripts/bench_scale.ts
