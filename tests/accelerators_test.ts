@@ -176,3 +176,49 @@ Deno.test("mpirun: one rank's data error stops the whole job with the object nam
   assert.ok(performance.now() - t0 < 100_000, "the job must not hang at a barrier");
   assert.match(r.stderr, /img_11_of_12\.npz: not a zip archive/);
 });
+
+for (const loader of ["pytorch", "tensorflow", "jax", "dali"]) {
+  Deno.test(`profile ${loader}: runs on reader threads, 2 ranks cover every sample once`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: `dl-driver-${loader}-` });
+    const wl = await yamlFile(
+      smallWorkload(dir).replace("batch_size: 4", "batch_size: 2")
+        .replace(
+          "framework: pytorch",
+          `framework: ${loader === "tensorflow" ? "tensorflow" : "pytorch"}`,
+        ),
+    );
+    const r = await runCli([
+      "run",
+      wl,
+      `reader.data_loader=${loader}`,
+      "reader.sample_shuffle=seed",
+      "--accelerators",
+      "2",
+      "--visited-items",
+      "--json",
+      "-q",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.profile, loader);
+    assert.equal(rep.sampler, loader === "tensorflow" ? "iterative" : "index");
+    assertCoverage(rep.visited_items, 2, 2, 24);
+    assert.ok(rep.max_reads_outstanding >= 1);
+  });
+}
+
+Deno.test("reader.preprocess_time: slept per sample in the reader threads, measured", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-pre-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli(["run", wl, "reader.preprocess_time=0.01", "--json", "-q"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.stages.preprocess.count, rep.total_samples);
+  assert.ok(rep.preprocess_mean_latency_ms >= 9.5, String(rep.preprocess_mean_latency_ms));
+  assert.ok(rep.preprocess_mean_latency_ms < 30, String(rep.preprocess_mean_latency_ms));
+  // Off by default: no time spent.
+  const z = JSON.parse(
+    (await runCli(["run", wl, "--json", "-q", "workflow.generate_data=False"])).stdout,
+  );
+  assert.equal(z.preprocess_mean_latency_ms, 0);
+});
