@@ -22,6 +22,7 @@ import {
   joinKey,
   type ObjectInfo,
   type PutBody,
+  type PutOptions,
   splitBody,
   type StorageBackend,
   StorageError,
@@ -201,7 +202,7 @@ export class AzureBackend implements StorageBackend {
     }
   }
 
-  async put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number> {
+  async put(key: string, body: PutBody, opts?: PutOptions): Promise<number> {
     const blob = this.#blob(key);
     const b = await splitBody(body, this.#threshold);
     if ("whole" in b) {

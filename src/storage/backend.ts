@@ -43,6 +43,16 @@ export interface GetOptions {
   buffer?: Uint8Array;
 }
 
+/** Options for writes. */
+export interface PutOptions {
+  signal?: AbortSignal;
+  /**
+   * Make the object durable before `put` returns: file systems fsync the file and its folder
+   * before and after the rename; object stores are durable when the PUT completes.
+   */
+  fsync?: boolean;
+}
+
 /** A body for `put`: one buffer or a stream of chunks. */
 export type PutBody = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -68,7 +78,7 @@ export interface StorageBackend {
   /** Read `length` bytes at `offset` (fewer at the end of the object). */
   getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array>;
   /** Write an object atomically (complete or absent). Returns bytes written. */
-  put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number>;
+  put(key: string, body: PutBody, opts?: PutOptions): Promise<number>;
   /** Size of an object; throws `StorageError` with code `not_found` if absent. */
   stat(key: string): Promise<ObjectInfo>;
   /** Objects under `prefix` (recursive), streamed; order is unspecified. */

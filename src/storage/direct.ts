@@ -15,10 +15,11 @@ import {
   type GetOptions,
   type ObjectInfo,
   type PutBody,
+  type PutOptions,
   type StorageBackend,
   StorageError,
 } from "./backend.ts";
-import { FileBackend, fsError } from "./file.ts";
+import { FileBackend, fsError, syncDir } from "./file.ts";
 import {
   alignDown,
   alignedBuffer,
@@ -190,7 +191,7 @@ export class DirectBackend implements StorageBackend {
     }
   }
 
-  async put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number> {
+  async put(key: string, body: PutBody, opts?: PutOptions): Promise<number> {
     const p = this.path(key);
     const tmp = join(dirname(p), `.${key.split("/").pop()}.partial-${Deno.pid}-${tmpCounter++}`);
     await Deno.mkdir(dirname(p), { recursive: true }).catch((e) => {
@@ -239,6 +240,9 @@ export class DirectBackend implements StorageBackend {
       if (libc().ftruncate(fd, BigInt(written)) !== 0) {
         throw new StorageError("io", "write", `direct://${p}`, `ftruncate: ${lastError().text}`);
       }
+      if (opts?.fsync && libc().fsync(fd) !== 0) {
+        throw new StorageError("io", "write", `direct://${p}`, `fsync: ${lastError().text}`);
+      }
       ok = true;
     } finally {
       libc().close(fd);
@@ -247,6 +251,7 @@ export class DirectBackend implements StorageBackend {
     await Deno.rename(tmp, p).catch((e) => {
       throw fsError("write", p, e);
     });
+    if (opts?.fsync) await syncDir(dirname(p));
     return written;
   }
 

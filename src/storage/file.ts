@@ -11,6 +11,7 @@ import {
   type GetOptions,
   type ObjectInfo,
   type PutBody,
+  type PutOptions,
   type StorageBackend,
   StorageError,
   type StorageErrorCode,
@@ -35,6 +36,19 @@ export function fsError(op: string, path: string, e: unknown): Error {
 /** `buffer` when it holds `size` bytes, else a new buffer with `headroom` extra bytes. */
 function sized(buffer: Uint8Array | undefined, size: number, headroom: number): Uint8Array {
   return buffer && buffer.byteLength >= size ? buffer : new Uint8Array(size + headroom);
+}
+
+/** fsync a folder, so a rename in it is durable (best effort where folders cannot be opened). */
+export async function syncDir(dir: string): Promise<void> {
+  let f: Deno.FsFile | undefined;
+  try {
+    f = await Deno.open(dir, { read: true });
+    await f.sync();
+  } catch {
+    // Some file systems refuse to open or fsync a folder; the file itself was synced.
+  } finally {
+    f?.close();
+  }
 }
 
 /** Buffered file-system backend rooted at a directory. */
@@ -163,7 +177,7 @@ export class FileBackend implements StorageBackend {
     }
   }
 
-  async put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number> {
+  async put(key: string, body: PutBody, opts?: PutOptions): Promise<number> {
     const p = this.path(key);
     const tmp = join(dirname(p), `.${key.split("/").pop()}.partial-${Deno.pid}-${tmpCounter++}`);
     let written = 0;
@@ -177,10 +191,12 @@ export class FileBackend implements StorageBackend {
           while (off < chunk.byteLength) off += await f.write(chunk.subarray(off));
           written += chunk.byteLength;
         }
+        if (opts?.fsync) await f.sync();
       } finally {
         f.close();
       }
       await Deno.rename(tmp, p);
+      if (opts?.fsync) await syncDir(dirname(p));
       return written;
     } catch (e) {
       await Deno.remove(tmp).catch(() => {});

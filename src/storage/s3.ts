@@ -26,6 +26,7 @@ import {
   joinKey,
   type ObjectInfo,
   type PutBody,
+  type PutOptions,
   splitBody,
   type StorageBackend,
   StorageError,
@@ -261,7 +262,7 @@ export class S3Backend implements StorageBackend {
     }
   }
 
-  async put(key: string, body: PutBody, opts?: { signal?: AbortSignal }): Promise<number> {
+  async put(key: string, body: PutBody, opts?: PutOptions): Promise<number> {
     const b = await splitBody(body, this.#threshold);
     if ("whole" in b) {
       const data = b.whole;
