@@ -16,7 +16,12 @@ import { summarize } from "../metrics/summarize.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
-import { configLocation } from "../config/location.ts";
+import { checkpointLocation, configLocation } from "../config/location.ts";
+import { Checkpointer, type CheckpointEvent } from "../checkpoint/checkpoint.ts";
+import { checkpointPlugin } from "../checkpoint/plugin.ts";
+import { PluginHost } from "../train/plugins.ts";
+import { SampleEvents } from "../metrics/recorder.ts";
+import { profileFor } from "../loader/profile.ts";
 import { openBackend } from "../storage/open.ts";
 import { type Comm, LocalGroup, type ProcessComm, soloProcess } from "../train/comm.ts";
 import {
@@ -166,12 +171,9 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const log = opts.log ?? ((s: string) => console.error(s));
   const t0 = performance.now();
   const wallStart = clock.wallNow();
-  if (!c.workflow.train && !c.workflow.generate_data) {
-    throw new UserError(
-      c.workflow.checkpoint
-        ? "checkpoint-only mode (workflow.train: False, checkpoint: True) is not implemented yet"
-        : "nothing to do: workflow.train and workflow.generate_data are both False",
-    );
+  const checkpointOnly = !c.workflow.train && c.workflow.checkpoint;
+  if (!c.workflow.train && !c.workflow.generate_data && !checkpointOnly) {
+    throw new UserError("nothing to do: workflow.train and workflow.generate_data are both False");
   }
   let generated: GenerateResult | undefined;
   const proc0 = opts.process ?? soloProcess;
@@ -196,13 +198,56 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const codec = await codecFor(c.dataset.format);
   const location = configLocation(c);
   const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
-  if (!c.workflow.train) {
+  if (!c.workflow.train && !checkpointOnly) {
     return {
       outputDir,
       report: { generation: generated },
       summaryText: "",
       generated,
     };
+  }
+  const proc = opts.process ?? soloProcess;
+  const n = Math.max(1, Math.floor(opts.accelerators ?? 1));
+  const group = new LocalGroup(n, proc);
+  const checkpointing = c.workflow.checkpoint || c.checkpoint.enabled;
+  const ckBackend = checkpointing
+    ? await openBackend(checkpointLocation(c), { storageOptions: c.storage.storage_options })
+    : undefined;
+  if (checkpointing) checkGeometry(c, n * proc.size);
+  const abort = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+  const checkpointer = (comm: Comm) =>
+    new Checkpointer({ config: c, backend: ckBackend!, comm, clock, signal });
+  if (checkpointOnly) {
+    const local = await Promise.all(
+      group.members.map((comm) =>
+        runCheckpointOnly(c, checkpointer(comm), comm, clock).catch((e) => {
+          group.fail(e);
+          abort.abort(e);
+          throw e;
+        })
+      ),
+    );
+    return await finishRun({
+      rc,
+      opts,
+      c,
+      proc,
+      n,
+      local,
+      outputDir,
+      wallStart,
+      t0,
+      generated,
+      log,
+      backendType: ckBackend!.type,
+      backendSdk: ckBackend!.sdk,
+      dataFolder: ckBackend!.root,
+      storage: ckBackend!.stats?.() ?? { requests: 0, retries: 0 },
+      ioThreads: 0,
+      fallback: false,
+      cleanup: async () => await ckBackend!.close(),
+    });
   }
   const trainFiles = await filesFor(
     backend,
@@ -218,15 +263,10 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const reader = await readBackend(c, backend, trainFiles.key(0), log);
 
   // N emulated accelerators in this process, sharing one I/O engine; P processes (MPI).
-  const proc = opts.process ?? soloProcess;
-  const n = Math.max(1, Math.floor(opts.accelerators ?? 1));
-  const group = new LocalGroup(n, proc);
   const perRank = Math.max(1, c.reader.read_threads);
   const ioThreads = c.reader.read_threads === 0
     ? 0
     : Math.max(1, opts.ioThreads ?? c.reader.read_threads * n);
-  const abort = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
   const setup = (comm: Comm): TrainSetup => ({
     config: c,
     backend: reader.backend,
@@ -264,38 +304,104 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   let storage: BackendStats;
   const cpu0 = processUsage().cpuSeconds;
   try {
-    local = await Promise.all(group.members.map((comm, i) =>
-      train({
+    local = await Promise.all(group.members.map((comm, i) => {
+      const saves: CheckpointEvent[] = [];
+      const plugins = new PluginHost(
+        checkpointing ? [checkpointPlugin(c, checkpointer(comm), comm, saves)] : [],
+      );
+      return train({
         ...setup(comm),
         executor,
         readerBase: i * perRank,
+        plugins,
         onStep: i === 0 ? onStep : undefined,
-      }).catch((e) => {
+      }).then((rec) => ({ ...rec, checkpoints: saves })).catch((e) => {
         // One rank failed: release the others (no hang at a barrier), keep the first error.
         group.fail(e);
         abort.abort(e);
         throw e;
-      })
-    ));
+      });
+    }));
   } finally {
     bar.stop();
     storage = await executor.close();
   }
+  const result = await finishRun({
+    rc,
+    opts,
+    c,
+    proc,
+    n,
+    local,
+    outputDir,
+    wallStart,
+    t0,
+    cpu0,
+    generated,
+    log,
+    backendType: reader.backend.type,
+    backendSdk: reader.backend.sdk,
+    dataFolder: backend.root,
+    storage,
+    ioThreads,
+    fallback: reader.fallback,
+    cleanup: async () => {
+      if (!c.dataset.keep_files && proc.rank === 0) {
+        await backend.deletePrefix("train");
+        await backend.deletePrefix("valid");
+        log(`keep_files is False: deleted the dataset in ${backend.root}`);
+      }
+      await backend.close();
+      await ckBackend?.close();
+    },
+  });
+  return result;
+}
+
+/** What the end of a run needs. */
+interface Finish {
+  rc: ResolvedConfig;
+  opts: RunOptions;
+  c: WorkloadConfig;
+  proc: ProcessComm;
+  n: number;
+  local: TrainRecord[];
+  outputDir: string;
+  wallStart: number;
+  t0: number;
+  cpu0?: number;
+  generated?: GenerateResult;
+  log: (s: string) => void;
+  backendType: string;
+  backendSdk?: string;
+  dataFolder: string;
+  storage: BackendStats;
+  ioThreads: number;
+  fallback: boolean;
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * Per-rank files from every process; rank 0 gathers every process's records, host facts and
+ * storage counts and writes the job's summary and report.
+ */
+async function finishRun(f: Finish): Promise<RunResult> {
+  const { c, proc, local, outputDir, wallStart, opts, rc, generated } = f;
+  const clock = opts.clock ?? realClock;
   const wallEnd = clock.wallNow();
   const host = hostInfo();
-  const ctxLocal = { ranks: n * proc.size, hosts: 1, host, wallStart, wallEnd };
+  const ctxLocal = { ranks: f.n * proc.size, hosts: 1, host, wallStart, wallEnd };
   for (const rec of local) {
     await writeJson(join(outputDir, `${rec.rank}_per_epoch_stats.json`), dlioPerEpochStats(rec));
     await writeJson(join(outputDir, `${rec.rank}_output.json`), dlioRankOutput(c, rec, ctxLocal));
   }
-
-  // Rank 0 gathers every process's records, host facts and storage counts.
   // CPU of the training (all threads of this process: loop, readers, decoders).
-  const usage = { ...processUsage(), cpuSeconds: processUsage().cpuSeconds - cpu0 };
+  const now = processUsage();
+  const usage = { ...now, cpuSeconds: now.cpuSeconds - (f.cpu0 ?? 0) };
   const payload = new TextEncoder().encode(JSON.stringify({
     records: local.map(recordToData),
     host,
-    storage,
+    storage: f.storage,
     usage,
   }));
   const parts = (await proc.gather(payload)).map((p) =>
@@ -322,18 +428,18 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     const ranks = records.length;
     const ctx = { ranks, hosts: nodes.length, host, nodes, wallStart, wallEnd };
     report = buildReport(c, summary, records, {
-      backendType: reader.backend.type,
-      odirectFallback: reader.fallback,
-      backendSdk: reader.backend.sdk,
-      dataFolder: backend.root,
+      backendType: f.backendType,
+      odirectFallback: f.fallback,
+      backendSdk: f.backendSdk,
+      dataFolder: f.dataFolder,
       ranks,
       processes: proc.size,
-      acceleratorsPerProcess: n,
+      acceleratorsPerProcess: f.n,
       comm: proc.kind,
-      ioThreads,
+      ioThreads: f.ioThreads,
       storage: jobStorage,
       usage: parts.map((p) => p.usage),
-      totalSeconds: (performance.now() - t0) / 1000,
+      totalSeconds: (performance.now() - f.t0) / 1000,
       provenance: { ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides },
       latencyLists: opts.latencyLists ?? false,
       visitedItems: opts.visitedItems ?? false,
@@ -355,11 +461,58 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     await writeText(join(outputDir, c.output.log_file), summaryText);
   }
   await proc.barrier();
-  if (!c.dataset.keep_files && proc.rank === 0) {
-    await backend.deletePrefix("train");
-    await backend.deletePrefix("valid");
-    log(`keep_files is False: deleted the dataset in ${backend.root}`);
-  }
-  await backend.close();
+  await f.cleanup();
   return { outputDir, report, summaryText, record: local[0], records: local, generated };
+}
+
+/** In checkpoint-only mode each world size must split into TP × PP groups (DLIO's rule). */
+function checkGeometry(c: WorkloadConfig, world: number): void {
+  const m = c.model, mp = m.parallelism.tensor * m.parallelism.pipeline;
+  if (m.type === "transformer" && c.checkpoint.mode !== "subset" && world % mp !== 0) {
+    throw new UserError(
+      `model.parallelism: ${world} ranks are not a multiple of TP × PP = ${mp} ` +
+        "(use a multiple of it, or checkpoint.mode: subset with parallelism.data)",
+    );
+  }
+}
+
+/**
+ * Checkpoint-only mode (DLIO's `workflow.train: False, checkpoint: True`): write
+ * `num_checkpoints_write` checkpoints (sleep `time_between_checkpoints`, barrier, save), then
+ * restore `num_checkpoints_read` of them, each after a barrier.
+ */
+async function runCheckpointOnly(
+  c: WorkloadConfig,
+  ck: Checkpointer,
+  comm: Comm,
+  clock: Clock,
+): Promise<TrainRecord> {
+  const events: CheckpointEvent[] = [];
+  const ckc = c.checkpoint;
+  for (let i = 1; i <= ckc.num_checkpoints_write; i++) {
+    if (ckc.time_between_checkpoints > 0) await clock.sleep(ckc.time_between_checkpoints * 1000);
+    await comm.barrier();
+    events.push(await ck.save(1, i));
+  }
+  for (let i = 1; i <= ckc.num_checkpoints_read; i++) {
+    await comm.barrier();
+    events.push(await ck.load(1, i));
+  }
+  const profile = profileFor(c);
+  return {
+    epochs: [],
+    startMs: events[0]?.startMs ?? clock.now(),
+    endMs: clock.now(),
+    wallStart: events[0]?.wallStart ?? clock.wallNow(),
+    wallEnd: clock.wallNow(),
+    trainEvents: new SampleEvents(),
+    evalEvents: new SampleEvents(),
+    randomSeed: 0,
+    slotBytes: 0,
+    storage: { requests: 0, retries: 0 },
+    rank: comm.rank,
+    profile: { name: profile.name, sampler: profile.sampler, access_order: profile.accessOrder },
+    loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
+    checkpoints: events,
+  };
 }

@@ -17,22 +17,30 @@ export function formatHumanSummary(
 ): string {
   const m = s.metric;
   const MiB = 2 ** 20;
+  // Checkpoint-only mode: no training lines.
+  const ckOnly = s.epochs.length === 0 && s.checkpoints !== undefined;
   const lines = [
-    `dl-driver ${report.dl_driver_version} · ${c.model.name} · ${c.dataset.format} on ${report.data_folder}`,
+    `dl-driver ${report.dl_driver_version} · ${c.model.name} · ${
+      ckOnly ? "checkpoints" : c.dataset.format
+    } on ${report.data_folder}`,
     "[METRIC] ==========================================================",
     `[METRIC] Number of Simulated Accelerators: ${report.num_accelerators}`,
-    `[METRIC] Training Accelerator Utilization [AU] (%): ${f(m.train_au_mean_percentage)} (${
-      f(m.train_au_stdev_percentage)
-    })`,
-    `[METRIC] Training Throughput (samples/second): ${
-      f(m.train_throughput_mean_samples_per_second)
-    } (${f(m.train_throughput_stdev_samples_per_second)})`,
-    `[METRIC] Training I/O Throughput (MB/second): ${f(m.train_io_mean_MB_per_second)} (${
-      f(m.train_io_stdev_MB_per_second)
-    })`,
-    `[METRIC] train_au_meet_expectation: ${m.train_au_meet_expectation}`,
   ];
-  if (c.workflow.evaluation) {
+  if (!ckOnly) {
+    lines.push(
+      `[METRIC] Training Accelerator Utilization [AU] (%): ${f(m.train_au_mean_percentage)} (${
+        f(m.train_au_stdev_percentage)
+      })`,
+      `[METRIC] Training Throughput (samples/second): ${
+        f(m.train_throughput_mean_samples_per_second)
+      } (${f(m.train_throughput_stdev_samples_per_second)})`,
+      `[METRIC] Training I/O Throughput (MB/second): ${f(m.train_io_mean_MB_per_second)} (${
+        f(m.train_io_stdev_MB_per_second)
+      })`,
+      `[METRIC] train_au_meet_expectation: ${m.train_au_meet_expectation}`,
+    );
+  }
+  if (c.workflow.evaluation && !ckOnly) {
     lines.push(
       `[METRIC] Eval Accelerator Utilization [AU] (%): ${f(m.eval_au_mean_percentage)} (${
         f(m.eval_au_stdev_percentage)
@@ -42,8 +50,60 @@ export function formatHumanSummary(
       }`,
     );
   }
+  if (s.checkpoints) {
+    const g = (k: string) => f(m[k], 4);
+    lines.push(
+      `[METRIC] Checkpoint size (GB): ${g("checkpoint_size_GB")}`,
+      `[METRIC] Checkpoint save duration (seconds): ${
+        g("save_checkpoint_duration_mean_seconds")
+      } (${g("save_checkpoint_duration_stdev_seconds")})`,
+      `[METRIC] Checkpoint save I/O Throughput (GB/second): ${
+        g("save_checkpoint_io_mean_GB_per_second")
+      } (${g("save_checkpoint_io_stdev_GB_per_second")})`,
+    );
+    if (s.checkpoints.loads > 0) {
+      lines.push(
+        `[METRIC] Checkpoint load duration (seconds): ${
+          g("load_checkpoint_duration_mean_seconds")
+        } (${g("load_checkpoint_duration_stdev_seconds")})`,
+        `[METRIC] Checkpoint load I/O Throughput (GB/second): ${
+          g("load_checkpoint_io_mean_GB_per_second")
+        } (${g("load_checkpoint_io_stdev_GB_per_second")})`,
+      );
+    }
+  }
   lines.push("[METRIC] ==========================================================");
+  if (s.checkpoints) {
+    lines.push(
+      `Checkpoints (all ranks; MLPerf: duration = slowest rank): ${s.checkpoints.saves} saved, ` +
+        `${s.checkpoints.loads} restored; save ${
+          f(m.save_checkpoint_duration_max_over_ranks_mean_seconds, 3)
+        } s → ${f(m.save_checkpoint_io_job_mean_GB_per_second, 3)} GB/s` +
+        (s.checkpoints.loads > 0
+          ? `; load ${f(m.load_checkpoint_duration_max_over_ranks_mean_seconds, 3)} s → ${
+            f(m.load_checkpoint_io_job_mean_GB_per_second, 3)
+          } GB/s`
+          : "") +
+        ` (GB = 2^30 bytes, as DLIO)`,
+    );
+  }
   const t = s.totals;
+  const row = (
+    name: string,
+    st: { p50_ms: number; p95_ms: number; p99_ms: number; mean_ms: number },
+  ) =>
+    `  ${name.padEnd(12)}${
+      [st.p50_ms, st.p95_ms, st.p99_ms, st.mean_ms].map((x) => x.toFixed(3).padStart(11)).join("")
+    }`;
+  if (ckOnly) {
+    lines.push(
+      "Per file (ms)       p50        p95        p99       mean",
+      row("save", s.checkpoints!.saveFile),
+      row("load", s.checkpoints!.loadFile),
+      `Results: ${outputDir}/ (summary.json, report.json, report.csv, ...)`,
+    );
+    return lines.join("\n") + "\n";
+  }
   lines.push(
     `Measured: ${t.steps} steps, ${t.samples} samples, ${
       (t.bytes_read / MiB).toFixed(1)
@@ -53,13 +113,6 @@ export function formatHumanSummary(
     "  (DLIO's MB/s above is throughput × record_length_bytes; the measured figure counts real bytes)",
     "Latency (ms)        p50        p95        p99       mean",
   );
-  const row = (
-    name: string,
-    st: { p50_ms: number; p95_ms: number; p99_ms: number; mean_ms: number },
-  ) =>
-    `  ${name.padEnd(12)}${
-      [st.p50_ms, st.p95_ms, st.p99_ms, st.mean_ms].map((x) => x.toFixed(3).padStart(11)).join("")
-    }`;
   lines.push(
     row("io/sample", s.stages.io),
     row("decode", s.stages.decode),

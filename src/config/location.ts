@@ -37,3 +37,9 @@ export function datasetLocation(
 export function configLocation(c: WorkloadConfig): string {
   return datasetLocation(c.dataset.data_folder, c.storage.storage_root, c.storage.storage_type);
 }
+
+/** Where checkpoints go: `checkpoint.uri`, else `checkpoint_folder` resolved as the dataset is. */
+export function checkpointLocation(c: WorkloadConfig): string {
+  return c.checkpoint.uri ??
+    datasetLocation(c.checkpoint.checkpoint_folder, c.storage.storage_root, c.storage.storage_type);
+}

@@ -68,49 +68,44 @@ const model = section("The model being trained (checkpoint sizes).", {
   name: str("default", { doc: "Label of the workload; names the results folder." }),
   type: strOrNull(null, {
     doc: "`transformer` switches on LLM checkpoint modelling.",
-    status: "planned",
   }),
   model_size_bytes: int(10240, {
     doc: "Size of the flat model tensor for non-transformer checkpoints.",
     unit: "bytes",
     min: 0,
-    status: "planned",
   }),
   model_size: intOrNull(null, {
-    doc: "Used by DLIO's bundled unet3d/megatron files but never read by DLIO.",
+    doc: "Used by DLIO's bundled unet3d/megatron files but never read by DLIO; dl-driver uses " +
+      "it when model_size_bytes is left at its default.",
     unit: "bytes",
     min: 0,
-    status: "planned",
   }),
-  model_datatype: oneOf(DTYPES, "fp16", { doc: "Datatype of model tensors.", status: "planned" }),
+  model_datatype: oneOf(DTYPES, "fp16", { doc: "Datatype of model tensors." }),
   optimizer_datatype: oneOf(DTYPES, "fp32", {
     doc: "Datatype of optimizer state.",
-    status: "planned",
   }),
-  num_layers: int(-1, { doc: "Transformer layer count.", min: -1, status: "planned" }),
-  layer_parameters: intList({ doc: "Legacy per-layer tensor sizes.", status: "planned" }),
-  optimization_groups: intList({ doc: "Legacy optimizer tensor sizes.", status: "planned" }),
+  num_layers: int(-1, { doc: "Transformer layer count.", min: -1 }),
+  layer_parameters: intList({ doc: "Legacy per-layer tensor sizes." }),
+  optimization_groups: intList({ doc: "Legacy optimizer tensor sizes." }),
   parallelism: section("Model parallelism.", {
-    tensor: int(1, { doc: "Tensor parallelism (TP).", min: 1, status: "planned" }),
-    pipeline: int(1, { doc: "Pipeline parallelism (PP).", min: 1, status: "planned" }),
+    tensor: int(1, { doc: "Tensor parallelism (TP).", min: 1 }),
+    pipeline: int(1, { doc: "Pipeline parallelism (PP).", min: 1 }),
     data: int(-1, {
       doc: "Data parallelism (DP); -1 = world/(TP*PP). Only in subset mode.",
       min: -1,
-      status: "planned",
     }),
-    zero_stage: int(0, { doc: "ZeRO stage 0-3.", min: 0, status: "planned" }),
+    zero_stage: int(0, { doc: "ZeRO stage 0-3.", min: 0 }),
   }),
   transformer: section("Transformer shape (checkpoint parameter count).", {
-    vocab_size: int(32000, { doc: "Vocabulary size.", min: 1, status: "planned" }),
-    hidden_size: int(2048, { doc: "Hidden size.", min: 1, status: "planned" }),
+    vocab_size: int(32000, { doc: "Vocabulary size.", min: 1 }),
+    hidden_size: int(2048, { doc: "Hidden size.", min: 1 }),
     ffn_hidden_size: int(8192, {
       doc: "FFN hidden size.",
       min: 1,
-      status: "planned",
       dlioDocDefault: "8196",
     }),
-    num_attention_heads: int(32, { doc: "Attention heads.", min: 1, status: "planned" }),
-    num_kv_heads: int(8, { doc: "Key/value heads.", min: 1, status: "planned" }),
+    num_attention_heads: int(32, { doc: "Attention heads.", min: 1 }),
+    num_kv_heads: int(8, { doc: "Key/value heads.", min: 1 }),
   }),
 });
 
@@ -118,7 +113,7 @@ const workflow = section("What the job does.", {
   generate_data: bool(false, { doc: "Generate the dataset before training." }),
   train: bool(true, { doc: "Run the emulated training." }),
   evaluation: bool(false, { doc: "Run evaluation epochs over `valid/`." }),
-  checkpoint: bool(false, { doc: "Write checkpoints.", status: "planned" }),
+  checkpoint: bool(false, { doc: "Write (and in checkpoint-only mode restore) checkpoints." }),
   profiling: bool(false, { doc: "Start `profiling.profiler`.", status: "planned" }),
   query: strOrNull(null, { doc: "Used only by `dlio_benchmark_query`.", status: "noop" }),
   debug: bool(false, { doc: "Appears in bert_v100.yaml; DLIO never reads it.", status: "noop" }),
@@ -342,49 +337,51 @@ const evaluation = section("Evaluation epochs.", {
   epochs_between_evals: int(1, { doc: "Epochs between evaluations.", min: 1 }),
 });
 
-const checkpoint = section("Checkpoints.", {
-  checkpoint_folder: str("./checkpoints/", { doc: "Checkpoint location.", status: "planned" }),
-  checkpoint_after_epoch: int(1, { doc: "First checkpoint epoch.", min: 0, status: "planned" }),
-  epochs_between_checkpoints: int(1, {
-    doc: "Epochs between checkpoints.",
-    min: 1,
-    status: "planned",
+const checkpoint = section("Checkpoints (docs/checkpoint.md).", {
+  checkpoint_folder: str("./checkpoints/", {
+    doc: "Checkpoint location (a path or URI; `checkpoint.uri` wins when set).",
   }),
+  checkpoint_after_epoch: int(1, { doc: "First epoch followed by a checkpoint.", min: 0 }),
+  epochs_between_checkpoints: int(1, { doc: "Epochs between checkpoints.", min: 1 }),
   steps_between_checkpoints: int(-1, {
-    doc: "Step-based checkpoints (>= 0).",
+    doc: "Checkpoint every N steps of an epoch (the checkpoint ends a block); -1: per epoch.",
     min: -1,
-    status: "planned",
   }),
   type: oneOf(["rank_zero", "all_ranks"], "rank_zero", { doc: "Unused in DLIO.", status: "noop" }),
-  mode: oneOf(["default", "subset"], "default", { doc: "Checkpoint mode.", status: "planned" }),
-  fsync: bool(false, { doc: "fsync checkpoint files.", status: "planned" }),
+  mode: oneOf(["default", "subset"], "default", {
+    doc: "`subset`: DP is `model.parallelism.data`; ranks beyond TP·PP·DP write nothing.",
+  }),
+  fsync: bool(false, {
+    doc: "fsync every checkpoint file and its folder (a dead key in DLIO; it works here).",
+  }),
   time_between_checkpoints: num(-1, {
-    doc: "Checkpoint-only mode pause.",
+    doc: "Checkpoint-only mode: seconds to sleep before each write (-1: none; DLIO sleeps 1 s).",
     unit: "s",
     min: -1,
-    status: "planned",
   }),
-  num_checkpoints_write: int(-1, { doc: "Checkpoint-only writes.", min: -1, status: "planned" }),
-  num_checkpoints_read: int(-1, { doc: "Checkpoint-only reads.", min: -1, status: "planned" }),
+  num_checkpoints_write: int(-1, { doc: "Checkpoint-only mode: checkpoints written.", min: -1 }),
+  num_checkpoints_read: int(-1, { doc: "Checkpoint-only mode: checkpoints restored.", min: -1 }),
   recovery_rank_shift: bool(false, { doc: "Read a neighbour's files.", status: "planned" }),
-  rank_sync: bool(false, { doc: "Barrier after each save/load.", status: "planned" }),
-  randomize_tensor: bool(true, { doc: "Random (true) or constant data.", status: "planned" }),
-  ksm: dict({ doc: "Kernel same-page merging options.", status: "planned" }),
+  rank_sync: bool(false, { doc: "Barrier after each save/load, inside its timing." }),
+  randomize_tensor: bool(true, {
+    doc: "Random data (incompressible, no repeated 4 KiB page) or constant data.",
+  }),
+  ksm: dict({ doc: "Kernel same-page merging options.", status: "noop" }),
   checkpoint_mechanism_classname: strOrNull(null, {
     doc: "Custom mechanism (plugin).",
     status: "planned",
   }),
-  enabled: bool(false, { doc: "(dl-driver) Enable the checkpoint plug-in.", status: "planned" }),
-  uri: strOrNull(null, { doc: "(dl-driver) Checkpoint URI.", status: "planned" }),
+  enabled: bool(false, {
+    doc: "(dl-driver) Checkpoint during training even when workflow.checkpoint is False.",
+  }),
+  uri: strOrNull(null, {
+    doc: "(dl-driver) Checkpoint location as a URI (file://, direct://, s3://, az://, mem://).",
+  }),
   compression: oneOf(["none", "zstd"], "none", {
-    doc: "(dl-driver) Checkpoint compression.",
-    status: "planned",
+    doc: "(dl-driver) Compress checkpoint data (one zstd frame per 8 MiB chunk).",
   }),
-  compression_level: int(3, {
-    doc: "(dl-driver) zstd level.",
-    min: 1,
-    status: "planned",
-  }),
+  compression_level: int(3, { doc: "(dl-driver) zstd level (1-22).", min: 1 }),
+  verify: bool(false, { doc: "(dl-driver) Check CRC-32C of every file on restore." }),
 });
 
 const output = section("Where results go.", {

@@ -67,6 +67,18 @@ export function dlioPerEpochStats(rec: TrainRecord): Record<string, unknown> {
     if (e.eval) entry.eval = span(e.eval.wallStart, e.eval.wallEnd);
     out[String(e.epoch)] = entry;
   }
+  // Checkpoints: save_ckpt<N> / load_ckpt<N> with float seconds and GiB/s, under their epoch.
+  const n = { save: 0, load: 0 };
+  for (const ck of rec.checkpoints ?? []) {
+    const entry = (out[String(ck.epoch)] ??= {}) as Record<string, unknown>;
+    const d = (ck.endMs - ck.startMs) / 1000;
+    entry[`${ck.kind}_ckpt${++n[ck.kind]}`] = {
+      start: dlioTimestamp(ck.wallStart),
+      end: dlioTimestamp(ck.wallEnd),
+      duration: d,
+      throughput: d > 0 ? ck.bytes / 2 ** 30 / d : 0,
+    };
+  }
   return out;
 }
 

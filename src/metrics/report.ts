@@ -136,12 +136,37 @@ export function buildReport(
     h2d_p95_latency_ms: st.h2d.p95_ms,
     h2d_p99_latency_ms: st.h2d.p99_ms,
     compute_mean_ms: st.compute.mean_ms,
+    ...(s.checkpoints
+      ? {
+        checkpoints_written: s.checkpoints.saves,
+        checkpoints_read: s.checkpoints.loads,
+        checkpoint_size_GB: s.metric.checkpoint_size_GB,
+        checkpoint_compression: c.checkpoint.compression,
+        save_checkpoint_stored_GB: s.metric.save_checkpoint_stored_GB ?? 0,
+        save_checkpoint_compress_seconds: s.metric.save_checkpoint_compress_seconds ?? 0,
+        save_checkpoint_io_mean_GB_per_second: s.metric.save_checkpoint_io_mean_GB_per_second,
+        save_checkpoint_io_job_mean_GB_per_second: s.metric
+          .save_checkpoint_io_job_mean_GB_per_second ?? 0,
+        save_checkpoint_duration_max_over_ranks_mean_seconds: s.metric
+          .save_checkpoint_duration_max_over_ranks_mean_seconds ?? 0,
+        load_checkpoint_io_mean_GB_per_second: s.metric.load_checkpoint_io_mean_GB_per_second,
+        load_checkpoint_io_job_mean_GB_per_second: s.metric
+          .load_checkpoint_io_job_mean_GB_per_second ?? 0,
+        save_file_p50_latency_ms: s.checkpoints.saveFile.p50_ms,
+        save_file_p99_latency_ms: s.checkpoints.saveFile.p99_ms,
+        load_file_p50_latency_ms: s.checkpoints.loadFile.p50_ms,
+        load_file_p99_latency_ms: s.checkpoints.loadFile.p99_ms,
+      }
+      : {}),
     eval_samples: s.totals.eval_samples,
     eval_bytes: s.totals.eval_bytes_read,
     dl_driver_version: ctx.provenance.dl_driver_version,
     output_folder: ctx.outputFolder,
     access_order_sample: rec.trainEvents.visited.slice(0, 32).map(itemKey),
     stages: st,
+    checkpoint_files: s.checkpoints
+      ? { save: s.checkpoints.saveFile, load: s.checkpoints.loadFile }
+      : null,
     epochs: s.epochs.map(({ spanTrain: _, spanEval: _e, ...e }) => e),
     ranks: all.map((r) => {
       const eps = rankEpochs(r, c);

@@ -24,6 +24,8 @@ import type { Clock } from "../util/clock.ts";
 import { Prng } from "../util/prng.ts";
 import type { Comm } from "./comm.ts";
 import { makeDraw } from "./distribution.ts";
+import type { PluginHost } from "./plugins.ts";
+import type { CheckpointEvent } from "../checkpoint/checkpoint.ts";
 
 /** Timers of one block (or one evaluation pass), times in ms of the run clock. */
 export interface BlockRecord {
@@ -78,6 +80,8 @@ export interface TrainRecord {
   profile: { name: string; sampler: string; access_order: string };
   /** Loader statistics over the run (most reads outstanding, most batches read ahead). */
   loader: LoaderStats;
+  /** Checkpoint saves and loads of this rank. */
+  checkpoints?: CheckpointEvent[];
 }
 
 /** Progress callback payload. */
@@ -116,6 +120,8 @@ export interface TrainSetup {
   executor?: Executor;
   /** This rank's readers on the shared engine start here. */
   readerBase?: number;
+  /** Plug-ins run at the loop's hooks (checkpoints). */
+  plugins?: PluginHost;
 }
 
 /** The read engine for a setup: threads when the backend can be reopened in a thread. */
@@ -199,7 +205,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     steps: number,
     expectedSteps: number,
     draw: () => number,
-  ): Promise<BlockRecord> => {
+  ): Promise<BlockRecord[]> => {
     const streamed = s.codec.access === "stream" && !c.reader.read_index;
     const plan = planEpoch({
       profile,
@@ -238,8 +244,8 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
         );
       }
     }
-    const block: BlockRecord = {
-      block: 1,
+    const newBlock = (n: number): BlockRecord => ({
+      block: n,
       startMs: clock.now(),
       endMs: 0,
       wallStart: clock.wallNow(),
@@ -251,7 +257,15 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       batchLatency: [],
       samples: 0,
       bytesRead: 0,
+    });
+    const endBlock = (b: BlockRecord) => {
+      b.endMs = clock.now();
+      b.wallEnd = clock.wallNow();
+      blocks.push(b);
     };
+    const blocks: BlockRecord[] = [];
+    let block = newBlock(1);
+    let epochSamples = 0, epochBytes = 0;
     const batches = loadBatches({
       executor,
       files,
@@ -289,29 +303,38 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
         block.batchLatency.push(batch.latencyMs);
         block.samples += batch.samples;
         block.bytesRead += batch.bytesRead;
+        epochSamples += batch.samples;
+        epochBytes += batch.bytesRead;
         if (kind === "train") await s.comm.barrier();
         s.onStep?.({
           phase: kind,
           epoch,
           step,
           steps,
-          samples: block.samples,
-          bytes: block.bytesRead,
-          elapsedMs: clock.now() - block.startMs,
+          samples: epochSamples,
+          bytes: epochBytes,
+          elapsedMs: clock.now() - (blocks[0] ?? block).startMs,
         });
         s.signal?.throwIfAborted();
+        if (kind === "train" && s.plugins?.dueAfterStep(epoch, step)) {
+          // DLIO: end the block, checkpoint, start a new block.
+          endBlock(block);
+          await s.plugins.afterStep(epoch, step);
+          block = newBlock(block.block + 1);
+        }
       }
     } finally {
       await batches.return(undefined);
     }
-    block.endMs = clock.now();
-    block.wallEnd = clock.wallNow();
-    return block;
+    if (block.compute.length > 0 || blocks.length === 0) endBlock(block);
+    return blocks;
   };
 
   const executor = s.executor ?? makeExecutor(s);
   try {
+    await s.plugins?.initialize();
     await runEpochs();
+    await s.plugins?.finalize();
   } finally {
     if (!s.executor) rec.storage = await executor.close();
   }
@@ -333,7 +356,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       if (steps < expected) rec.stoppedEarly = `--max-steps ${s.maxSteps}`;
       stepsLeft -= steps;
       e.blocks.push(
-        await phase(
+        ...await phase(
           "train",
           epoch,
           s.trainFiles,
@@ -343,11 +366,12 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
           computeDraw,
         ),
       );
+      await s.plugins?.afterEpoch(epoch, e.blocks.reduce((a, b) => a + b.compute.length, 0));
       e.endMs = clock.now();
       e.wallEnd = clock.wallNow();
       if (c.workflow.evaluation && evalExpected > 0 && epoch >= nextEval) {
         nextEval += c.evaluation.epochs_between_evals;
-        e.eval = await phase(
+        [e.eval] = await phase(
           "eval",
           epoch,
           s.evalFiles,
