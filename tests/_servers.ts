@@ -1,3 +1,9 @@
+import type { StorageBackend } from "../src/storage/backend.ts";
+import { DirectBackend } from "../src/storage/direct.ts";
+import { FileBackend } from "../src/storage/file.ts";
+import { MemBackend } from "../src/storage/mem.ts";
+import { openBackend } from "../src/storage/open.ts";
+
 /**
  * The real storage servers started by scripts/test.sh (moto for S3, Azurite for Azure Blob):
  * where they are, and fresh buckets/containers in them.
@@ -59,4 +65,32 @@ export async function newContainer(conn = azureConnectionString()): Promise<stri
   const name = `dl-driver-${crypto.randomUUID().slice(0, 8)}`;
   await BlobServiceClient.fromConnectionString(conn).createContainer(name);
   return name;
+}
+
+/**
+ * One backend of each kind on fresh, empty storage: mem, file and direct (temp dirs on ext4,
+ * which enforces O_DIRECT alignment), s3 (moto) and az (Azurite), with multipart above `mp`.
+ */
+export function testBackends(mp: number): [string, () => Promise<StorageBackend>][] {
+  return [
+    ["mem", () => Promise.resolve(new MemBackend(`test-${crypto.randomUUID()}`, "prefix/x"))],
+    ["file", async () => new FileBackend(await Deno.makeTempDir({ prefix: "dl-driver-be-" }))],
+    ["direct", async () => new DirectBackend(await Deno.makeTempDir({ prefix: "dl-driver-be-" }))],
+    ["s3 (moto)", async () =>
+      await openBackend(`s3://${await newBucket()}/some/prefix`, {
+        storageOptions: {
+          ...s3Options(),
+          multipart_threshold_bytes: mp,
+          multipart_part_size_bytes: mp,
+        },
+      })],
+    ["az (Azurite)", async () =>
+      await openBackend(`az://${await newContainer()}/some/prefix`, {
+        storageOptions: {
+          connection_string: azureConnectionString(),
+          multipart_threshold_bytes: mp,
+          multipart_part_size_bytes: mp,
+        },
+      })],
+  ];
 }

@@ -122,10 +122,10 @@ export class Checkpointer {
       const t0 = clock.now();
       let crc = 0, stored = 0, codec = 0;
       const frames: number[] = [];
-      const self = this;
+      const chunk = (i: number, len: number) => this.#chunk(fi, i, len);
       const body = (function* () {
         for (let off = 0, i = 0; off < f.bytes; off += CHUNK, i++) {
-          const raw = self.#chunk(fi, i, Math.min(CHUNK, f.bytes - off));
+          const raw = chunk(i, Math.min(CHUNK, f.bytes - off));
           let out = raw;
           if (zstd) {
             const c0 = clock.now();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config/resolve.ts";
-import { checkpointBytes, parameterCount, rankFiles } from "./layout.ts";
+import { checkpointBytes, parameterCount } from "./layout.ts";
 
 const cfg = (...args: string[]) => resolveConfig({ args }).config;
 

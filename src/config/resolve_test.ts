@@ -193,12 +193,16 @@ Deno.test("unknown keys are errors with a did-you-mean, all reported at once", a
 
 Deno.test("known DLIO keys not implemented yet give one warning per section", async () => {
   const p = await yamlFile(
-    "checkpoint:\n  checkpoint_folder: x\n  fsync: True\nprofiling:\n  profiler: iostat\n",
+    "checkpoint:\n  recovery_rank_shift: True\n  checkpoint_mechanism_classname: x\n" +
+      "profiling:\n  profiler: iostat\n",
   );
   const rc = resolveConfig({ file: p });
   const planned = rc.warnings.filter((w) => /not implemented by dl-driver yet/.test(w.message));
   assert.equal(planned.length, 2);
-  assert.equal(planned[0]!.path, "checkpoint.{checkpoint_folder, fsync}");
+  assert.equal(
+    planned[0]!.path,
+    "checkpoint.{recovery_rank_shift, checkpoint_mechanism_classname}",
+  );
   assert.equal(planned[0]!.location?.line, 2);
 });
 

@@ -2,13 +2,10 @@
  * The storage contract: every backend passes the same suite.
  */
 import assert from "node:assert/strict";
-import { type StorageBackend, StorageError } from "./backend.ts";
-import { FileBackend } from "./file.ts";
-import { DirectBackend } from "./direct.ts";
-import { MemBackend } from "./mem.ts";
+import { StorageError } from "./backend.ts";
 import { openBackend } from "./open.ts";
 import { pooledMap } from "../util/pool.ts";
-import { azureConnectionString, newBucket, newContainer, s3Options } from "../../tests/_servers.ts";
+import { testBackends } from "../../tests/_servers.ts";
 
 const bytes = (n: number, seed = 1) =>
   Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -22,38 +19,7 @@ async function collect(it: AsyncIterable<{ key: string; size: number }>) {
 /** Multipart threshold and part size used for the object stores here (the S3 minimum part). */
 const MP = 5 * 1024 * 1024;
 
-const backends: [string, () => Promise<StorageBackend>][] = [
-  ["mem", () => {
-    const name = `contract-${crypto.randomUUID()}`;
-    return Promise.resolve(new MemBackend(name, "prefix/x"));
-  }],
-  ["file", async () => new FileBackend(await Deno.makeTempDir({ prefix: "dl-driver-contract-" }))],
-  // The temp dir is on ext4, which enforces O_DIRECT alignment (tmpfs would not).
-  [
-    "direct",
-    async () => new DirectBackend(await Deno.makeTempDir({ prefix: "dl-driver-contract-" })),
-  ],
-  ["s3 (moto)", async () => {
-    const bucket = await newBucket();
-    return await openBackend(`s3://${bucket}/some/prefix`, {
-      storageOptions: {
-        ...s3Options(),
-        multipart_threshold_bytes: MP,
-        multipart_part_size_bytes: MP,
-      },
-    });
-  }],
-  ["az (Azurite)", async () => {
-    const container = await newContainer();
-    return await openBackend(`az://${container}/some/prefix`, {
-      storageOptions: {
-        connection_string: azureConnectionString(),
-        multipart_threshold_bytes: MP,
-        multipart_part_size_bytes: MP,
-      },
-    });
-  }],
-];
+const backends = testBackends(MP);
 
 for (const [name, make] of backends) {
   Deno.test(`storage contract: ${name}`, async (t) => {

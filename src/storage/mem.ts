@@ -11,6 +11,7 @@ import {
   joinKey,
   type ObjectInfo,
   type PutBody,
+  type PutOptions,
   type StorageBackend,
   StorageError,
 } from "./backend.ts";
@@ -83,10 +84,12 @@ export class MemBackend implements StorageBackend {
     return o.slice(offset, Math.min(o.byteLength, offset + length));
   }
 
-  async put(key: string, body: PutBody): Promise<number> {
+  async put(key: string, body: PutBody, opts?: PutOptions): Promise<number> {
     const parts: Uint8Array[] = [];
     let n = 0;
     for await (const c of chunksOf(body)) {
+      // Like the other backends: an aborted write stores nothing.
+      opts?.signal?.throwIfAborted();
       parts.push(c.slice());
       n += c.byteLength;
     }

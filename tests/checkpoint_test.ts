@@ -1,0 +1,213 @@
+/**
+ * Checkpoints end to end through the CLI: during training (step and epoch triggers, blocks),
+ * checkpoint-only mode with in-process and MPI ranks, and a write killed with SIGKILL.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CLI_PERMISSIONS, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+
+const llama = [
+  "workload=llama3_8b",
+  "model.num_layers=2",
+  "model.transformer.hidden_size=128",
+  "model.transformer.vocab_size=1000",
+  "model.transformer.ffn_hidden_size=256",
+  "checkpoint.time_between_checkpoints=0",
+  "checkpoint.num_checkpoints_write=2",
+  "checkpoint.num_checkpoints_read=2",
+];
+
+Deno.test("checkpoints during training: every N steps, each ending a block; DLIO's fields", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-ckt-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli([
+    "run",
+    wl,
+    "workflow.checkpoint=True",
+    "checkpoint.steps_between_checkpoints=2",
+    `checkpoint.uri=file://${join(dir, "ck")}`,
+    "model.model_size_bytes=1048576",
+    "--json",
+    "-q",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  // 24 samples / batch 4 = 6 steps per epoch: checkpoints after steps 2, 4, 6 of both epochs.
+  assert.equal(rep.checkpoints_written, 6);
+  assert.ok(Deno.statSync(join(dir, "ck", "global_epoch2_step4", "model_states-0.pt")).isFile);
+  const stats = JSON.parse(await Deno.readTextFile(join(dir, "out", "0_per_epoch_stats.json")));
+  assert.deepEqual(
+    Object.keys(stats["1"]).filter((k) => /^(block|save_ckpt)/.test(k)).sort(),
+    ["block1", "block2", "block3", "save_ckpt1", "save_ckpt2", "save_ckpt3"],
+  );
+  assert.equal(typeof stats["1"].save_ckpt1.duration, "number");
+  const m = JSON.parse(await Deno.readTextFile(join(dir, "out", "summary.json"))).metric;
+  assert.ok(Math.abs(m.checkpoint_size_GB - 1 / 1024) < 1e-9);
+  assert.ok(m.save_checkpoint_io_mean_GB_per_second > 0);
+  assert.ok(m.save_checkpoint_duration_mean_seconds > 0);
+  // Block accounting: the three blocks of an epoch hold its six steps.
+  const out = JSON.parse(await Deno.readTextFile(join(dir, "out", "0_output.json")));
+  const compute = out["1"].compute as Record<string, number[]>;
+  assert.deepEqual(
+    Object.keys(compute).filter((k) => k.startsWith("block")).map((k) => compute[k]!.length),
+    [2, 2, 2],
+  );
+});
+
+Deno.test("checkpoints after epochs: checkpoint_after_epoch, epochs_between_checkpoints", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-cke-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli([
+    "run",
+    wl,
+    "train.epochs=3",
+    "workflow.checkpoint=True",
+    "checkpoint.checkpoint_after_epoch=2",
+    "checkpoint.epochs_between_checkpoints=1",
+    `checkpoint.uri=file://${join(dir, "ck")}`,
+    "--json",
+    "-q",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).checkpoints_written, 2);
+  const folders = [...Deno.readDirSync(join(dir, "ck"))].map((e) => e.name).sort();
+  assert.deepEqual(folders, ["global_epoch2_step6", "global_epoch3_step6"]);
+});
+
+Deno.test("checkpoint-only mode, 4 in-process ranks: writes, restores (verified), zstd, fsync", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-cko-" });
+  const r = await runCli([
+    "run",
+    ...llama,
+    `checkpoint.uri=file://${join(dir, "ck")}`,
+    "checkpoint.compression=zstd",
+    "checkpoint.randomize_tensor=False",
+    "checkpoint.verify=True",
+    "checkpoint.fsync=True",
+    "--accelerators",
+    "4",
+    "-o",
+    join(dir, "out"),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Checkpoint save I\/O Throughput \(GB\/second\)/);
+  assert.match(r.stdout, /Per file \(ms\)/);
+  assert.doesNotMatch(r.stdout, /Training Accelerator Utilization/);
+  const m = JSON.parse(await Deno.readTextFile(join(dir, "out", "summary.json"))).metric;
+  assert.equal(m.num_checkpoints_written, 2);
+  assert.equal(m.num_checkpoints_read, 2);
+  assert.ok(m.save_checkpoint_stored_GB < m.checkpoint_size_GB / 50); // constant data, zstd
+  assert.ok(m.save_checkpoint_compress_seconds > 0);
+  assert.ok(m.save_checkpoint_duration_max_over_ranks_mean_seconds >= 0);
+  const names = [...Deno.readDirSync(join(dir, "ck", "global_epoch1_step2"))].map((e) => e.name);
+  assert.equal(names.filter((n) => n.endsWith("_optim_states.pt")).length, 4); // ZeRO 3: all ranks
+});
+
+Deno.test("checkpoint-only mode under mpirun -np 2: both processes' files, one summary", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-ckm-" });
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const args = [
+    Deno.execPath(),
+    "run",
+    ...CLI_PERMISSIONS,
+    cli,
+    "run",
+    ...llama,
+    `checkpoint.uri=file://${join(dir, "ck")}`,
+    "checkpoint.verify=True",
+    "--json",
+    "-q",
+    "-o",
+    join(dir, "out"),
+  ].map((a) => `'${a}'`).join(" ");
+  const out = await new Deno.Command("timeout", {
+    args: [
+      "120",
+      "unshare",
+      "-n",
+      "sh",
+      "-c",
+      "ip link set lo up && exec mpirun --allow-run-as-root --oversubscribe --mca btl self,vader " +
+      `-np 2 ${args}`,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(out.code, 0, dec.decode(out.stderr));
+  const rep = JSON.parse(dec.decode(out.stdout));
+  assert.equal(rep.num_accelerators, 2);
+  assert.equal(rep.checkpoints_written, 2);
+  assert.equal(rep.checkpoints_read, 2);
+  const names = [...Deno.readDirSync(join(dir, "ck", "global_epoch1_step1"))].map((e) => e.name)
+    .sort();
+  assert.deepEqual(names.filter((n) => n.endsWith(".pt")), [
+    "zero_pp_rank_0_mp_rank_0_model_states.pt",
+    "zero_pp_rank_0_mp_rank_0_optim_states.pt",
+    "zero_pp_rank_1_mp_rank_0_model_states.pt",
+    "zero_pp_rank_1_mp_rank_0_optim_states.pt",
+  ]);
+});
+
+Deno.test("a checkpoint write killed with SIGKILL leaves nothing complete-looking", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-ckk-" });
+  const ck = join(dir, "ck");
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...CLI_PERMISSIONS,
+      cli,
+      "run",
+      "workload=unet3d_h100",
+      "workflow.train=False",
+      "workflow.checkpoint=True",
+      "model.model_size_bytes=4294967296",
+      "checkpoint.num_checkpoints_write=1",
+      "checkpoint.time_between_checkpoints=0",
+      `checkpoint.uri=file://${ck}`,
+      "-q",
+      "-o",
+      join(dir, "out"),
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Kill once the model file is being written.
+  const folder = join(ck, "global_epoch1_step1");
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const partial = (() => {
+      try {
+        return [...Deno.readDirSync(folder)].find((e) => e.name.includes(".partial-"));
+      } catch {
+        return undefined;
+      }
+    })();
+    if (partial && Deno.statSync(join(folder, partial.name)).size > 16 * 2 ** 20) break;
+    assert.ok(Date.now() < deadline, "the checkpoint write never started");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  const names = [...Deno.readDirSync(folder)].map((e) => e.name);
+  assert.ok(!names.includes("model_states-0.pt"), names.join(", "));
+  assert.ok(!names.includes(".dl-driver"), names.join(", "));
+  // Restoring it fails with a clear message (exit 3), naming the checkpoint.
+  const r = await runCli([
+    "run",
+    "workload=unet3d_h100",
+    "workflow.train=False",
+    "workflow.checkpoint=True",
+    "checkpoint.num_checkpoints_write=0",
+    "checkpoint.num_checkpoints_read=1",
+    `checkpoint.uri=file://${ck}`,
+    "-q",
+    "-o",
+    join(dir, "out2"),
+  ]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /global_epoch1_step1 is incomplete \(its completion marker is missing\)/);
+  await Deno.remove(dir, { recursive: true });
+});
