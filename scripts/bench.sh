@@ -17,3 +17,7 @@ echo
 echo "Scale: accelerators per client, CPU per sample per profile, memory per accelerator and plan:"
 $DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
   scripts/bench_scale.ts
+echo
+echo "Checkpoints: write and restore vs fio (same size and block size), zstd levels:"
+$DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
+  scripts/bench_checkpoint.ts

@@ -96,8 +96,11 @@ export class Checkpointer {
     }
     this.#base ??= new Prng(this.o.config.train.seed, "checkpoint", this.o.comm.rank)
       .fill(new Uint8Array(CHUNK));
-    const out = this.#base.slice(0, len);
-    const dv = new DataView(out.buffer);
+    // Backends that are done with a chunk before asking for the next (file, direct, mem) get
+    // the same buffer re-stamped in place; object-store SDKs may keep chunks, so they get copies.
+    const reuse = ["file", "directio", "mem"].includes(this.o.backend.type);
+    const out = reuse ? this.#base.subarray(0, len) : this.#base.slice(0, len);
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     // Stamp every 4 KiB page: no page repeats within or across files, ranks and checkpoints.
     for (let p = 0; p + 16 <= len; p += 4096) {
       dv.setUint32(p, this.o.comm.rank, true);

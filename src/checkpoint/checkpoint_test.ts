@@ -174,3 +174,18 @@ Deno.test("checkpoint layouts: ZeRO 1 with PP 2 writes per-layer files; non-tran
   assert.equal(flat[0]!.bytes, unet.model.model_size ?? unet.model.model_size_bytes);
   assert.deepEqual(rankFiles(unet, 1, 2), []);
 });
+
+Deno.test("checkpoint.mode subset: DP from parallelism.data; ranks beyond TP·PP·DP write nothing", () => {
+  const c = config(
+    "checkpoint.mode=subset",
+    "model.parallelism.data=2",
+    "model.parallelism.tensor=2",
+  );
+  // 8 ranks, TP 2 × DP 2 = 4 active ranks; ranks 4..7 write nothing.
+  for (let r = 0; r < 8; r++) assert.equal(rankFiles(c, r, 8).length > 0, r < 4, `rank ${r}`);
+  assert.deepEqual(rankFiles(c, 3, 8).map((f) => f.name), [
+    "zero_pp_rank_1_mp_rank_1_model_states.pt",
+    "zero_pp_rank_1_mp_rank_1_optim_states.pt",
+  ]);
+  assert.equal(checkpointBytes(c, 8), checkpointBytes(c, 4));
+});

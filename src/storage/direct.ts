@@ -200,43 +200,54 @@ export class DirectBackend implements StorageBackend {
     const fd = this.#open("write", tmp, O_WRONLY | O_CREAT | O_TRUNC);
     let ok = false, written = 0;
     try {
-      const stage = alignedBuffer(STAGE);
-      let fill = 0, fileOff = 0;
-      const flush = async (len: number) => {
+      // Two staging buffers: one is written (pwrite on the FFI thread pool) while the next
+      // fills, so producing the data overlaps the device write.
+      const stages = [alignedBuffer(STAGE), alignedBuffer(STAGE)];
+      const inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
+      let cur = 0, fill = 0, fileOff = 0;
+      const write = async (buf: Uint8Array, len: number, at: number) => {
         let off = 0;
         while (off < len) {
           const n = Number(
-            await libc().pwrite_async(
-              fd,
-              stage.subarray(off),
-              BigInt(len - off),
-              BigInt(fileOff + off),
-            ),
+            await libc().pwrite_async(fd, buf.subarray(off), BigInt(len - off), BigInt(at + off)),
           );
           if (n <= 0) throw new StorageError("io", "write", `direct://${p}`, "pwrite failed");
           off += n;
         }
-        fileOff += len;
       };
-      for await (const chunk of chunksOf(body)) {
-        opts?.signal?.throwIfAborted();
-        let c = 0;
-        while (c < chunk.byteLength) {
-          const n = Math.min(chunk.byteLength - c, STAGE - fill);
-          stage.set(chunk.subarray(c, c + n), fill);
-          fill += n;
-          c += n;
-          if (fill === STAGE) {
-            await flush(STAGE);
-            fill = 0;
+      const flush = async (len: number) => {
+        const w = write(stages[cur]!, len, fileOff);
+        w.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
+        inFlight[cur] = w;
+        fileOff += len;
+        cur ^= 1;
+        await inFlight[cur]; // the other buffer must be written before it is refilled
+        inFlight[cur] = undefined;
+      };
+      try {
+        for await (const chunk of chunksOf(body)) {
+          opts?.signal?.throwIfAborted();
+          let c = 0;
+          while (c < chunk.byteLength) {
+            const n = Math.min(chunk.byteLength - c, STAGE - fill);
+            stages[cur]!.set(chunk.subarray(c, c + n), fill);
+            fill += n;
+            c += n;
+            if (fill === STAGE) {
+              await flush(STAGE);
+              fill = 0;
+            }
           }
+          written += chunk.byteLength;
         }
-        written += chunk.byteLength;
+        if (fill > 0) {
+          stages[cur]!.fill(0, fill, alignUp(fill));
+          await flush(alignUp(fill));
+        }
+      } finally {
+        await Promise.allSettled(inFlight.filter((x) => x));
       }
-      if (fill > 0) {
-        stage.fill(0, fill, alignUp(fill));
-        await flush(alignUp(fill));
-      }
+      for (const x of inFlight) if (x) await x;
       if (libc().ftruncate(fd, BigInt(written)) !== 0) {
         throw new StorageError("io", "write", `direct://${p}`, `ftruncate: ${lastError().text}`);
       }
