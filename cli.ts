@@ -45,6 +45,8 @@ Options:
       --json              print the report (run) or resolved config (validate) as JSON
       --latency-lists     include every per-sample latency in report.json
       --visited-items     include every visited item in report.json
+      --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw; opens
+                          in Perfetto): steps, compute, samples, checkpoints
   -q, --quiet             no progress bars or warnings on stderr
   -h, --help              this help
   -V, --version           print the version
@@ -86,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
         json: { type: "boolean" },
         "latency-lists": { type: "boolean" },
         "visited-items": { type: "boolean" },
+        trace: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -180,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
       quiet: o.quiet,
       latencyLists: o["latency-lists"],
       visitedItems: o["visited-items"],
+      trace: o.trace,
       signal: controller.signal,
       log: o.quiet ? () => {} : undefined,
     });

@@ -211,3 +211,56 @@ Deno.test("a checkpoint write killed with SIGKILL leaves nothing complete-lookin
   assert.match(r.stderr, /global_epoch1_step1 is incomplete \(its completion marker is missing\)/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("--trace: a Chrome trace per rank with DLIO's event names, bounded, checkpoints in it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-trace-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli([
+    "run",
+    wl,
+    "workflow.checkpoint=True",
+    "checkpoint.steps_between_checkpoints=3",
+    `checkpoint.uri=file://${join(dir, "ck")}`,
+    "--accelerators",
+    "2",
+    "--trace",
+    "-q",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const rank of [0, 1]) {
+    const text = await Deno.readTextFile(join(dir, "out", `trace-${rank}-of-2.pfw`));
+    assert.ok(text.startsWith("[\n"));
+    // Chrome's JSON array format, closing bracket optional: close it and parse.
+    const events = JSON.parse(text.replace(/,\n$/, "\n]")) as {
+      name: string;
+      cat?: string;
+      ph: string;
+      ts?: number;
+      dur?: number;
+      pid: number;
+      tid?: number;
+      args?: Record<string, unknown>;
+    }[];
+    const count = (n: string) => events.filter((e) => e.name === n).length;
+    assert.ok(events.every((e) => e.pid === rank));
+    // Per rank: 3 training steps per epoch + 2 evaluation steps, 2 epochs.
+    assert.equal(count("compute"), 10);
+    assert.equal(count("dataloader/fetch.iter"), 10);
+    assert.equal(count("pipeline/epoch.block"), 2); // a checkpoint after step 3 of 3 ends each
+    assert.equal(count("pipeline/evaluate"), 2);
+    assert.equal(count("data/item"), 24); // 3 steps × batch 4 × 2 epochs
+    assert.equal(count("checkpoint/capture"), 2);
+    for (const e of events.filter((e) => e.ph === "X")) {
+      assert.ok(Number.isInteger(e.ts) && e.ts! > 1.6e15, `${e.name} ts in wall-clock µs`);
+      assert.ok(Number.isInteger(e.dur) && e.dur! >= 0);
+      assert.ok(typeof e.cat === "string");
+    }
+    const item = events.find((e) => e.name === "data/item")!;
+    assert.match(String(item.args!.key), /^train\/img_\d+_of_12\.npz$/);
+    assert.ok((item.args!.bytes as number) > 0);
+    // Compute follows its fetch on the loop's timeline.
+    const fetch = events.find((e) => e.name === "dataloader/fetch.iter")!;
+    const compute = events.find((e) => e.name === "compute")!;
+    assert.ok(compute.ts! >= fetch.ts! + fetch.dur! - 1);
+  }
+});

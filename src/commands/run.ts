@@ -13,6 +13,7 @@ import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "../metrics/dlio_
 import { hostInfo, type ProcessUsage, processUsage } from "../metrics/host.ts";
 import { buildReport, reportCsv } from "../metrics/report.ts";
 import { summarize } from "../metrics/summarize.ts";
+import { pfw, traceEvents } from "../metrics/trace.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
@@ -63,6 +64,8 @@ export interface RunOptions {
   ioThreads?: number;
   /** The job's process communicator (MPI), default: this process alone. */
   process?: ProcessComm;
+  /** Write a Chrome trace per rank (`trace-<rank>-of-<ranks>.pfw`). */
+  trace?: boolean;
 }
 
 /** What a run produced. */
@@ -277,7 +280,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     comm,
     maxEpochs: opts.maxEpochs,
     maxSteps: opts.maxSteps,
-    keepVisited: opts.visitedItems,
+    keepVisited: opts.visitedItems || opts.trace,
     signal,
   });
   const executor = makeExecutor(setup(group.members[0]!), ioThreads || n);
@@ -394,6 +397,12 @@ async function finishRun(f: Finish): Promise<RunResult> {
   for (const rec of local) {
     await writeJson(join(outputDir, `${rec.rank}_per_epoch_stats.json`), dlioPerEpochStats(rec));
     await writeJson(join(outputDir, `${rec.rank}_output.json`), dlioRankOutput(c, rec, ctxLocal));
+    if (opts.trace) {
+      await writeText(
+        join(outputDir, `trace-${rec.rank}-of-${f.n * proc.size}.pfw`),
+        pfw(traceEvents(rec)),
+      );
+    }
   }
   // CPU of the training (all threads of this process: loop, readers, decoders).
   const now = processUsage();

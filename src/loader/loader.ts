@@ -184,7 +184,13 @@ export async function* loadBatches(
   };
   // Samples become part of a batch when they leave the shuffle buffer (tf.data's
   // `.shuffle(shuffle_size)`), or as they complete when there is none.
-  const buffer: { ref: SampleRef; key: string; r: SampleResult; started: number }[] = [];
+  const buffer: {
+    ref: SampleRef;
+    key: string;
+    r: SampleResult;
+    started: number;
+    done: number;
+  }[] = [];
   const shufflePrng = new Prng(plan.shuffleSeed, "shuffle_buffer");
   let emitted = 0, arrivedN = 0;
   const emit = (item: (typeof buffer)[number], b: number) => {
@@ -192,11 +198,19 @@ export async function* loadBatches(
     batch.samples++;
     batch.bytesRead += item.r.bytes;
     batch.firstStart = Math.min(batch.firstStart, item.started);
-    o.events.record(item.r.ioMs, item.r.decodeMs, item.r.h2dMs, item.r.bytes, {
-      epoch: o.epoch,
-      key: item.key,
-      sample: item.ref.index,
-    }, item.r.preprocessMs ?? 0);
+    o.events.record(
+      item.r.ioMs,
+      item.r.decodeMs,
+      item.r.h2dMs,
+      item.r.bytes,
+      {
+        epoch: o.epoch,
+        key: item.key,
+        sample: item.ref.index,
+      },
+      item.r.preprocessMs ?? 0,
+      item.done,
+    );
     if (batch.samples === B && batch.filled === B) {
       batch.latencyMs = o.clock.now() - batch.firstStart;
       notifyConsumer();
@@ -245,7 +259,7 @@ export async function* loadBatches(
         const reader = ref.reader !== undefined ? (base + ref.reader) % readers : undefined;
         const r = await o.executor.run(job(ref, key, reader), l, o.signal);
         outstanding--;
-        arrived({ ref, key, r, started }, r.slot);
+        arrived({ ref, key, r, started, done: o.clock.now() }, r.slot);
       } catch (e) {
         outstanding--;
         fail(e);
@@ -273,7 +287,7 @@ export async function* loadBatches(
         try {
           const r = await o.executor.run(job(ref, key, reader, b * B + j), reader, o.signal);
           batches(b).filled++;
-          emit({ ref, key, r, started }, b);
+          emit({ ref, key, r, started, done: o.clock.now() }, b);
         } finally {
           outstanding--;
         }

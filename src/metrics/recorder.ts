@@ -47,6 +47,8 @@ export class SampleEvents {
   readonly bytes = new Column();
   /** Emulated preprocessing per sample (reader.preprocess_time), measured. */
   readonly preprocessMs = new Column();
+  /** When each sample's result reached the loader (run clock, ms). */
+  readonly doneMs = new Column();
   /** Visited items (all when `keepAll`, else the first `sampleLimit`). */
   readonly visited: VisitedItem[] = [];
   constructor(readonly keepAll = false, readonly sampleLimit = 32) {}
@@ -58,8 +60,10 @@ export class SampleEvents {
     bytes: number,
     item: VisitedItem,
     preprocess = 0,
+    done = 0,
   ): void {
     this.ioMs.push(io);
+    this.doneMs.push(done);
     this.preprocessMs.push(preprocess);
     this.decodeMs.push(decode);
     this.h2dMs.push(h2d);
@@ -75,6 +79,7 @@ export interface SampleEventsData {
   h2dMs: number[];
   bytes: number[];
   preprocessMs: number[];
+  doneMs: number[];
   visited: VisitedItem[];
 }
 
@@ -86,6 +91,7 @@ export function eventsToData(e: SampleEvents): SampleEventsData {
     h2dMs: Array.from(e.h2dMs.values()),
     bytes: Array.from(e.bytes.values()),
     preprocessMs: Array.from(e.preprocessMs.values()),
+    doneMs: Array.from(e.doneMs.values()),
     visited: e.visited,
   };
 }
@@ -93,7 +99,7 @@ export function eventsToData(e: SampleEvents): SampleEventsData {
 /** Events from plain data. */
 export function eventsFromData(d: SampleEventsData, keepAll = true): SampleEvents {
   const e = new SampleEvents(keepAll);
-  for (const k of ["ioMs", "decodeMs", "h2dMs", "bytes", "preprocessMs"] as const) {
+  for (const k of ["ioMs", "decodeMs", "h2dMs", "bytes", "preprocessMs", "doneMs"] as const) {
     const col = e[k];
     for (const v of d[k]) col.push(v);
   }

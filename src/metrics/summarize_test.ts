@@ -18,6 +18,7 @@ const block = (over: Partial<BlockRecord> = {}): BlockRecord => ({
   compute: [100, 100, 100, 100, 100],
   proc: [150, 110, 110, 110, 110],
   batchLatency: [40, 9, 9, 9, 9],
+  stepStart: [0, 50, 160, 270, 380],
   samples: 20,
   bytesRead: 20 * 1024 * 1024,
   ...over,

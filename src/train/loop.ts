@@ -42,6 +42,8 @@ export interface BlockRecord {
   proc: number[];
   /** Per step: time to assemble the batch in the loader. */
   batchLatency: number[];
+  /** Per step: when the loop asked for the batch (run clock, ms). */
+  stepStart: number[];
   samples: number;
   bytesRead: number;
 }
@@ -255,6 +257,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       compute: [],
       proc: [],
       batchLatency: [],
+      stepStart: [],
       samples: 0,
       bytesRead: 0,
     });
@@ -297,6 +300,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
         const t1 = clock.now();
         await clock.sleep(draw() * 1000);
         const t2 = clock.now();
+        block.stepStart.push(t0);
         block.load.push(t1 - t0);
         block.compute.push(t2 - t1);
         block.proc.push(t2 - t0);
