@@ -340,3 +340,32 @@ Deno.test("cli: SIGINT during generation exits 130 and leaves no partial file", 
     new RegExp(`${400 + 4 - names.length} written, ${names.length} already complete`),
   );
 });
+
+Deno.test("live progress on a terminal: epoch, steps, samples/s, MiB/s, AU so far, ETA", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-tty-" });
+  const wl = await yamlFile(
+    smallWorkload(dir).replace("computation_time: 0.002", "computation_time: 0.02"),
+  );
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  // `script` gives the command a pseudo-terminal, as a user's shell would.
+  const tty = async (extra: string) => {
+    const cmd = [Deno.execPath(), "run", ...CLI_PERMISSIONS, cli, "run", wl, extra]
+      .filter((a) => a).map((a) => `'${a}'`).join(" ");
+    const out = await new Deno.Command("script", {
+      args: ["-qfec", cmd, "/dev/null"],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    return new TextDecoder().decode(out.stdout);
+  };
+  const shown = await tty("");
+  assert.match(
+    shown,
+    /epoch 2\/2 \[.*\] 100% 6\/6 steps \| [\d.]+ samples\/s \| [\d.]+ MiB\/s \| AU [\d.]+% \| ETA/,
+  );
+  const quiet = await tty("-q");
+  assert.doesNotMatch(quiet, /samples\/s \|/);
+  assert.match(quiet, /\[METRIC\] Number of Simulated Accelerators: 1/);
+});

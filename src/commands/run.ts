@@ -294,13 +294,15 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
       barEpoch = i.epoch;
       bar = progressBar(`epoch ${i.epoch}/${c.train.epochs}`, i.steps, "steps", {
         quiet: opts.quiet || proc.rank !== 0,
-        extra: " | {sps} samples/s | {mbps} MiB/s" + (n * proc.size > 1 ? " (rank 0)" : ""),
+        extra: " | {sps} samples/s | {mbps} MiB/s | AU {au}%" +
+          (n * proc.size > 1 ? " (rank 0)" : ""),
       });
     }
     const s = Math.max(i.elapsedMs / 1000, 1e-6);
     bar.update(i.step, {
       sps: (i.samples / s).toFixed(1),
       mbps: (i.bytes / 2 ** 20 / s).toFixed(1),
+      au: (i.elapsedMs > 0 ? (100 * i.computeMs) / i.elapsedMs : 0).toFixed(1),
     });
   };
   let local: TrainRecord[];

@@ -95,6 +95,8 @@ export interface StepInfo {
   samples: number;
   bytes: number;
   elapsedMs: number;
+  /** Emulated compute so far in this phase (AU so far = computeMs / elapsedMs). */
+  computeMs: number;
 }
 
 /** What the loop needs. */
@@ -268,7 +270,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     };
     const blocks: BlockRecord[] = [];
     let block = newBlock(1);
-    let epochSamples = 0, epochBytes = 0;
+    let epochSamples = 0, epochBytes = 0, epochCompute = 0;
     const batches = loadBatches({
       executor,
       files,
@@ -309,6 +311,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
         block.bytesRead += batch.bytesRead;
         epochSamples += batch.samples;
         epochBytes += batch.bytesRead;
+        epochCompute += t2 - t1;
         if (kind === "train") await s.comm.barrier();
         s.onStep?.({
           phase: kind,
@@ -318,6 +321,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
           samples: epochSamples,
           bytes: epochBytes,
           elapsedMs: clock.now() - (blocks[0] ?? block).startMs,
+          computeMs: epochCompute,
         });
         s.signal?.throwIfAborted();
         if (kind === "train" && s.plugins?.dueAfterStep(epoch, step)) {
