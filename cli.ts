@@ -15,6 +15,7 @@ Usage:
   dl-driver run <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
   dl-driver generate <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
   dl-driver validate <workload.yaml | workload=NAME> [KEY=VALUE ...] [--json]
+  dl-driver compare <results folder | report.json> ... [--json]
   dl-driver workloads [--config-dir DIR]
   dl-driver help | version
 
@@ -23,6 +24,8 @@ Commands:
                     workflow.generate_data is True) and write the results.
   generate          Write the dataset (resumable: complete files are skipped).
   validate          Check a workload and print its effective settings.
+  compare A B ...   Runs side by side (results folders or report.json files), with each
+                    value's ratio to the first run.
   workloads         List the bundled workloads (or those in --config-dir).
 
 Overrides (as DLIO/Hydra users type them):
@@ -45,6 +48,7 @@ Options:
       --json              print the report (run) or resolved config (validate) as JSON
       --latency-lists     include every per-sample latency in report.json
       --visited-items     include every visited item in report.json
+      --csv-append FILE   append this run's scalar fields as one row to FILE (header when new)
       --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw; opens
                           in Perfetto): steps, compute, samples, checkpoints
   -q, --quiet             no progress bars or warnings on stderr
@@ -89,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
         "latency-lists": { type: "boolean" },
         "visited-items": { type: "boolean" },
         trace: { type: "boolean" },
+        "csv-append": { type: "string" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
@@ -116,9 +121,25 @@ async function main(argv: string[]): Promise<number> {
     for (const w of listWorkloads(o["config-dir"])) console.log(w);
     return ExitCode.ok;
   }
+  if (cmd === "compare") {
+    if (rest.length < 2) {
+      throw new UserError("compare needs two or more results folders (or report.json files)");
+    }
+    const { compareRows, compareTable, loadRun } = await import("./src/commands/compare.ts");
+    const runs = [];
+    for (const p of rest) runs.push(await loadRun(p));
+    if (o.json) {
+      console.log(JSON.stringify(
+        { runs: runs.map((r) => r.label), rows: compareRows(runs) },
+        null,
+        2,
+      ));
+    } else console.log(compareTable(runs));
+    return ExitCode.ok;
+  }
   if (!["run", "dlio", "generate", "validate"].includes(cmd)) {
     throw new UserError(
-      `unknown command '${cmd}'. Commands: run, generate, validate, workloads, help`,
+      `unknown command '${cmd}'. Commands: run, generate, validate, compare, workloads, help`,
     );
   }
   const { isOverrideArg } = await import("./src/config/overrides.ts");
@@ -188,6 +209,10 @@ async function main(argv: string[]): Promise<number> {
       log: o.quiet ? () => {} : undefined,
     });
     if (proc.rank === 0) {
+      if (o["csv-append"] && r.summaryText) {
+        const { appendCsv } = await import("./src/commands/compare.ts");
+        await appendCsv(o["csv-append"], r.report);
+      }
       if (o.json) console.log(JSON.stringify(r.report, null, 2));
       else console.log(r.summaryText || "training skipped (workflow.train is False)");
     }

@@ -369,3 +369,41 @@ Deno.test("live progress on a terminal: epoch, steps, samples/s, MiB/s, AU so fa
   assert.doesNotMatch(quiet, /samples\/s \|/);
   assert.match(quiet, /\[METRIC\] Number of Simulated Accelerators: 1/);
 });
+
+Deno.test("compare: runs side by side with ratios; --csv-append adds one row per run", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-cmp-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  const csv = join(dir, "runs.csv");
+  for (const [out, threads] of [["a", 1], ["b", 3]] as const) {
+    const r = await runCli([
+      "run",
+      wl,
+      `reader.read_threads=${threads}`,
+      "--csv-append",
+      csv,
+      "-q",
+      "-o",
+      join(dir, out),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const lines = (await Deno.readTextFile(csv)).trim().split("\n");
+  assert.equal(lines.length, 3); // one header, two runs
+  assert.match(lines[0]!, /^benchmark_name,backend_type,/);
+  const a = JSON.parse(await Deno.readTextFile(join(dir, "a", "report.json")));
+  const b = JSON.parse(await Deno.readTextFile(join(dir, "b", "report.json")));
+  const c = await runCli(["compare", join(dir, "a"), join(dir, "b", "report.json")]);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /run A: .*\/a\nrun B: .*\/b\/report\.json/);
+  const row = c.stdout.split("\n").find((l) => l.startsWith("throughput_samples_per_sec"))!;
+  const ratio = (b.throughput_samples_per_sec / a.throughput_samples_per_sec).toFixed(2);
+  assert.ok(row.trimEnd().endsWith(`${ratio}×`), row);
+  const j = JSON.parse(
+    (await runCli(["compare", join(dir, "a"), join(dir, "b"), "--json"])).stdout,
+  );
+  assert.equal(j.runs.length, 2);
+  // Bad input: one clear line, exit 2.
+  const bad = await runCli(["compare", join(dir, "a"), join(dir, "nope")]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^dl-driver: compare: .*nope: no such results folder or report file\n$/);
+});

@@ -1,0 +1,132 @@
+/**
+ * `compare A B ...`: runs side by side (results folders or report.json files), each value with
+ * its ratio to the first run, for before/after and backend-vs-backend comparisons. And
+ * `--csv-append FILE`: one row per run appended to a CSV for spreadsheets.
+ * @module
+ */
+import { join } from "node:path";
+import { UserError } from "../errors.ts";
+import { reportCsv } from "../metrics/report.ts";
+
+/** A run to compare: its label and its report. */
+export interface ComparedRun {
+  label: string;
+  report: Record<string, unknown>;
+}
+
+/** The rows of a comparison: [field, unit, how to read a higher value]. */
+const ROWS: [string, string, "higher" | "lower" | ""][] = [
+  ["backend_type", "", ""],
+  ["format", "", ""],
+  ["num_accelerators", "", ""],
+  ["profile", "", ""],
+  ["train_au_mean_percentage", "%", "higher"],
+  ["train_throughput_mean_samples_per_second", "samples/s", "higher"],
+  ["throughput_samples_per_sec", "samples/s", "higher"],
+  ["throughput_bytes_per_sec", "B/s", "higher"],
+  ["train_io_mean_MB_per_second", "MiB/s", "higher"],
+  ["train_io_measured_mean_MB_per_second", "MiB/s", "higher"],
+  ["p50_latency_ms", "ms", "lower"],
+  ["p99_latency_ms", "ms", "lower"],
+  ["batch_wait_p99_latency_ms", "ms", "lower"],
+  ["io_p50_latency_ms", "ms", "lower"],
+  ["io_p99_latency_ms", "ms", "lower"],
+  ["decode_p50_latency_ms", "ms", "lower"],
+  ["total_bytes", "B", ""],
+  ["storage_requests", "", ""],
+  ["storage_retries", "", "lower"],
+  ["cpu_us_per_sample", "µs", "lower"],
+  ["peak_rss_bytes", "B", "lower"],
+  ["checkpoint_size_GB", "GiB", ""],
+  ["save_checkpoint_io_mean_GB_per_second", "GiB/s", "higher"],
+  ["save_checkpoint_io_job_mean_GB_per_second", "GiB/s", "higher"],
+  ["load_checkpoint_io_mean_GB_per_second", "GiB/s", "higher"],
+  ["total_execution_time_secs", "s", "lower"],
+];
+
+/** Read a run from a results folder or a report.json path. */
+export async function loadRun(path: string): Promise<ComparedRun> {
+  let file = path;
+  try {
+    if ((await Deno.stat(path)).isDirectory) file = join(path, "report.json");
+  } catch {
+    throw new UserError(`compare: ${path}: no such results folder or report file`, 2);
+  }
+  try {
+    return { label: path, report: JSON.parse(await Deno.readTextFile(file)) };
+  } catch (e) {
+    throw new UserError(
+      `compare: ${file}: not a dl-driver report (${(e as Error).message.split("\n")[0]})`,
+      2,
+    );
+  }
+}
+
+function fmt(v: unknown): string {
+  if (typeof v !== "number") return v === undefined || v === null ? "-" : String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3);
+}
+
+/** The comparison as rows (field, unit, value per run, ratio to the first run per other run). */
+export function compareRows(runs: ComparedRun[]): string[][] {
+  const rows: string[][] = [];
+  for (const [field, unit, better] of ROWS) {
+    const vals = runs.map((r) => r.report[field]);
+    if (vals.every((v) => v === undefined || v === null)) continue;
+    const base = vals[0];
+    const ratios = vals.slice(1).map((v) =>
+      typeof v === "number" && typeof base === "number" && base !== 0
+        ? `${(v / base).toFixed(2)}×`
+        : ""
+    );
+    rows.push([
+      field + (better ? (better === "higher" ? " ↑" : " ↓") : ""),
+      unit,
+      ...vals.map(fmt),
+      ...ratios,
+    ]);
+  }
+  return rows;
+}
+
+/** The comparison as an aligned text table. */
+export function compareTable(runs: ComparedRun[]): string {
+  const header = [
+    "field (↑ higher is better)",
+    "unit",
+    ...runs.map((_, i) => `run ${String.fromCharCode(65 + i)}`),
+    ...runs.slice(1).map((_, i) => `${String.fromCharCode(66 + i)}/A`),
+  ];
+  const rows = [header, ...compareRows(runs)];
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? "")].length)));
+  const line = (r: string[]) =>
+    r.map((cell, c) => c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)).join("  ");
+  const legend = runs.map((r, i) => `run ${String.fromCharCode(65 + i)}: ${r.label}`);
+  return [...legend, "", ...rows.map(line)].join("\n") + "\n";
+}
+
+/**
+ * Append a run's scalar fields to a CSV (header written when the file is new). A file whose
+ * header differs (another dl-driver version) is refused rather than misaligned.
+ */
+export async function appendCsv(file: string, report: Record<string, unknown>): Promise<void> {
+  const [header, row] = reportCsv(report).split("\n");
+  let existing = "";
+  try {
+    existing = await Deno.readTextFile(file);
+  } catch {
+    // a new file
+  }
+  if (existing) {
+    const first = existing.slice(0, existing.indexOf("\n"));
+    if (first !== header) {
+      throw new UserError(
+        `--csv-append ${file}: its header has other columns than this run's; ` +
+          "use a new file (columns change between dl-driver versions and workload kinds)",
+        2,
+      );
+    }
+    await Deno.writeTextFile(file, `${row}\n`, { append: true });
+  } else await Deno.writeTextFile(file, `${header}\n${row}\n`);
+}
