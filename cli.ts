@@ -16,6 +16,7 @@ Usage:
   dl-driver generate <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
   dl-driver validate <workload.yaml | workload=NAME> [KEY=VALUE ...] [--json]
   dl-driver compare <results folder | report.json> ... [--json]
+  dl-driver mlperf <datasize|datagen|run|check|reportgen|checkpointing> [options]
   dl-driver workloads [--config-dir DIR]
   dl-driver help | version
 
@@ -24,6 +25,8 @@ Commands:
                     workflow.generate_data is True) and write the results.
   generate          Write the dataset (resumable: complete files are skipped).
   validate          Check a workload and print its effective settings.
+  mlperf ...        MLPerf Storage: datasize, datagen, run (warm-up + 5 runs), check
+                    (CLOSED/OPEN/INVALID), reportgen, checkpointing (docs/mlperf.md).
   compare A B ...   Runs side by side (results folders or report.json files), with each
                     value's ratio to the first run.
   workloads         List the bundled workloads (or those in --config-dir).
@@ -74,6 +77,18 @@ function intOption(name: string, v: string | undefined): number | undefined {
 let activeProcess: ProcessComm | undefined;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "mlperf") {
+    // mlpstorage's own options (--model, --num-accelerators, ...): its own parser.
+    const { mlperfMain } = await import("./src/commands/mlperf_cli.ts");
+    try {
+      return await mlperfMain(argv.slice(1));
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        throw new UserError(`mlperf: ${(e as Error).message}`);
+      }
+      throw e;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({

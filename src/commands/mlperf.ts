@@ -1,0 +1,263 @@
+/**
+ * MLPerf Storage mode (`dl-driver mlperf ...`): the rules' calculators, the run process and the
+ * rules checker, following MLPerf Storage v2.0 (dlio.md §9.2–9.3).
+ *
+ * - `datasize`: files = max(⌊5 · Σ client RAM / (nspf · record_length)⌋,
+ *   ⌊500 · accelerators · batch / nspf⌋): the dataset is ≥ 5× the clients' memory and an epoch
+ *   has ≥ 500 steps.
+ * - `check`: a run is INVALID when a parameter outside the allowed lists was overridden, the
+ *   dataset is smaller than required, AU is below the workload's threshold (unet3d 90 %,
+ *   resnet50 90 %, cosmoflow 70 %), unet3d trained without checkpoints, or `reader.odirect` is
+ *   set for a model other than unet3d; OPEN when it overrides OPEN-only parameters; else CLOSED.
+ * - `reportgen`: walks a results folder, checks every run, writes `results.json` and
+ *   `results.csv`.
+ * @module
+ */
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { UserError } from "../errors.ts";
+
+/** The training workloads of MLPerf Storage v2.0 and their AU thresholds. */
+export const MLPERF_MODELS: Record<
+  string,
+  { au: number; record: number; nspf: number; batch: Record<string, number> }
+> = {
+  unet3d: { au: 90, record: 146600628, nspf: 1, batch: { h100: 7, a100: 7 } },
+  resnet50: { au: 90, record: 114660.07, nspf: 1251, batch: { h100: 400, a100: 400 } },
+  cosmoflow: { au: 70, record: 2828486, nspf: 1, batch: { h100: 1, a100: 1 } },
+};
+
+/** Overrides a CLOSED submission may make. */
+export const CLOSED_ALLOWED = [
+  "dataset.num_files_train",
+  "dataset.num_subfolders_train",
+  "dataset.data_folder",
+  "reader.read_threads",
+  "reader.computation_threads",
+  "reader.transfer_size",
+  "reader.odirect",
+  "reader.prefetch_size",
+  "checkpoint.checkpoint_folder",
+  "storage.storage_type",
+  "storage.storage_root",
+];
+
+/** What OPEN submissions may override in addition. */
+export const OPEN_ALLOWED = [
+  "framework",
+  "dataset.format",
+  "dataset.num_samples_per_file",
+  "reader.data_loader",
+];
+
+/** Overrides the run process itself makes (per-run seeds, results folders, run lengths). */
+const PROCESS_KEYS = ["train.seed", "output.folder", "hydra.run.dir", "workflow.generate_data"];
+
+/** The rules' dataset size for a training workload. */
+export function datasize(o: {
+  model: string;
+  accelerator: string;
+  accelerators: number;
+  clients: number;
+  clientMemoryGiB: number;
+}): { numFilesTrain: number; byMemory: number; bySteps: number; datasetBytes: number } {
+  const m = MLPERF_MODELS[o.model];
+  if (!m) {
+    throw new UserError(
+      `mlperf: unknown model '${o.model}' (${Object.keys(MLPERF_MODELS).join(", ")})`,
+    );
+  }
+  const batch = m.batch[o.accelerator];
+  if (!batch) {
+    throw new UserError(`mlperf: unknown accelerator '${o.accelerator}' (h100, a100)`);
+  }
+  const memory = o.clientMemoryGiB * 2 ** 30 * o.clients;
+  const byMemory = Math.floor((5 * memory) / (m.nspf * m.record));
+  const bySteps = Math.floor((500 * o.accelerators * batch) / m.nspf);
+  const numFilesTrain = Math.max(byMemory, bySteps);
+  return { numFilesTrain, byMemory, bySteps, datasetBytes: numFilesTrain * m.nspf * m.record };
+}
+
+/** The verdict on one run. */
+export interface RunCheck {
+  folder: string;
+  model: string;
+  category: "CLOSED" | "OPEN" | "INVALID";
+  reasons: string[];
+  num_accelerators: number;
+  train_au_mean_percentage: number;
+  train_throughput_mean_samples_per_second: number;
+  train_io_mean_MB_per_second: number;
+}
+
+/** The key an override sets (`++workload.reader.read_threads=4` → `reader.read_threads`). */
+export function overrideKey(arg: string): string {
+  return arg.replace(/^[+~]+/, "").split("=")[0]!.replace(/^workload\./, "");
+}
+
+/** Check a results folder (summary.json, dlio_config/config.yaml, dlio_config/overrides.yaml). */
+export async function checkRun(folder: string): Promise<RunCheck> {
+  const read = async (f: string) => {
+    try {
+      return await Deno.readTextFile(join(folder, f));
+    } catch {
+      throw new UserError(`mlperf check: ${join(folder, f)} is missing; is this a results folder?`);
+    }
+  };
+  const summary = JSON.parse(await read("summary.json"));
+  type Section = Record<string, unknown> | undefined;
+  const config = (parseYaml(await read("dlio_config/config.yaml")) as {
+    workload: Record<string, Section>;
+  }).workload;
+  const overrides = (parseYaml(await read("dlio_config/overrides.yaml")) as string[] | null) ?? [];
+  const model = String(config.model?.name ?? "").replace(/_.*$/, "");
+  const invalid: string[] = [], open: string[] = [];
+  const rules = MLPERF_MODELS[model];
+  if (!rules) {
+    invalid.push(`model '${config.model?.name}' is not an MLPerf Storage training workload`);
+  }
+  for (const arg of overrides) {
+    const key = overrideKey(arg);
+    if (CLOSED_ALLOWED.includes(key) || PROCESS_KEYS.includes(key)) continue;
+    if (OPEN_ALLOWED.includes(key)) open.push(`${key} overridden (allowed in OPEN only)`);
+    else invalid.push(`${key} may not be overridden`);
+  }
+  const m = summary.metric ?? {};
+  const au = Number(m.train_au_mean_percentage ?? 0);
+  if (rules) {
+    if (au < rules.au) {
+      invalid.push(`AU ${au.toFixed(2)} % is below the ${rules.au} % that ${model} requires`);
+    }
+    const memGiB = (summary.host_memory_GB as number[] ?? []).reduce((a, b) => a + b, 0);
+    const batch = Number(config.reader?.batch_size ?? 1);
+    const nspf = Number(config.dataset?.num_samples_per_file ?? rules.nspf);
+    const record = Number(config.dataset?.record_length_bytes ?? rules.record);
+    const need = Math.max(
+      Math.floor((5 * memGiB * 2 ** 30) / (nspf * record)),
+      Math.floor((500 * summary.num_accelerators * batch) / nspf),
+    );
+    const files = Number(config.dataset?.num_files_train ?? 0);
+    if (files < need) {
+      invalid.push(
+        `dataset.num_files_train ${files} is below the ${need} the rules require ` +
+          `(≥ 5 × ${memGiB.toFixed(1)} GiB of client memory and ≥ 500 steps per epoch)`,
+      );
+    }
+    if (model === "unet3d" && !config.workflow?.checkpoint) {
+      invalid.push("unet3d must checkpoint (workflow.checkpoint: True)");
+    }
+  }
+  if (model !== "unet3d" && config.reader?.odirect) {
+    invalid.push("reader.odirect is allowed for unet3d only");
+  }
+  return {
+    folder,
+    model,
+    category: invalid.length ? "INVALID" : open.length ? "OPEN" : "CLOSED",
+    reasons: [...invalid, ...open],
+    num_accelerators: summary.num_accelerators,
+    train_au_mean_percentage: round2(au),
+    train_throughput_mean_samples_per_second: round2(
+      Number(m.train_throughput_mean_samples_per_second ?? 0),
+    ),
+    train_io_mean_MB_per_second: round2(Number(m.train_io_mean_MB_per_second ?? 0)),
+  };
+}
+
+/** The rules round results to two decimals. */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Every results folder (one holding summary.json and dlio_config/) under `dir`. */
+export async function findRuns(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    let hasSummary = false, hasConfig = false;
+    const subdirs: string[] = [];
+    for await (const e of Deno.readDir(d)) {
+      if (e.isFile && e.name === "summary.json") hasSummary = true;
+      else if (e.isDirectory && e.name === "dlio_config") hasConfig = true;
+      else if (e.isDirectory) subdirs.push(join(d, e.name));
+    }
+    if (hasSummary && hasConfig) out.push(d);
+    for (const s of subdirs.sort()) await walk(s);
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Check every run under `dir`; write results.json and results.csv there. */
+export async function reportgen(dir: string): Promise<RunCheck[]> {
+  const runs = await Promise.all((await findRuns(dir)).map(checkRun));
+  await Deno.writeTextFile(join(dir, "results.json"), JSON.stringify(runs, null, 2) + "\n");
+  const cols = [
+    "folder",
+    "model",
+    "category",
+    "num_accelerators",
+    "train_au_mean_percentage",
+    "train_throughput_mean_samples_per_second",
+    "train_io_mean_MB_per_second",
+    "reasons",
+  ] as const;
+  const cell = (v: unknown) => {
+    const s = Array.isArray(v) ? v.join("; ") : String(v);
+    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  await Deno.writeTextFile(
+    join(dir, "results.csv"),
+    [cols.join(","), ...runs.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n",
+  );
+  return runs;
+}
+
+/** Closed-division process counts of the checkpointing workloads. */
+export const CHECKPOINT_MODELS: Record<string, { workload: string; closed: number }> = {
+  "llama3-8b": { workload: "llama3_8b", closed: 8 },
+  "llama3-70b": { workload: "llama3_70b", closed: 64 },
+  "llama3-405b": { workload: "llama3_405b", closed: 512 },
+  "llama3-1t": { workload: "llama3_1t", closed: 1024 },
+};
+
+/** The overrides of a checkpointing run on `processes` ranks (subset mode below closed). */
+export function checkpointingArgs(
+  model: string,
+  processes: number,
+  tpTimesPp: number,
+): string[] {
+  const m = CHECKPOINT_MODELS[model];
+  if (!m) {
+    throw new UserError(
+      `mlperf: unknown checkpointing model '${model}' (${
+        Object.keys(CHECKPOINT_MODELS).join(", ")
+      })`,
+    );
+  }
+  if (processes >= m.closed) return [];
+  // Fewer processes than the closed count: each writes its share of a subset (DLIO's subset
+  // mode), DP = closed / (TP · PP).
+  return ["checkpoint.mode=subset", `model.parallelism.data=${m.closed / tpTimesPp}`];
+}
+
+/** Mean and spread of the measured runs, rounded as the rules say. */
+export function aggregateRuns(metrics: Record<string, number>[]): Record<string, number | boolean> {
+  const keys = [
+    "train_au_mean_percentage",
+    "train_throughput_mean_samples_per_second",
+    "train_io_mean_MB_per_second",
+  ];
+  const out: Record<string, number | boolean> = { runs: metrics.length };
+  for (const k of keys) {
+    const v = metrics.map((m) => Number(m[k] ?? 0));
+    const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    out[k] = round2(mean);
+    out[`${k}_min`] = round2(Math.min(...v));
+    out[`${k}_max`] = round2(Math.max(...v));
+  }
+  const t = metrics.map((m) => Number(m.train_throughput_mean_samples_per_second ?? 0));
+  const mean = t.reduce((a, b) => a + b, 0) / Math.max(1, t.length);
+  // The rules ask for results within 5 %: the largest deviation from the mean.
+  out.within_5_percent = t.every((x) => Math.abs(x - mean) <= 0.05 * mean);
+  return out;
+}
