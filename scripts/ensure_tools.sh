@@ -3,6 +3,7 @@
 # - numpy, Pillow and h5py for the system Python (/usr/bin/python3): independent readers
 # - fio: the benchmark's reference
 # - Open MPI (mpirun + libmpi.so.40): the MPI tests load libmpi through FFI
+# - chromium: renders the HTML report headless in a test
 # - moto_server (Python moto): a real S3 server on 127.0.0.1
 # - azurite (npm, runs on the machine's Node): a real Azure Blob server on 127.0.0.1
 set -uo pipefail
@@ -16,6 +17,7 @@ need=()
 command -v fio >/dev/null 2>&1 || need+=(fio)
 command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/*/libmpi.so.40 >/dev/null 2>&1 || need+=(libopenmpi-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure_tools: installing ${need[*]} (apt-get)" >&2

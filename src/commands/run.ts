@@ -14,6 +14,7 @@ import { hostInfo, type ProcessUsage, processUsage } from "../metrics/host.ts";
 import { buildReport, reportCsv } from "../metrics/report.ts";
 import { summarize } from "../metrics/summarize.ts";
 import { pfw, traceEvents } from "../metrics/trace.ts";
+import { htmlReport } from "../metrics/html.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
@@ -469,6 +470,7 @@ async function finishRun(f: Finish): Promise<RunResult> {
     await writeYaml(join(outputDir, "dlio_config", "overrides.yaml"), rc.overrides);
     await writeJson(join(outputDir, "report.json"), report);
     await writeText(join(outputDir, "report.csv"), reportCsv(report));
+    await writeText(join(outputDir, "report.html"), htmlReport(c, summary, records, report));
     await writeText(join(outputDir, c.output.log_file), summaryText);
   }
   await proc.barrier();
