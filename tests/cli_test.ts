@@ -24,6 +24,7 @@ Deno.test("cli: run generates, trains and writes every output file with DLIO's f
     "dlio.log",
     "dlio_config",
     "report.csv",
+    "report.html",
     "report.json",
     "summary.json",
   ]);
