@@ -250,3 +250,30 @@ Deno.test("mlperf run: a warm-up and N measured runs, a new seed each, the mean,
   assert.ok(all.some((n) => n.endsWith("-warmup")));
   assert.ok(all.some((n) => n.endsWith("-result.json")));
 });
+
+Deno.test("mlperf checkpointing datasize: closed process counts, subset mode below them", async () => {
+  const closed = await runCli([
+    "mlperf",
+    "checkpointing",
+    "datasize",
+    "--model",
+    "llama3-70b",
+    "--num-processes",
+    "64",
+  ]);
+  assert.equal(closed.code, 0, closed.stderr);
+  assert.match(closed.stdout, /llama3-70b on 64 processes: checkpoint 911\.2 GiB/);
+  // 8 processes (one host): subset mode, DP = 64 / (TP 8 · PP 1) = 8, each writes 1/8 of the data.
+  const subset = await runCli([
+    "mlperf",
+    "checkpointing",
+    "datasize",
+    "--model",
+    "llama3-70b",
+    "--num-processes",
+    "8",
+  ]);
+  assert.match(subset.stdout, /llama3-70b on 8 processes \(subset mode\): checkpoint 113\.9 GiB/);
+  const l8 = await runCli(["mlperf", "checkpointing", "datasize", "--model", "llama3-8b"]);
+  assert.match(l8.stdout, /llama3-8b on 8 processes: checkpoint 104\.7 GiB/);
+});
