@@ -408,3 +408,49 @@ Deno.test("compare: runs side by side with ratios; --csv-append adds one row per
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^dl-driver: compare: .*nope: no such results folder or report file\n$/);
 });
+
+Deno.test("the demo task's restricted permissions are enough for a run (no extra prompts)", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url))).tasks;
+  const flags = (tasks.demo.command as string).split(" ").filter((a) => a.startsWith("--allow-"));
+  assert.ok(flags.length >= 4 && !flags.includes("--allow-all"), flags.join(" "));
+  // As the demo runs: from the repository root, data under data/, results under results/.
+  const root = new URL("..", import.meta.url).pathname;
+  const id = `perm-test-${crypto.randomUUID().slice(0, 8)}`;
+  const wl = await yamlFile(
+    smallWorkload("PLACEHOLDER").replaceAll("PLACEHOLDER/data", `data/${id}`)
+      .replaceAll("PLACEHOLDER/out", `results/${id}`),
+  );
+  const run = (cwd: string, file: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flags, join(root, "cli.ts"), "run", file, "-q"],
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  await Deno.copyFile(wl, join(root, "data", `${id}.yaml`)).catch(async () => {
+    await Deno.mkdir(join(root, "data"), { recursive: true });
+    await Deno.copyFile(wl, join(root, "data", `${id}.yaml`));
+  });
+  try {
+    const out = await run(root, `data/${id}.yaml`);
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, err);
+    assert.doesNotMatch(err, /permission/i);
+    assert.ok(Deno.statSync(join(root, "results", id, "report.html")).isFile);
+    // From elsewhere, the same flags cannot read the reader threads' code: a clear error, no hang.
+    const other = await Deno.makeTempDir({ prefix: "dl-driver-perm-" });
+    await Deno.copyFile(wl, join(other, "wl.yaml"));
+    const bad = await run(other, "wl.yaml");
+    assert.equal(bad.code, 2);
+    assert.match(
+      new TextDecoder().decode(bad.stderr),
+      /dl-driver: a reader thread could not start: Requires read access/,
+    );
+  } finally {
+    for (const p of [`data/${id}`, `data/${id}.yaml`, `results/${id}`]) {
+      await Deno.remove(join(root, p), { recursive: true }).catch(() => {});
+    }
+  }
+});

@@ -19,8 +19,7 @@ import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
 import { checkpointLocation, configLocation } from "../config/location.ts";
-import { Checkpointer, type CheckpointEvent } from "../checkpoint/checkpoint.ts";
-import { checkpointPlugin } from "../checkpoint/plugin.ts";
+import type { Checkpointer, CheckpointEvent } from "../checkpoint/checkpoint.ts";
 import { PluginHost } from "../train/plugins.ts";
 import { SampleEvents } from "../metrics/recorder.ts";
 import { profileFor } from "../loader/profile.ts";
@@ -218,10 +217,13 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     ? await openBackend(checkpointLocation(c), { storageOptions: c.storage.storage_options })
     : undefined;
   if (checkpointing) checkGeometry(c, n * proc.size);
+  // Loaded only when used (its CRC-32C addon needs more permissions than a plain run).
+  const ckMod = checkpointing ? await import("../checkpoint/checkpoint.ts") : undefined;
+  const plugMod = checkpointing ? await import("../checkpoint/plugin.ts") : undefined;
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
   const checkpointer = (comm: Comm) =>
-    new Checkpointer({ config: c, backend: ckBackend!, comm, clock, signal });
+    new ckMod!.Checkpointer({ config: c, backend: ckBackend!, comm, clock, signal });
   if (checkpointOnly) {
     const local = await Promise.all(
       group.members.map((comm) =>
@@ -313,7 +315,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     local = await Promise.all(group.members.map((comm, i) => {
       const saves: CheckpointEvent[] = [];
       const plugins = new PluginHost(
-        checkpointing ? [checkpointPlugin(c, checkpointer(comm), comm, saves)] : [],
+        checkpointing ? [plugMod!.checkpointPlugin(c, checkpointer(comm), comm, saves)] : [],
       );
       return train({
         ...setup(comm),

@@ -24,7 +24,9 @@ export class ThreadExecutor implements Executor {
   #pending = new Map<number, Pending>();
   #nextId = 0;
   #ready: Promise<void>;
-  #readyWaiters: (() => void)[] = [];
+  #readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Set when a reader thread crashed: every later call fails with it instead of waiting. */
+  #crashed: unknown;
   #statsWaiters: ((s: BackendStats) => void)[] = [];
 
   constructor(uri: string, format: string, threads: number, openOptions: OpenOptions = {}) {
@@ -35,15 +37,23 @@ export class ThreadExecutor implements Executor {
       w.onmessage = (ev) => this.#onMessage(ev.data);
       w.onerror = (ev) => {
         ev.preventDefault();
-        this.#failAll(new Error(`reader thread crashed: ${ev.message}`));
+        const e = /Requires \w+ access/.test(ev.message)
+          ? new UserError(`a reader thread could not start: ${ev.message}`)
+          : new Error(`reader thread crashed: ${ev.message}`);
+        this.#crashed ??= e;
+        this.#failAll(e);
       };
       return w;
     });
     this.#ready = this.#broadcast((id: number) => ({ type: "init", uri, format, openOptions, id }));
+    this.#ready.catch(() => {}); // awaited by begin(); a crash before that is reported there
   }
 
   #broadcast(msg: unknown | ((i: number) => unknown)): Promise<void> {
-    const waits = this.#workers.map(() => new Promise<void>((r) => this.#readyWaiters.push(r)));
+    if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
+    const waits = this.#workers.map(() =>
+      new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
+    );
     this.#workers.forEach((w, i) => w.postMessage(typeof msg === "function" ? msg(i) : msg));
     return Promise.all(waits).then(() => {});
   }
@@ -56,7 +66,7 @@ export class ThreadExecutor implements Executor {
     error?: { message: string; user: boolean; exitCode?: number; name: string };
   }) {
     if (m.type === "ready") {
-      this.#readyWaiters.shift()?.();
+      this.#readyWaiters.shift()?.resolve();
       return;
     }
     if (m.type === "stats") {
@@ -77,7 +87,7 @@ export class ThreadExecutor implements Executor {
   #failAll(e: unknown) {
     for (const p of this.#pending.values()) p.reject(e);
     this.#pending.clear();
-    for (const r of this.#readyWaiters.splice(0)) r();
+    for (const r of this.#readyWaiters.splice(0)) r.reject(e);
   }
 
   #nextSession = 0;
@@ -105,6 +115,7 @@ export class ThreadExecutor implements Executor {
   }
 
   run(job: SampleJob, lane: number): Promise<SampleResult> {
+    if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
