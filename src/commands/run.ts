@@ -222,16 +222,18 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
   const plugMod = checkpointing ? await import("../checkpoint/plugin.ts") : undefined;
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+  // One rank failed: release the others (no hang at a barrier), keep the first error.
+  const rankFailed = (e: unknown): never => {
+    group.fail(e);
+    abort.abort(e);
+    throw e;
+  };
   const checkpointer = (comm: Comm) =>
     new ckMod!.Checkpointer({ config: c, backend: ckBackend!, comm, clock, signal });
   if (checkpointOnly) {
     const local = await Promise.all(
       group.members.map((comm) =>
-        runCheckpointOnly(c, checkpointer(comm), comm, clock).catch((e) => {
-          group.fail(e);
-          abort.abort(e);
-          throw e;
-        })
+        runCheckpointOnly(c, checkpointer(comm), comm, clock).catch(rankFailed)
       ),
     );
     return await finishRun({
@@ -323,12 +325,7 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
         readerBase: i * perRank,
         plugins,
         onStep: i === 0 ? onStep : undefined,
-      }).then((rec) => ({ ...rec, checkpoints: saves })).catch((e) => {
-        // One rank failed: release the others (no hang at a barrier), keep the first error.
-        group.fail(e);
-        abort.abort(e);
-        throw e;
-      });
+      }).then((rec) => ({ ...rec, checkpoints: saves })).catch(rankFailed);
     }));
   } finally {
     bar.stop();

@@ -12,7 +12,7 @@
 import { stringify } from "yaml";
 import type { WorkloadConfig } from "../config/schema.ts";
 import type { TrainRecord } from "../train/loop.ts";
-import type { RunSummary } from "./summarize.ts";
+import { joinColumns, type RunSummary } from "./summarize.ts";
 
 /** Bounded series for the page (at most ~600 points per series). */
 function pageData(
@@ -47,16 +47,7 @@ function pageData(
       return [sorted[idx]!, (idx + 1) / sorted.length];
     });
   };
-  const col = (f: (r: TrainRecord) => Float64Array) => {
-    const parts = recs.map(f);
-    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  };
+  const col = (f: (r: TrainRecord) => Float64Array) => joinColumns(recs, f);
   const steps = (r: TrainRecord) =>
     r.epochs.flatMap((e) => e.blocks).flatMap((b) =>
       b.stepStart.map((t, i) => [t, b.load[i]!, b.compute[i]!])

@@ -264,16 +264,7 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
   }
   const blocksOf = (r: TrainRecord) => r.epochs.flatMap((e) => e.blocks);
   const allBlocks = all.flatMap(blocksOf);
-  const events = (f: (r: TrainRecord) => Float64Array) => {
-    const parts = all.map(f);
-    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  };
+  const events = (f: (r: TrainRecord) => Float64Array) => joinColumns(all, f);
   const checkpoints = summarizeCheckpoints(all.flatMap((r) => r.checkpoints ?? []));
   if (checkpoints) Object.assign(metric, checkpoints.metric);
   return {
@@ -378,4 +369,19 @@ export function summarizeCheckpoints(events: CheckpointEvent[]): CheckpointSumma
     saves: events.filter((e) => e.kind === "save" && e.rank === 0).length,
     loads: events.filter((e) => e.kind === "load" && e.rank === 0).length,
   };
+}
+
+/** One column over all ranks' records (rank order). */
+export function joinColumns(
+  recs: TrainRecord[],
+  f: (r: TrainRecord) => Float64Array,
+): Float64Array {
+  const parts = recs.map(f);
+  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
