@@ -247,6 +247,10 @@ export async function mlperfMain(
       throw new UserError(`mlperf checkpointing: expected datasize or run, got '${sub ?? ""}'`);
     }
     default:
-      throw new UserError(`usage: dl-driver ${USAGE}; got '${[cmd, ...rest].join(" ")}'`);
+      throw new UserError(
+        cmd === undefined
+          ? `usage: dl-driver ${USAGE}`
+          : `unknown mlperf command '${cmd}'; usage: dl-driver ${USAGE}`,
+      );
   }
 }
