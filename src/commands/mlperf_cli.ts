@@ -74,7 +74,7 @@ export async function mlperfMain(
       quiet: { type: "boolean", short: "q" },
     },
   });
-  const [cmd, sub, ...rest] = positionals;
+  const [cmd, sub] = positionals;
   const params = (o.param ?? []).map((p) => p.replace(/^(\+\+)?(workload\.)?/, ""));
   const model = o.model ?? "";
   switch (cmd) {
