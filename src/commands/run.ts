@@ -217,6 +217,8 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     ? await openBackend(checkpointLocation(c), { storageOptions: c.storage.storage_options })
     : undefined;
   if (checkpointing) checkGeometry(c, n * proc.size);
+  // What every ending of the run (checkpoint-only or training) passes to finishRun.
+  const job = { rc, opts, c, proc, n, outputDir, wallStart, t0, generated, log };
   // Loaded only when used (its CRC-32C addon needs more permissions than a plain run).
   const ckMod = checkpointing ? await import("../checkpoint/checkpoint.ts") : undefined;
   const plugMod = checkpointing ? await import("../checkpoint/plugin.ts") : undefined;
@@ -237,17 +239,8 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
       ),
     );
     return await finishRun({
-      rc,
-      opts,
-      c,
-      proc,
-      n,
+      ...job,
       local,
-      outputDir,
-      wallStart,
-      t0,
-      generated,
-      log,
       backendType: ckBackend!.type,
       backendSdk: ckBackend!.sdk,
       dataFolder: ckBackend!.root,
@@ -332,18 +325,9 @@ export async function runWorkload(rc: ResolvedConfig, opts: RunOptions = {}): Pr
     storage = await executor.close();
   }
   const result = await finishRun({
-    rc,
-    opts,
-    c,
-    proc,
-    n,
+    ...job,
     local,
-    outputDir,
-    wallStart,
-    t0,
     cpu0,
-    generated,
-    log,
     backendType: reader.backend.type,
     backendSdk: reader.backend.sdk,
     dataFolder: backend.root,

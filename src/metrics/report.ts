@@ -7,7 +7,6 @@ import type { WorkloadConfig } from "../config/schema.ts";
 import type { BackendStats } from "../storage/backend.ts";
 import type { ProcessUsage } from "./host.ts";
 import type { TrainRecord } from "../train/loop.ts";
-import { rankEpochs } from "./summarize.ts";
 import { mean } from "./stats.ts";
 import type { RunSummary } from "./summarize.ts";
 
@@ -168,8 +167,8 @@ export function buildReport(
       ? { save: s.checkpoints.saveFile, load: s.checkpoints.loadFile }
       : null,
     epochs: s.epochs.map(({ spanTrain: _, spanEval: _e, ...e }) => e),
-    ranks: all.map((r) => {
-      const eps = rankEpochs(r, c);
+    ranks: all.map((r, i) => {
+      const eps = s.rankEpochs[i] ?? [];
       return {
         rank: r.rank,
         train_au_mean_percentage: mean(eps.map((e) => e.train.au_percentage)),

@@ -104,6 +104,8 @@ export interface RunSummary {
   };
   /** Checkpoint saves and loads over all ranks (when any ran). */
   checkpoints?: CheckpointSummary;
+  /** Each rank's own epochs (in the order of the records summarised). */
+  rankEpochs: EpochSummary[][];
   totals: {
     steps: number;
     samples: number;
@@ -271,6 +273,7 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
     epochs,
     metric,
     checkpoints,
+    rankEpochs: per,
     stages: {
       io: latencyStats(events((r) => r.trainEvents.ioMs.values())),
       decode: latencyStats(events((r) => r.trainEvents.decodeMs.values())),
