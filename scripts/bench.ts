@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { resolveConfig } from "../src/config/resolve.ts";
 import { runWorkload } from "../src/commands/run.ts";
 import { generateDataset } from "../src/generate/generate.ts";
+import { fio as runFio } from "./_fio.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -61,28 +62,18 @@ async function warm(dir: string): Promise<number> {
 }
 
 async function fio(jobs: number, direct = false): Promise<number> {
-  const out = await new Deno.Command("fio", {
-    args: [
-      "--name=dl-driver-bench",
-      `--opendir=${join(data, "train")}`,
-      "--rw=read",
-      "--bs=4M",
-      "--ioengine=psync",
-      `--direct=${direct ? 1 : 0}`,
-      "--invalidate=0", // keep the warm page cache (fio drops it by default)
-      `--numjobs=${jobs}`,
-      "--group_reporting",
-      "--time_based",
-      `--runtime=${seconds}`,
-      "--output-format=json",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) throw new Error(`fio failed: ${new TextDecoder().decode(out.stderr)}`);
-  const text = new TextDecoder().decode(out.stdout);
-  const j = JSON.parse(text.slice(text.indexOf("{"))); // fio prints "opendir added N files" first
-  return j.jobs[0].read.bw_bytes as number;
+  return (await runFio([
+    "--name=dl-driver-bench",
+    `--opendir=${join(data, "train")}`,
+    "--rw=read",
+    "--bs=4M",
+    "--ioengine=psync",
+    `--direct=${direct ? 1 : 0}`,
+    "--invalidate=0", // keep the warm page cache (fio drops it by default)
+    `--numjobs=${jobs}`,
+    "--time_based",
+    `--runtime=${seconds}`,
+  ])).read;
 }
 
 async function dlDriver(rt: number, verify: boolean, extra: string[] = []): Promise<number> {

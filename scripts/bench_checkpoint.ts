@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
+import { fio as runFio } from "./_fio.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -53,27 +54,18 @@ async function dlDriver(uri: string, extra: string[] = []): Promise<Report> {
 }
 
 async function fio(rw: "write" | "read", direct: boolean): Promise<number> {
-  const file = join(root, "fio.ckpt");
-  const out = await new Deno.Command("fio", {
-    args: [
-      "--name=ckpt",
-      `--filename=${file}`,
-      `--rw=${rw}`,
-      "--bs=8M",
-      `--size=${SIZE}`,
-      "--ioengine=psync",
-      `--direct=${direct ? 1 : 0}`,
-      ...(rw === "write" && !direct ? ["--end_fsync=1"] : []),
-      "--invalidate=0",
-      "--output-format=json",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) throw new Error(`fio: ${new TextDecoder().decode(out.stderr)}`);
-  const t = new TextDecoder().decode(out.stdout);
-  const j = JSON.parse(t.slice(t.indexOf("{"))).jobs[0];
-  return (rw === "write" ? j.write.bw_bytes : j.read.bw_bytes) as number;
+  const r = await runFio([
+    "--name=ckpt",
+    `--filename=${join(root, "fio.ckpt")}`,
+    `--rw=${rw}`,
+    "--bs=8M",
+    `--size=${SIZE}`,
+    "--ioengine=psync",
+    `--direct=${direct ? 1 : 0}`,
+    ...(rw === "write" && !direct ? ["--end_fsync=1"] : []),
+    "--invalidate=0",
+  ]);
+  return rw === "write" ? r.write : r.read;
 }
 
 const GB = 2 ** 30;

@@ -17,6 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
+import { fio as runFio } from "./_fio.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -43,26 +44,17 @@ async function run(args: string[]): Promise<Report> {
 }
 
 async function fioDirect(dir: string, jobs: number): Promise<number> {
-  const out = await new Deno.Command("fio", {
-    args: [
-      "--name=scale",
-      `--opendir=${dir}`,
-      "--rw=read",
-      "--bs=4M",
-      "--ioengine=psync",
-      "--direct=1",
-      `--numjobs=${jobs}`,
-      "--group_reporting",
-      "--time_based",
-      "--runtime=3",
-      "--output-format=json",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (out.code !== 0) throw new Error(`fio failed: ${new TextDecoder().decode(out.stderr)}`);
-  const text = new TextDecoder().decode(out.stdout);
-  return JSON.parse(text.slice(text.indexOf("{"))).jobs[0].read.bw_bytes as number;
+  return (await runFio([
+    "--name=scale",
+    `--opendir=${dir}`,
+    "--rw=read",
+    "--bs=4M",
+    "--ioengine=psync",
+    "--direct=1",
+    `--numjobs=${jobs}`,
+    "--time_based",
+    "--runtime=3",
+  ])).read;
 }
 
 const mb = (b: number) => (b / 1e6).toFixed(0);
