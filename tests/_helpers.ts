@@ -99,3 +99,23 @@ export async function python(
   }
   return new TextDecoder().decode(out.stdout).trim();
 }
+
+/** Run the CLI under mpirun inside a private network namespace (loopback only). */
+export async function mpirun(
+  np: number,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const deno = [Deno.execPath(), "run", ...CLI_PERMISSIONS, cli, ...args]
+    .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const script = "ip link set lo up && exec mpirun --allow-run-as-root --oversubscribe " +
+    `--mca btl self,vader -np ${np} ${deno}`;
+  const out = await new Deno.Command("timeout", {
+    args: ["120", "unshare", "-n", "sh", "-c", script],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

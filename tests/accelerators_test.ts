@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { mpirun, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
 
 interface Visited {
   rank: number;
@@ -114,23 +114,6 @@ Deno.test("visited items: the same seed gives the same order, another seed anoth
   const e2 = a.filter((k: string) => k.startsWith("0/2/")).map((k: string) => k.slice(4));
   assert.notDeepEqual(e1, e2);
 });
-
-/** Run the CLI under mpirun inside a private network namespace (loopback only). */
-async function mpirun(np: number, args: string[]) {
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const deno = [Deno.execPath(), "run", ...CLI_PERMISSIONS, cli, ...args]
-    .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  const script = "ip link set lo up && exec mpirun --allow-run-as-root --oversubscribe " +
-    `--mca btl self,vader -np ${np} ${deno}`;
-  const out = await new Deno.Command("timeout", {
-    args: ["120", "unshare", "-n", "sh", "-c", script],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 for (const [np, acc] of [[2, 2], [4, 1]] as const) {
   Deno.test(`mpirun -np ${np} × --accelerators ${acc}: ${np * acc} ranks over MPI, one summary`, async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { CLI_PERMISSIONS, mpirun, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
 
 const llama = [
   "workload=llama3_8b",
@@ -105,12 +105,7 @@ Deno.test("checkpoint-only mode, 4 in-process ranks: writes, restores (verified)
 
 Deno.test("checkpoint-only mode under mpirun -np 2: both processes' files, one summary", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-ckm-" });
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const args = [
-    Deno.execPath(),
-    "run",
-    ...CLI_PERMISSIONS,
-    cli,
+  const out = await mpirun(2, [
     "run",
     ...llama,
     `checkpoint.uri=file://${join(dir, "ck")}`,
@@ -119,24 +114,9 @@ Deno.test("checkpoint-only mode under mpirun -np 2: both processes' files, one s
     "-q",
     "-o",
     join(dir, "out"),
-  ].map((a) => `'${a}'`).join(" ");
-  const out = await new Deno.Command("timeout", {
-    args: [
-      "120",
-      "unshare",
-      "-n",
-      "sh",
-      "-c",
-      "ip link set lo up && exec mpirun --allow-run-as-root --oversubscribe --mca btl self,vader " +
-      `-np 2 ${args}`,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  assert.equal(out.code, 0, dec.decode(out.stderr));
-  const rep = JSON.parse(dec.decode(out.stdout));
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  const rep = JSON.parse(out.stdout);
   assert.equal(rep.num_accelerators, 2);
   assert.equal(rep.checkpoints_written, 2);
   assert.equal(rep.checkpoints_read, 2);
