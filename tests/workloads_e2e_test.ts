@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { listWorkloads, resolveConfig } from "../src/config/resolve.ts";
-import { RUNNABLE_FORMATS } from "../src/config/rules.ts";
+import { FORMATS_AVAILABLE } from "../src/formats/mod.ts";
 import { runCli } from "./_helpers.ts";
 
 const all = listWorkloads().map((name) => ({
@@ -15,13 +15,13 @@ const all = listWorkloads().map((name) => ({
 const training = all.filter((w) => w.c.workflow.train || w.c.workflow.generate_data);
 
 Deno.test("bundled workloads: which train here, which wait for later formats", () => {
-  const waiting = training.filter((w) => !RUNNABLE_FORMATS.includes(w.c.dataset.format)).map((w) =>
+  const waiting = training.filter((w) => !FORMATS_AVAILABLE.includes(w.c.dataset.format)).map((w) =>
     w.name
   );
   assert.deepEqual(waiting, []);
 });
 
-for (const { name, c } of training.filter((w) => RUNNABLE_FORMATS.includes(w.c.dataset.format))) {
+for (const { name, c } of training.filter((w) => FORMATS_AVAILABLE.includes(w.c.dataset.format))) {
   Deno.test(`bundled workload ${name} generates and trains at reduced scale`, async () => {
     const dir = await Deno.makeTempDir({ prefix: `dl-driver-${name}-` });
     const d = c.dataset;

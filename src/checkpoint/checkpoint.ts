@@ -29,31 +29,10 @@ import type { Comm } from "../train/comm.ts";
 import type { Clock } from "../util/clock.ts";
 import { Prng } from "../util/prng.ts";
 import { type CheckpointFile, checkpointFolder, rankFiles } from "./layout.ts";
+import type { CheckpointEvent } from "../metrics/records.ts";
 
 /** Bytes generated, compressed and written at a time. */
 export const CHUNK = 8 * 1024 * 1024;
-
-/** One save or load by one rank. */
-export interface CheckpointEvent {
-  kind: "save" | "load";
-  rank: number;
-  epoch: number;
-  step: number;
-  folder: string;
-  startMs: number;
-  endMs: number;
-  wallStart: number;
-  wallEnd: number;
-  files: number;
-  /** Tensor bytes (uncompressed). */
-  bytes: number;
-  /** Bytes stored or read (compressed when zstd is on). */
-  storedBytes: number;
-  /** Time spent compressing (save) or decompressing (load), ms. */
-  codecMs: number;
-  /** Per-file write (or read) time, ms. */
-  fileMs: number[];
-}
 
 /** What a rank's manifest records of each file. */
 interface ManifestFile {
@@ -98,7 +77,7 @@ export class Checkpointer {
       .fill(new Uint8Array(CHUNK));
     // Backends that are done with a chunk before asking for the next (file, direct, mem) get
     // the same buffer re-stamped in place; object-store SDKs may keep chunks, so they get copies.
-    const reuse = ["file", "directio", "mem"].includes(this.o.backend.type);
+    const reuse = this.o.backend.capabilities.chunkReuse;
     const out = reuse ? this.#base.subarray(0, len) : this.#base.slice(0, len);
     const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     // Stamp every 4 KiB page: no page repeats within or across files, ranks and checkpoints.

@@ -1,3 +1,4 @@
+// Tests of checkpoint layouts: DLIO's parameter counts and checkpoint sizes.
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config/resolve.ts";
 import { checkpointBytes, parameterCount } from "./layout.ts";

@@ -9,7 +9,8 @@
 import type { WorkloadConfig } from "../config/schema.ts";
 import type { Comm } from "../train/comm.ts";
 import type { Plugin } from "../train/plugins.ts";
-import type { Checkpointer, CheckpointEvent } from "./checkpoint.ts";
+import type { Checkpointer } from "./checkpoint.ts";
+import type { CheckpointEvent } from "../metrics/records.ts";
 
 /** A plug-in that saves with `ck` and appends each save to `events`. */
 export function checkpointPlugin(

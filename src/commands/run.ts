@@ -19,31 +19,30 @@ import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { DirectBackend } from "../storage/direct.ts";
 import { FileBackend } from "../storage/file.ts";
 import { checkpointLocation, configLocation } from "../config/location.ts";
-import type { Checkpointer, CheckpointEvent } from "../checkpoint/checkpoint.ts";
+import type { Checkpointer } from "../checkpoint/checkpoint.ts";
 import { PluginHost } from "../train/plugins.ts";
 import { SampleEvents } from "../metrics/recorder.ts";
 import { profileFor } from "../loader/profile.ts";
 import { openBackend } from "../storage/open.ts";
 import { type Comm, LocalGroup, type ProcessComm, soloProcess } from "../train/comm.ts";
-import {
-  makeExecutor,
-  recordFromData,
-  recordToData,
-  type StepInfo,
-  train,
-  type TrainRecord,
-  type TrainRecordData,
-  type TrainSetup,
-} from "../train/loop.ts";
+import { makeExecutor, train, type TrainSetup } from "../train/loop.ts";
 import { type FileKeys, keyList } from "../loader/loader.ts";
 import { fileKey } from "../generate/plan.ts";
-import type { BackendStats } from "../storage/backend.ts";
 import type { HostInfo } from "../metrics/host.ts";
 import { type Clock, realClock } from "../util/clock.ts";
 import { progressBar } from "../util/progress.ts";
 import { provenance } from "../version.ts";
 import { defaultOutputDir, writeJson, writeText, writeYaml } from "./output_dir.ts";
 import { formatHumanSummary } from "./summary_text.ts";
+import {
+  type BackendStats,
+  type CheckpointEvent,
+  recordFromData,
+  recordToData,
+  type StepInfo,
+  type TrainRecord,
+  type TrainRecordData,
+} from "../metrics/records.ts";
 
 /** Options of a run. */
 export interface RunOptions {

@@ -1,3 +1,4 @@
+// Test that docs/config.md is the one the schema generates.
 import assert from "node:assert/strict";
 import { configDoc } from "./docs.ts";
 

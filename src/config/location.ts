@@ -1,18 +1,11 @@
 /**
  * Where a workload's data lives: DLIO's `storage_type` / `storage_root` / `data_folder` rules
- * turned into one URI or path, and the URI schemes dl-driver can open.
+ * turned into one URI or path (the schemes themselves are storage's registry).
  * @module
  */
 import { isAbsolute, join } from "node:path";
+import { schemeOf } from "../storage/schemes.ts";
 import type { WorkloadConfig } from "./schema.ts";
-
-/** URI schemes dl-driver can open. */
-export const SCHEMES: string[] = ["file", "direct", "mem", "s3", "az"];
-
-/** The scheme of a URI (`file`, `s3`, ...) or undefined for a plain path. */
-export function schemeOf(uri: string): string | undefined {
-  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
-}
 
 /**
  * Resolve DLIO's dataset location: an absolute or URI `data_folder` stands alone; a relative

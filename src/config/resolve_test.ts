@@ -1,3 +1,4 @@
+// Tests of config resolution: bundled workloads, DLIO defaults, overrides, errors with positions.
 import assert from "node:assert/strict";
 import { ConfigError, UserError } from "../errors.ts";
 import { yamlFile } from "../../tests/_helpers.ts";
@@ -326,4 +327,35 @@ Deno.test("what cannot run yet is a warning for validate and an error for run", 
     configError(() => resolveConfig({ file: p, requireRunnable: true })).message,
     /:2:11: error: dataset\.format: format hdf5_opt is not implemented yet/,
   );
+});
+
+Deno.test("validation asks the registries: formats from the codec registry, schemes from storage's", async () => {
+  const { FORMATS_AVAILABLE } = await import("../formats/mod.ts");
+  const { SCHEMES, isLocal } = await import("../storage/schemes.ts");
+  const p = await yamlFile("dataset:\n  format: hdf5_opt\n");
+  const msg = configError(() => resolveConfig({ file: p, requireRunnable: true })).message;
+  assert.ok(msg.includes(`available: ${FORMATS_AVAILABLE.join(", ")}`), msg);
+  // Every scheme the opener knows passes validation (https:// is an Azure Blob URL).
+  for (const s of SCHEMES) {
+    const rc = resolveConfig({
+      args: ["workload=demo", `dataset.data_folder=${s}://bucket/data`],
+      requireRunnable: true,
+    });
+    assert.equal(rc.config.dataset.data_folder, `${s}://bucket/data`);
+    // O_DIRECT is refused exactly where the registry says the files are not local.
+    const odirect = () =>
+      resolveConfig({
+        args: ["workload=demo", `dataset.data_folder=${s}://bucket/data`, "reader.odirect=True"],
+        requireRunnable: true,
+      });
+    if (isLocal(`${s}://x`)) odirect();
+    else assert.match(configError(odirect).message, /O_DIRECT applies to local files only/);
+  }
+  const bad = configError(() =>
+    resolveConfig({
+      args: ["workload=demo", "dataset.data_folder=gs://b/d"],
+      requireRunnable: true,
+    })
+  );
+  assert.match(bad.message, new RegExp(`available: ${SCHEMES.map((s) => s + "://").join(", ")}`));
 });

@@ -5,7 +5,9 @@
 import type { Diagnostic } from "../errors.ts";
 import { ELEMENT_TYPES, type WorkloadConfig } from "./schema.ts";
 import type { Locations } from "./source.ts";
-import { configLocation, schemeOf, SCHEMES } from "./location.ts";
+import { configLocation } from "./location.ts";
+import { FORMATS_AVAILABLE } from "../formats/mod.ts";
+import { isLocal, schemeOf, SCHEMES } from "../storage/schemes.ts";
 
 /** Apply DLIO's cross-field rules; `worldSize` is the number of ranks. */
 export function crossFieldRules(
@@ -86,6 +88,14 @@ export function crossFieldRules(
       );
     }
   }
+  const applied: Record<string, string[]> = { npz: ["zip"], hdf5: ["gzip", "lzf", "bz2", "xz"] };
+  if (d.compression !== "none" && !(applied[d.format] ?? []).includes(d.compression)) {
+    add(
+      "dataset.compression",
+      `compression ${d.compression} is not applied to format ${d.format} (npz: zip; hdf5: gzip)`,
+      "warning",
+    );
+  }
   if (d.format === "jpeg" || d.format === "png") {
     if (d.record_element_type !== "uint8") {
       add("dataset.record_element_type", `format ${d.format} needs record_element_type uint8`);
@@ -143,31 +153,16 @@ export function crossFieldRules(
   return out;
 }
 
-/** Formats with a codec (kept equal to src/formats/mod.ts by a test). */
-export const RUNNABLE_FORMATS: string[] = [
-  "npz",
-  "npy",
-  "tfrecord",
-  "csv",
-  "png",
-  "jpeg",
-  "synthetic",
-  "hdf5",
-  "parquet",
-  "indexed_binary",
-  "mmap_indexed_binary",
-];
-
 /** Things dl-driver cannot do yet for this config (errors for generate/run, warnings for validate). */
 export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic[] {
   const out: Diagnostic[] = [];
   const add = (path: string, message: string) =>
     out.push({ path, message, severity: "error", location: locations.value(path) });
-  if (!RUNNABLE_FORMATS.includes(c.dataset.format)) {
+  if (!FORMATS_AVAILABLE.includes(c.dataset.format)) {
     add(
       "dataset.format",
       `format ${c.dataset.format} is not implemented yet (available: ${
-        RUNNABLE_FORMATS.join(", ")
+        FORMATS_AVAILABLE.join(", ")
       })`,
     );
   }
@@ -178,7 +173,7 @@ export function unsupported(c: WorkloadConfig, locations: Locations): Diagnostic
     );
   }
   if (
-    c.reader.odirect && ["s3", "az", "https", "mem"].includes(schemeOf(configLocation(c)) ?? "")
+    c.reader.odirect && !isLocal(configLocation(c))
   ) {
     add("reader.odirect", "O_DIRECT applies to local files only, not to object storage");
   }

@@ -189,10 +189,10 @@ const dataset = section("The dataset: format, size, layout.", {
   num_subfolders_eval: int(0, { doc: "Round-robin sub-folders of `valid/` (if > 1).", min: 0 }),
   file_prefix: str("img", { doc: "File name prefix." }),
   compression: oneOf(["none", "gzip", "lzf", "bz2", "zip", "xz"], "none", {
-    doc: "Compression (HDF5, CSV, NPZ zip).",
-    status: "planned",
+    doc: "Compression: `zip` for npz (deflated members, as np.savez_compressed), `gzip` for " +
+      "hdf5; other combinations are refused (hdf5) or warned about and not applied.",
   }),
-  compression_level: int(4, { doc: "HDF5 gzip level.", min: 0, status: "planned" }),
+  compression_level: int(4, { doc: "HDF5 gzip level.", min: 0 }),
   enable_chunking: bool(false, { doc: "Unused by DLIO.", status: "noop" }),
   chunk_size: int(0, { doc: "Unused by DLIO.", status: "noop", min: 0 }),
   generation_buffer_size: int(2147483648, {
@@ -221,8 +221,11 @@ const dataset = section("The dataset: format, size, layout.", {
     compression: oneOf(["none", "snappy"], "none", { doc: "Column compression." }),
   }),
   hdf5: section("HDF5 layout.", {
-    num_dset_per_record: int(1, { doc: "Datasets per record.", min: 1, status: "planned" }),
-    chunk_dims: intList({ doc: "h5py chunks.", status: "planned" }),
+    num_dset_per_record: int(1, {
+      doc: "Datasets per record (`records_0..k-1`, the sample's first dim split across them).",
+      min: 1,
+    }),
+    chunk_dims: intList({ doc: "h5py chunk shape of each dataset (empty: contiguous)." }),
     max_shape: intList({ doc: "h5py maxshape.", status: "planned" }),
   }),
 });

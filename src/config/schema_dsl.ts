@@ -4,6 +4,9 @@
  * the single source of truth for parsing, validation, defaults and generated docs.
  * @module
  */
+import type { DistributionValue } from "../util/distribution.ts";
+
+export type { DistributionValue };
 
 /** How dl-driver treats a key. */
 export type Status =
@@ -69,7 +72,6 @@ export type Infer<N> = N extends SectionSpec<infer K> ? { -readonly [P in keyof 
   : never;
 
 /** A computation-time value: seconds, or a distribution dict as DLIO accepts it. */
-export type DistributionValue = number | Record<string, number | string>;
 
 function key<T>(kind: Kind, def: T, opts: KeyOptions, values?: readonly string[]): KeySpec<T> {
   return { node: "key", kind, default: def, values, ...opts, status: opts.status ?? "implemented" };

@@ -1,3 +1,4 @@
+// Tests of the NPZ codec: exact sizes, round trips, checksums, numpy's layouts.
 import assert from "node:assert/strict";
 import { type ElementType, type FileSpec, FormatError } from "./codec.ts";
 import { npzCodec } from "./npz.ts";

@@ -1,16 +1,11 @@
+// Tests of the TFRecord codec: CRC-32C, tf.train.Example, streamed and indexed reads.
 import assert from "node:assert/strict";
-import { RUNNABLE_FORMATS } from "../config/rules.ts";
 import { encodeToBytes, type FileSpec } from "./codec.ts";
 import { decodeExample, encodeExample } from "./example.ts";
-import { FORMATS_AVAILABLE } from "./mod.ts";
 import { maskedCrc32c, recordIndex, tfrecordCodec } from "./tfrecord.ts";
 
 const spec: FileSpec = { dims: [20, 30], samples: 4, dtype: "uint8", seed: 3, fileIndex: 1 };
 const encode = (s: FileSpec) => encodeToBytes(tfrecordCodec, s);
-
-Deno.test("config's runnable formats are exactly the codecs there are", () => {
-  assert.deepEqual([...RUNNABLE_FORMATS].sort(), [...FORMATS_AVAILABLE].sort());
-});
 
 Deno.test("masked CRC-32C matches TFRecord's definition", () => {
   // crc32c("123456789") = 0xe3069283; mask = rotr15 + 0xa282ead8

@@ -1,3 +1,4 @@
+// Tests of dataset planning and generation: DLIO names, sizes, determinism, resume.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveConfig } from "../config/resolve.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Codec } from "../formats/codec.ts";
-import type { BackendStats, StorageBackend } from "../storage/backend.ts";
+import type { StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
 import {
   type EpochSetup,
@@ -14,6 +14,7 @@ import {
   SampleReader,
   type SampleResult,
 } from "./sample_reader.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 /** Runs sample reads. */
 export interface Executor {

@@ -10,12 +10,13 @@
  */
 import type { SampleEvents } from "../metrics/recorder.ts";
 import type { Clock } from "../util/clock.ts";
-import type { DistributionValue } from "../config/schema_dsl.ts";
+import type { DistributionValue } from "../util/distribution.ts";
 import { Prng } from "../util/prng.ts";
 import type { Executor } from "./executor.ts";
 import type { EpochPlan } from "./profile.ts";
 import type { SampleResult } from "./sample_reader.ts";
 import type { Order, SampleRef } from "./sampler.ts";
+import type { LoaderStats } from "../metrics/records.ts";
 
 /** A batch handed to the training loop (valid until the next one is requested). */
 export interface Batch {
@@ -87,14 +88,6 @@ export function arrivalPlan(order: Order, batchSize: number, prefetch: number): 
     shuffleBuffer: 0,
     shuffleSeed: 0,
   };
-}
-
-/** Statistics of one epoch's loading (for the profile tests and the report). */
-export interface LoaderStats {
-  /** Most sample reads issued to the engine and not yet complete at once. */
-  maxOutstanding: number;
-  /** Most batches (beyond the one the loop holds) with a sample issued at once. */
-  maxBatchesAhead: number;
 }
 
 /** Read batches for one epoch. */

@@ -1,3 +1,4 @@
+// Tests of the loader: reads in flight, readahead bound, batches formed on arrival.
 import assert from "node:assert/strict";
 import { npzCodec } from "../formats/npz.ts";
 import { SampleEvents } from "../metrics/recorder.ts";

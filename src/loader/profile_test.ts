@@ -1,3 +1,4 @@
+// Tests of the framework profiles on what can be observed: order, batches, reads in flight.
 import assert from "node:assert/strict";
 import { npzCodec } from "../formats/npz.ts";
 import { SampleEvents } from "../metrics/recorder.ts";
@@ -5,8 +6,9 @@ import type { GetOptions, StorageBackend } from "../storage/backend.ts";
 import { MemBackend } from "../storage/mem.ts";
 import { realClock } from "../util/clock.ts";
 import { InlineExecutor } from "./executor.ts";
-import { keyList, loadBatches, type LoaderStats } from "./loader.ts";
+import { keyList, loadBatches } from "./loader.ts";
 import { type EpochPlan, planEpoch, type PlanOptions, type Profile } from "./profile.ts";
+import type { LoaderStats } from "../metrics/records.ts";
 
 const profile = (name: Profile["name"], extra: Partial<Profile> = {}): Profile => ({
   name,

@@ -7,8 +7,8 @@
 import { type Codec, FormatError, type OpenedFile, type SampleRange } from "../formats/codec.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { copyInto } from "../util/copy.ts";
-import type { DistributionValue } from "../config/schema_dsl.ts";
-import { type Draw, makeDraw } from "../train/distribution.ts";
+import type { DistributionValue } from "../util/distribution.ts";
+import { type Draw, makeDraw } from "../util/distribution.ts";
 import { Prng } from "../util/prng.ts";
 
 /** Per-epoch settings shared by every reader. */

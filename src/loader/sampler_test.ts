@@ -1,3 +1,4 @@
+// Tests of the samplers: shards, steps per epoch, seeded shuffles, DLIO's orders.
 import assert from "node:assert/strict";
 import { Permutation } from "../util/prng.ts";
 import {

@@ -7,9 +7,9 @@
  */
 import { UserError } from "../errors.ts";
 import type { OpenOptions } from "../storage/open.ts";
-import type { BackendStats } from "../storage/backend.ts";
 import type { Executor } from "./executor.ts";
 import type { EpochSetup, SampleJob, SampleResult } from "./sample_reader.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 interface Pending {
   resolve: (r: SampleResult) => void;

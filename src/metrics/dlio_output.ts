@@ -4,10 +4,10 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
-import type { BlockRecord, TrainRecord } from "../train/loop.ts";
 import { dlioTimestamp } from "../util/clock.ts";
 import type { HostInfo } from "./host.ts";
 import { dlioBlockMetrics, dlioEvalMetrics, type RunSummary } from "./summarize.ts";
+import type { BlockRecord, TrainRecord } from "./records.ts";
 
 /** Run facts the files need besides the record. */
 export interface RunContext {

@@ -21,8 +21,8 @@ import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "./dlio_output.ts
 import type { HostInfo } from "./host.ts";
 import { buildReport, reportCsv } from "./report.ts";
 import { summarize } from "./summarize.ts";
-import type { CheckpointEvent } from "../checkpoint/checkpoint.ts";
 import { pfw, traceEvents } from "./trace.ts";
+import type { CheckpointEvent } from "./records.ts";
 
 const GOLDEN = fileURLToPath(new URL("../../tests/fixtures/golden/", import.meta.url));
 

@@ -11,8 +11,8 @@
  */
 import { stringify } from "yaml";
 import type { WorkloadConfig } from "../config/schema.ts";
-import type { TrainRecord } from "../train/loop.ts";
 import { joinColumns, type RunSummary } from "./summarize.ts";
+import type { TrainRecord } from "./records.ts";
 
 /** Bounded series for the page (at most ~600 points per series). */
 function pageData(

@@ -4,11 +4,10 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
-import type { BackendStats } from "../storage/backend.ts";
 import type { ProcessUsage } from "./host.ts";
-import type { TrainRecord } from "../train/loop.ts";
 import { mean } from "./stats.ts";
 import type { RunSummary } from "./summarize.ts";
+import type { BackendStats, TrainRecord } from "./records.ts";
 
 /** Facts about the run that are not in the record. */
 export interface ReportContext {

@@ -4,9 +4,8 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
-import type { CheckpointEvent } from "../checkpoint/checkpoint.ts";
-import type { BlockRecord, TrainRecord } from "../train/loop.ts";
 import { type LatencyStats, latencyStats, mean, stdev } from "./stats.ts";
+import type { BlockRecord, CheckpointEvent, TrainRecord } from "./records.ts";
 
 /** DLIO's per-block metrics (statscounter.compute_metrics_train). */
 export interface BlockMetrics {

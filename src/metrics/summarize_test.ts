@@ -1,11 +1,12 @@
+// Tests of summarize(): DLIO's formulas beside the measured values.
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config/resolve.ts";
 import { yamlFile } from "../../tests/_helpers.ts";
-import type { BlockRecord, TrainRecord } from "../train/loop.ts";
 import { SampleEvents } from "./recorder.ts";
 import { dlioBlockMetrics, dlioEvalMetrics, measuredBlock, summarize } from "./summarize.ts";
 import { latencyStats, percentile } from "./stats.ts";
 import { reportCsv } from "./report.ts";
+import type { BlockRecord, TrainRecord } from "./records.ts";
 
 const block = (over: Partial<BlockRecord> = {}): BlockRecord => ({
   block: 1,

@@ -17,7 +17,7 @@
  * (`maxSamples`, default 100,000 per rank) so a trace stays bounded; the cap is recorded.
  * @module
  */
-import type { TrainRecord } from "../train/loop.ts";
+import type { TrainRecord } from "./records.ts";
 
 /** A trace event (complete event, `ph: "X"`, or metadata, `ph: "M"`). */
 export interface TraceEvent {

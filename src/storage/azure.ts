@@ -16,7 +16,6 @@ import {
 } from "@azure/storage-blob";
 import {
   abortable,
-  type BackendStats,
   type Capabilities,
   type GetOptions,
   joinKey,
@@ -30,6 +29,7 @@ import {
 } from "./backend.ts";
 import { DEPENDENCIES } from "../version.ts";
 import { concatBytes } from "../util/bytes.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 /** Azure settings (dl-driver's block-upload knobs; credentials come from the environment). */
 export interface AzureOptions {
@@ -95,6 +95,7 @@ export class AzureBackend implements StorageBackend {
     multipart: true,
     atomicPut: true,
     reopenable: true,
+    chunkReuse: false,
   };
   readonly container: ContainerClient;
   readonly prefix: string;

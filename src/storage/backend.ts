@@ -5,6 +5,7 @@
  */
 import { DataError } from "../errors.ts";
 import { concatBytes } from "../util/bytes.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 /** What a backend can do. */
 export interface Capabilities {
@@ -20,6 +21,8 @@ export interface Capabilities {
   atomicPut: boolean;
   /** Another thread can open the same storage from `root` (reader threads need this). */
   reopenable: boolean;
+  /** `put` is done with each body chunk before it asks for the next (callers may reuse it). */
+  chunkReuse: boolean;
 }
 
 /** An object (file) and its size. */
@@ -27,13 +30,6 @@ export interface ObjectInfo {
   /** Key relative to the backend root, `/`-separated. */
   key: string;
   size: number;
-}
-
-/** Request counters of a backend (object stores). */
-export interface BackendStats {
-  requests: number;
-  /** Retries made by the backend or its SDK (throttling, transient errors). */
-  retries: number;
 }
 
 /** Options for reads. */

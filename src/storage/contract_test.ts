@@ -32,6 +32,25 @@ for (const [name, make] of backends) {
         assert.equal((await b.stat(`sizes/o_${n}`)).size, n);
       }
     });
+    if (b.capabilities.chunkReuse) {
+      await t.step(
+        "chunkReuse: a chunk overwritten after put asks for the next is stored as it was",
+        async () => {
+          const buf = new Uint8Array(4096);
+          const body = (function* () {
+            for (let i = 0; i < 3; i++) {
+              buf.fill(i + 1);
+              yield buf;
+            }
+          })();
+          assert.equal(await b.put("reuse/o", body), 3 * 4096);
+          const got = await b.get("reuse/o");
+          for (let i = 0; i < 3; i++) {
+            assert.ok(got.subarray(i * 4096, (i + 1) * 4096).every((x) => x === i + 1));
+          }
+        },
+      );
+    }
     if (b.capabilities.multipart) {
       await t.step("sizes around the multipart threshold and part boundaries", async () => {
         for (const n of [MP - 1, MP, MP + 1, 2 * MP + 3]) {

@@ -9,7 +9,6 @@
  */
 import { dirname, join } from "node:path";
 import {
-  type BackendStats,
   type Capabilities,
   chunksOf,
   type GetOptions,
@@ -34,6 +33,7 @@ import {
   O_TRUNC,
   O_WRONLY,
 } from "./libc.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 let tmpCounter = 0;
 const STAGE = 8 << 20; // write staging buffer
@@ -50,6 +50,7 @@ export class DirectBackend implements StorageBackend {
     multipart: false,
     atomicPut: true,
     reopenable: true,
+    chunkReuse: true,
   };
   readonly #meta: FileBackend;
 

@@ -1,3 +1,4 @@
+// Tests of the O_DIRECT backend: alignment, page-cache bypass, tails, refusals.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { StorageError } from "./backend.ts";

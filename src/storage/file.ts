@@ -5,7 +5,6 @@
  */
 import { dirname, join, resolve } from "node:path";
 import {
-  type BackendStats,
   type Capabilities,
   chunksOf,
   type GetOptions,
@@ -16,6 +15,7 @@ import {
   StorageError,
   type StorageErrorCode,
 } from "./backend.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 let tmpCounter = 0;
 
@@ -63,6 +63,7 @@ export class FileBackend implements StorageBackend {
     multipart: false,
     atomicPut: true,
     reopenable: true,
+    chunkReuse: true,
   };
   /** Absolute root directory. */
   readonly dir: string;

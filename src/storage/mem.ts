@@ -4,7 +4,6 @@
  * @module
  */
 import {
-  type BackendStats,
   type Capabilities,
   chunksOf,
   type GetOptions,
@@ -16,6 +15,7 @@ import {
   StorageError,
 } from "./backend.ts";
 import { concatBytes } from "../util/bytes.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 const buckets = new Map<string, Map<string, Uint8Array>>();
 
@@ -31,6 +31,7 @@ export class MemBackend implements StorageBackend {
     multipart: false,
     atomicPut: true,
     reopenable: false,
+    chunkReuse: true,
   };
   readonly #objects: Map<string, Uint8Array>;
   readonly #prefix: string;

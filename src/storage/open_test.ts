@@ -1,5 +1,7 @@
+// Tests of dataset locations and URI schemes.
 import assert from "node:assert/strict";
-import { datasetLocation, schemeOf } from "./open.ts";
+import { datasetLocation } from "../config/location.ts";
+import { schemeOf } from "./open.ts";
 
 Deno.test("dataset location follows DLIO's storage_root + data_folder rules", () => {
   assert.equal(datasetLocation("data/unet3d/", "./"), "data/unet3d");

@@ -20,7 +20,6 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import {
   abortable,
-  type BackendStats,
   type Capabilities,
   type GetOptions,
   joinKey,
@@ -33,6 +32,7 @@ import {
   type StorageErrorCode,
 } from "./backend.ts";
 import { DEPENDENCIES } from "../version.ts";
+import type { BackendStats } from "../metrics/records.ts";
 
 /** S3 settings (DLIO's `storage_options` keys plus dl-driver's multipart knobs). */
 export interface S3Options {
@@ -71,6 +71,7 @@ export class S3Backend implements StorageBackend {
     multipart: true,
     atomicPut: true,
     reopenable: true,
+    chunkReuse: false,
   };
   readonly bucket: string;
   readonly prefix: string;

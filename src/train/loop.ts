@@ -8,96 +8,19 @@ import type { WorkloadConfig } from "../config/schema.ts";
 import type { Codec } from "../formats/codec.ts";
 import { type ElementType, ITEMSIZE } from "../formats/codec.ts";
 import { type Executor, InlineExecutor } from "../loader/executor.ts";
-import { type Batch, type FileKeys, loadBatches, type LoaderStats } from "../loader/loader.ts";
+import { type Batch, type FileKeys, loadBatches } from "../loader/loader.ts";
 import { planEpoch, profileFor } from "../loader/profile.ts";
 import { ThreadExecutor } from "../loader/thread_pool.ts";
 import { idSum, type ShuffleMode, stepsPerEpoch } from "../loader/sampler.ts";
 import { UserError } from "../errors.ts";
-import {
-  eventsFromData,
-  eventsToData,
-  SampleEvents,
-  type SampleEventsData,
-} from "../metrics/recorder.ts";
-import type { BackendStats, StorageBackend } from "../storage/backend.ts";
+import { SampleEvents } from "../metrics/recorder.ts";
+import type { StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
 import { Prng } from "../util/prng.ts";
 import type { Comm } from "./comm.ts";
-import { makeDraw } from "./distribution.ts";
+import { makeDraw } from "../util/distribution.ts";
 import type { PluginHost } from "./plugins.ts";
-import type { CheckpointEvent } from "../checkpoint/checkpoint.ts";
-
-/** Timers of one block (or one evaluation pass), times in ms of the run clock. */
-export interface BlockRecord {
-  block: number;
-  startMs: number;
-  endMs: number;
-  wallStart: number;
-  wallEnd: number;
-  /** Steps the epoch was expected to have (DLIO's metric window uses it). */
-  expectedSteps: number;
-  /** Per step: batch wait, emulated compute, and both together. */
-  load: number[];
-  compute: number[];
-  proc: number[];
-  /** Per step: time to assemble the batch in the loader. */
-  batchLatency: number[];
-  /** Per step: when the loop asked for the batch (run clock, ms). */
-  stepStart: number[];
-  samples: number;
-  bytesRead: number;
-}
-
-/** One epoch. */
-export interface EpochRecord {
-  epoch: number;
-  startMs: number;
-  endMs: number;
-  wallStart: number;
-  wallEnd: number;
-  blocks: BlockRecord[];
-  eval?: BlockRecord;
-}
-
-/** Everything the run measured. */
-export interface TrainRecord {
-  epochs: EpochRecord[];
-  startMs: number;
-  endMs: number;
-  wallStart: number;
-  wallEnd: number;
-  trainEvents: SampleEvents;
-  evalEvents: SampleEvents;
-  /** Seed used for `random` shuffles. */
-  randomSeed: number;
-  /** Bytes of one sample in the batch buffer. */
-  slotBytes: number;
-  /** Why the run stopped before its configured end, if it did. */
-  stoppedEarly?: string;
-  /** Storage requests and retries made by the readers. */
-  storage: BackendStats;
-  /** The rank (emulated accelerator) this record is of. */
-  rank: number;
-  /** The framework profile and sampler used. */
-  profile: { name: string; sampler: string; access_order: string };
-  /** Loader statistics over the run (most reads outstanding, most batches read ahead). */
-  loader: LoaderStats;
-  /** Checkpoint saves and loads of this rank. */
-  checkpoints?: CheckpointEvent[];
-}
-
-/** Progress callback payload. */
-export interface StepInfo {
-  phase: "train" | "eval";
-  epoch: number;
-  step: number;
-  steps: number;
-  samples: number;
-  bytes: number;
-  elapsedMs: number;
-  /** Emulated compute so far in this phase (AU so far = computeMs / elapsedMs). */
-  computeMs: number;
-}
+import type { BlockRecord, EpochRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 
 /** What the loop needs. */
 export interface TrainSetup {
@@ -392,28 +315,4 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
       rec.epochs.push(e);
     }
   }
-}
-
-/** A record as plain data (JSON), to send a rank's record to rank 0. */
-export type TrainRecordData = Omit<TrainRecord, "trainEvents" | "evalEvents"> & {
-  trainEvents: SampleEventsData;
-  evalEvents: SampleEventsData;
-};
-
-/** A record as plain data. */
-export function recordToData(rec: TrainRecord): TrainRecordData {
-  return {
-    ...rec,
-    trainEvents: eventsToData(rec.trainEvents),
-    evalEvents: eventsToData(rec.evalEvents),
-  };
-}
-
-/** A record from plain data. */
-export function recordFromData(d: TrainRecordData): TrainRecord {
-  return {
-    ...d,
-    trainEvents: eventsFromData(d.trainEvents),
-    evalEvents: eventsFromData(d.evalEvents),
-  };
 }

@@ -1,3 +1,4 @@
+// Tests of the training loop in fake time: steps, epochs, compute, early stops.
 import { keyList } from "../loader/loader.ts";
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config/resolve.ts";

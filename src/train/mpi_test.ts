@@ -1,3 +1,4 @@
+// Tests of MPI launch detection and the missing-libmpi error.
 import assert from "node:assert/strict";
 import { UserError } from "../errors.ts";
 import { launchInfo, processComm } from "./mpi.ts";

@@ -1,3 +1,4 @@
+// Tests of copyInto against TypedArray.set.
 import assert from "node:assert/strict";
 import { copyInto } from "./copy.ts";
 

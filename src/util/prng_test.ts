@@ -1,3 +1,4 @@
+// Tests of the PRNG: streams, distributions, permutations.
 import assert from "node:assert/strict";
 import { Prng } from "./prng.ts";
 

@@ -4,8 +4,10 @@
  * Unlike DLIO, draws come from the seeded PRNG, so runs are reproducible.
  * @module
  */
-import type { DistributionValue } from "../config/schema_dsl.ts";
-import type { Prng } from "../util/prng.ts";
+import type { Prng } from "./prng.ts";
+
+/** A time value as DLIO configs write it: seconds, or a distribution dict. */
+export type DistributionValue = number | Record<string, number | string>;
 
 /** A source of durations in seconds. */
 export type Draw = () => number;

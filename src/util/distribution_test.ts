@@ -1,3 +1,4 @@
+// Tests of seeded time draws for every DLIO distribution.
 import assert from "node:assert/strict";
 import { Prng } from "../util/prng.ts";
 import { makeDraw, meanOf } from "./distribution.ts";

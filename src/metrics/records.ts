@@ -1,0 +1,145 @@
+/**
+ * What a run measured, as plain records: per-step block timers, epochs, a rank's whole record,
+ * checkpoint events, loader and storage counters. The layers above fill them; metrics reads
+ * them (so metrics imports nothing above it).
+ * @module
+ */
+import {
+  eventsFromData,
+  eventsToData,
+  type SampleEvents,
+  type SampleEventsData,
+} from "./recorder.ts";
+
+/** Request counters of a backend (object stores). */
+export interface BackendStats {
+  requests: number;
+  /** Retries made by the backend or its SDK (throttling, transient errors). */
+  retries: number;
+}
+
+/** Statistics of one epoch's loading (for the profile tests and the report). */
+export interface LoaderStats {
+  /** Most sample reads issued to the engine and not yet complete at once. */
+  maxOutstanding: number;
+  /** Most batches (beyond the one the loop holds) with a sample issued at once. */
+  maxBatchesAhead: number;
+}
+
+/** One save or load by one rank. */
+export interface CheckpointEvent {
+  kind: "save" | "load";
+  rank: number;
+  epoch: number;
+  step: number;
+  folder: string;
+  startMs: number;
+  endMs: number;
+  wallStart: number;
+  wallEnd: number;
+  files: number;
+  /** Tensor bytes (uncompressed). */
+  bytes: number;
+  /** Bytes stored or read (compressed when zstd is on). */
+  storedBytes: number;
+  /** Time spent compressing (save) or decompressing (load), ms. */
+  codecMs: number;
+  /** Per-file write (or read) time, ms. */
+  fileMs: number[];
+}
+
+/** Timers of one block (or one evaluation pass), times in ms of the run clock. */
+export interface BlockRecord {
+  block: number;
+  startMs: number;
+  endMs: number;
+  wallStart: number;
+  wallEnd: number;
+  /** Steps the epoch was expected to have (DLIO's metric window uses it). */
+  expectedSteps: number;
+  /** Per step: batch wait, emulated compute, and both together. */
+  load: number[];
+  compute: number[];
+  proc: number[];
+  /** Per step: time to assemble the batch in the loader. */
+  batchLatency: number[];
+  /** Per step: when the loop asked for the batch (run clock, ms). */
+  stepStart: number[];
+  samples: number;
+  bytesRead: number;
+}
+
+/** One epoch. */
+export interface EpochRecord {
+  epoch: number;
+  startMs: number;
+  endMs: number;
+  wallStart: number;
+  wallEnd: number;
+  blocks: BlockRecord[];
+  eval?: BlockRecord;
+}
+
+/** Everything the run measured. */
+export interface TrainRecord {
+  epochs: EpochRecord[];
+  startMs: number;
+  endMs: number;
+  wallStart: number;
+  wallEnd: number;
+  trainEvents: SampleEvents;
+  evalEvents: SampleEvents;
+  /** Seed used for `random` shuffles. */
+  randomSeed: number;
+  /** Bytes of one sample in the batch buffer. */
+  slotBytes: number;
+  /** Why the run stopped before its configured end, if it did. */
+  stoppedEarly?: string;
+  /** Storage requests and retries made by the readers. */
+  storage: BackendStats;
+  /** The rank (emulated accelerator) this record is of. */
+  rank: number;
+  /** The framework profile and sampler used. */
+  profile: { name: string; sampler: string; access_order: string };
+  /** Loader statistics over the run (most reads outstanding, most batches read ahead). */
+  loader: LoaderStats;
+  /** Checkpoint saves and loads of this rank. */
+  checkpoints?: CheckpointEvent[];
+}
+
+/** Progress callback payload. */
+export interface StepInfo {
+  phase: "train" | "eval";
+  epoch: number;
+  step: number;
+  steps: number;
+  samples: number;
+  bytes: number;
+  elapsedMs: number;
+  /** Emulated compute so far in this phase (AU so far = computeMs / elapsedMs). */
+  computeMs: number;
+}
+
+/** A record as plain data (JSON), to send a rank's record to rank 0. */
+export type TrainRecordData = Omit<TrainRecord, "trainEvents" | "evalEvents"> & {
+  trainEvents: SampleEventsData;
+  evalEvents: SampleEventsData;
+};
+
+/** A record as plain data. */
+export function recordToData(rec: TrainRecord): TrainRecordData {
+  return {
+    ...rec,
+    trainEvents: eventsToData(rec.trainEvents),
+    evalEvents: eventsToData(rec.evalEvents),
+  };
+}
+
+/** A record from plain data. */
+export function recordFromData(d: TrainRecordData): TrainRecord {
+  return {
+    ...d,
+    trainEvents: eventsFromData(d.trainEvents),
+    evalEvents: eventsFromData(d.evalEvents),
+  };
+}
