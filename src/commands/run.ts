@@ -26,7 +26,6 @@ import { profileFor } from "../loader/profile.ts";
 import { openBackend } from "../storage/open.ts";
 import { type Comm, LocalGroup, type ProcessComm, soloProcess } from "../train/comm.ts";
 import { makeExecutor, train, type TrainSetup } from "../train/loop.ts";
-import { type FileKeys, keyList } from "../loader/loader.ts";
 import { fileKey } from "../generate/plan.ts";
 import type { HostInfo } from "../metrics/host.ts";
 import { type Clock, realClock } from "../util/clock.ts";
@@ -43,6 +42,7 @@ import {
   type TrainRecord,
   type TrainRecordData,
 } from "../metrics/records.ts";
+import { type FileKeys, keyList } from "../loader/files.ts";
 
 /** Options of a run. */
 export interface RunOptions {

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type Diagnostic, UserError } from "../errors.ts";
-import { crossFieldRules, unsupported } from "./rules.ts";
+import { crossFieldRules, unsupported, worldSizeRules } from "./rules.ts";
 import { SCHEMA, type WorkloadConfig } from "./schema.ts";
 import { Locations, parseYamlSource } from "./source.ts";
 import { applyOverrides, parseOverrides } from "./overrides.ts";
@@ -151,6 +151,12 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
     runDir: parsedArgs.runDir,
     locations,
   };
+}
+
+/** Run the world-size rules once a job knows its ranks; errors name the key's position. */
+export function checkWorldSize(rc: ResolvedConfig, worldSize: number): void {
+  const diagnostics = worldSizeRules(rc.config, rc.locations, worldSize);
+  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
 }
 
 function hasKey(data: Record<string, unknown>, path: string[]): boolean {

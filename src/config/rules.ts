@@ -50,24 +50,10 @@ export function crossFieldRules(
   if (ck.mode === "default" && m.parallelism.data !== -1) {
     add("model.parallelism.data", "parallelism.data may only be set in checkpoint.mode subset");
   }
-  if (ck.mode === "subset") {
-    const p = m.parallelism;
-    if (p.data <= 0) {
-      add("model.parallelism.data", "checkpoint.mode subset needs parallelism.data > 0");
-    } else if (worldSize !== undefined && p.data * p.tensor * p.pipeline < worldSize) {
-      add("model.parallelism.data", `DP×TP×PP must be ≥ the world size (${worldSize})`);
-    }
-  } else if (
-    worldSize !== undefined && c.workflow.checkpoint &&
-    worldSize % (m.parallelism.tensor * m.parallelism.pipeline) !== 0
-  ) {
-    add(
-      "model.parallelism.tensor",
-      `world size ${worldSize} is not a multiple of TP×PP (${
-        m.parallelism.tensor * m.parallelism.pipeline
-      })`,
-    );
+  if (ck.mode === "subset" && m.parallelism.data <= 0) {
+    add("model.parallelism.data", "checkpoint.mode subset needs parallelism.data > 0");
   }
+  if (worldSize !== undefined) out.push(...worldSizeRules(c, locations, worldSize));
   if (ck.num_checkpoints_write > 0 && ck.num_checkpoints_read > ck.num_checkpoints_write) {
     add(
       "checkpoint.num_checkpoints_read",
@@ -151,6 +137,36 @@ export function crossFieldRules(
     );
   }
   return out;
+}
+
+/**
+ * DLIO's rules on the world size (ranks of the job), run once the job's size is known: in
+ * checkpoint.mode subset DP×TP×PP must cover every rank; otherwise a checkpointing job's ranks
+ * must split into TP×PP groups.
+ */
+export function worldSizeRules(
+  c: WorkloadConfig,
+  locations: Locations,
+  worldSize: number,
+): Diagnostic[] {
+  const p = c.model.parallelism, mp = p.tensor * p.pipeline;
+  const at = (path: string, message: string): Diagnostic[] => [
+    { path, message, severity: "error", location: locations.value(path) },
+  ];
+  if (c.checkpoint.mode === "subset") {
+    return p.data > 0 && p.data * mp < worldSize
+      ? at("model.parallelism.data", `DP×TP×PP must be ≥ the world size (${worldSize})`)
+      : [];
+  }
+  const checkpointing = c.workflow.checkpoint || c.checkpoint.enabled;
+  if (checkpointing && worldSize % mp !== 0) {
+    return at(
+      "model.parallelism.tensor",
+      `world size ${worldSize} is not a multiple of TP×PP (${mp}); use a multiple of it, or ` +
+        "checkpoint.mode: subset with parallelism.data",
+    );
+  }
+  return [];
 }
 
 /** Things dl-driver cannot do yet for this config (errors for generate/run, warnings for validate). */

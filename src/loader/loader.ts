@@ -13,6 +13,7 @@ import type { Clock } from "../util/clock.ts";
 import type { DistributionValue } from "../util/distribution.ts";
 import { Prng } from "../util/prng.ts";
 import type { Executor } from "./executor.ts";
+import type { FileKeys } from "./files.ts";
 import type { EpochPlan } from "./profile.ts";
 import type { SampleResult } from "./sample_reader.ts";
 import type { Order, SampleRef } from "./sampler.ts";
@@ -57,17 +58,6 @@ export interface LoaderOptions {
   events: SampleEvents;
   epoch: number;
   signal?: AbortSignal;
-}
-
-/** File keys by index: an array, or derived names (a 10 M-file dataset needs no list). */
-export interface FileKeys {
-  readonly length: number;
-  key(i: number): string;
-}
-
-/** File keys from an array. */
-export function keyList(keys: string[]): FileKeys {
-  return { length: keys.length, key: (i) => keys[i]! };
 }
 
 /** A plan in which readers claim samples in order and batches fill as samples arrive. */

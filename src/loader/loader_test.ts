@@ -9,8 +9,9 @@ import { UserError } from "../errors.ts";
 import { FileBackend } from "../storage/file.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { ThreadExecutor } from "./thread_pool.ts";
-import { arrivalPlan, type Batch, keyList, loadBatches, type LoaderOptions } from "./loader.ts";
+import { arrivalPlan, type Batch, loadBatches, type LoaderOptions } from "./loader.ts";
 import { epochOrder, type Order } from "./sampler.ts";
+import { keyList } from "./files.ts";
 
 /** A mem backend whose reads take a chosen time, counting reads in flight. */
 function slowBackend(inner: StorageBackend, delayMs: (key: string) => number) {

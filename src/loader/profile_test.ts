@@ -6,9 +6,10 @@ import type { GetOptions, StorageBackend } from "../storage/backend.ts";
 import { MemBackend } from "../storage/mem.ts";
 import { realClock } from "../util/clock.ts";
 import { InlineExecutor } from "./executor.ts";
-import { keyList, loadBatches } from "./loader.ts";
+import { loadBatches } from "./loader.ts";
 import { type EpochPlan, planEpoch, type PlanOptions, type Profile } from "./profile.ts";
 import type { LoaderStats } from "../metrics/records.ts";
+import { keyList } from "./files.ts";
 
 const profile = (name: Profile["name"], extra: Partial<Profile> = {}): Profile => ({
   name,

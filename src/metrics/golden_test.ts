@@ -11,7 +11,6 @@ import { Checkpointer } from "../checkpoint/checkpoint.ts";
 import { checkpointPlugin } from "../checkpoint/plugin.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { npzCodec } from "../formats/npz.ts";
-import { keyList } from "../loader/loader.ts";
 import { MemBackend } from "../storage/mem.ts";
 import { LocalGroup } from "../train/comm.ts";
 import { train } from "../train/loop.ts";
@@ -23,6 +22,7 @@ import { buildReport, reportCsv } from "./report.ts";
 import { summarize } from "./summarize.ts";
 import { pfw, traceEvents } from "./trace.ts";
 import type { CheckpointEvent } from "./records.ts";
+import { keyList } from "../loader/files.ts";
 
 const GOLDEN = fileURLToPath(new URL("../../tests/fixtures/golden/", import.meta.url));
 

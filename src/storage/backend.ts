@@ -92,7 +92,7 @@ export interface StorageBackend {
 }
 
 /** Why a storage operation failed. */
-export type StorageErrorCode = "not_found" | "permission" | "io" | "invalid";
+export type StorageErrorCode = "not_found" | "permission" | "io" | "invalid" | "unsupported";
 
 /** A storage failure naming the operation and object. */
 export class StorageError extends DataError {

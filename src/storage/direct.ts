@@ -83,7 +83,7 @@ export class DirectBackend implements StorageBackend {
       const { errno, text } = lastError();
       if (errno === 22) {
         throw new StorageError(
-          "invalid",
+          "unsupported",
           op,
           `direct://${p}`,
           "the file system refuses O_DIRECT (EINVAL); use a file:// path for buffered I/O",

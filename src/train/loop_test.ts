@@ -1,5 +1,4 @@
 // Tests of the training loop in fake time: steps, epochs, compute, early stops.
-import { keyList } from "../loader/loader.ts";
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config/resolve.ts";
 import { npzCodec } from "../formats/npz.ts";
@@ -8,6 +7,7 @@ import { yamlFile } from "../../tests/_helpers.ts";
 import { FakeClock } from "../util/clock.ts";
 import { soloComm } from "./comm.ts";
 import { train, type TrainSetup } from "./loop.ts";
+import { keyList } from "../loader/files.ts";
 
 async function setup(args: string[] = []): Promise<TrainSetup> {
   const p = await yamlFile(`framework: pytorch

@@ -1,0 +1,92 @@
+/**
+ * A split's data files as the loader indexes them: DLIO's derived names (no list in memory) when
+ * the listing matches them, else the sorted listing, as DLIO lists.
+ * @module
+ */
+import type { WorkloadConfig } from "../config/schema.ts";
+import { DataError } from "../errors.ts";
+import { fileKey } from "../generate/plan.ts";
+import type { StorageBackend } from "../storage/backend.ts";
+
+/** File keys by index: an array, or derived names (a 10 M-file dataset needs no list). */
+export interface FileKeys {
+  readonly length: number;
+  key(i: number): string;
+}
+
+/** File keys from an array. */
+export function keyList(keys: string[]): FileKeys {
+  return { length: keys.length, key: (i) => keys[i]! };
+}
+
+/** Keys of a split's files as DLIO lists them: matching extension, sorted by name. */
+export async function listSplit(
+  backend: StorageBackend,
+  split: string,
+  ext: string,
+): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of backend.list(split)) if (o.key.endsWith(`.${ext}`)) keys.push(o.key);
+  const base = (k: string) => k.slice(k.lastIndexOf("/") + 1);
+  return keys.sort((a, b) =>
+    base(a) < base(b) ? -1 : base(a) > base(b) ? 1 : a < b ? -1 : a > b ? 1 : 0
+  );
+}
+
+/** Whether one streamed listing holds exactly the derived names (a bitset, no list). */
+async function listingMatches(
+  backend: StorageBackend,
+  split: string,
+  derived: FileKeys,
+  prefix: string,
+  ext: string,
+): Promise<boolean> {
+  const want = derived.length;
+  const seen = new Uint8Array(Math.ceil(want / 8));
+  const re = new RegExp(
+    `^${split}/(?:\\d+/)?${
+      prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    }_(\\d+)_of_${want}\\.${ext}$`,
+  );
+  let found = 0, foreign = 0;
+  for await (const o of backend.list(split)) {
+    if (!o.key.endsWith(`.${ext}`)) continue;
+    const m = re.exec(o.key);
+    const i = m ? Number(m[1]) : -1;
+    if (i >= 0 && i < want && derived.key(i) === o.key && !(seen[i >> 3]! & (1 << (i & 7)))) {
+      seen[i >> 3] = seen[i >> 3]! | (1 << (i & 7));
+      found++;
+    } else foreign++;
+  }
+  return found === want && foreign === 0;
+}
+
+/**
+ * A split's files. Names are derived from DLIO's convention (no list held in memory, so a
+ * 10 M-file dataset costs a bitset) when `storage.skip_listing` is set, or when the listing
+ * holds exactly the derived names; otherwise the sorted listing is kept, as DLIO does.
+ */
+export async function splitFiles(
+  backend: StorageBackend,
+  split: "train" | "valid",
+  want: number,
+  ext: string,
+  c: WorkloadConfig,
+): Promise<FileKeys> {
+  const d = c.dataset;
+  const sub = split === "train" ? d.num_subfolders_train : d.num_subfolders_eval;
+  const derived: FileKeys = {
+    length: want,
+    key: (i) => fileKey(split, d.file_prefix, i, want, ext, sub),
+  };
+  if (c.storage.skip_listing) return derived;
+  if (await listingMatches(backend, split, derived, d.file_prefix, ext)) return derived;
+  const files = await listSplit(backend, split, ext);
+  if (files.length < want) {
+    throw new DataError(
+      `found ${files.length} of the ${want} ${split} files (*.${ext}) in ${backend.root}/${split}; ` +
+        "generate them first (dl-driver generate <workload>, or workflow.generate_data=True)",
+    );
+  }
+  return keyList(files.slice(0, want));
+}
