@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ExitCode, formatDiagnostic, UserError } from "./src/errors.ts";
+import { ExitCode, UserError } from "./src/errors.ts";
 import type { ProcessComm } from "./src/train/comm.ts";
 import { VERSION } from "./src/version.ts";
 
@@ -64,183 +64,90 @@ Exit codes:
   130 interrupted
 `;
 
-function intOption(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UserError(`--${name} expects a positive integer, got '${v}'`);
-  }
-  return n;
-}
-
 /** The MPI job this process belongs to, while a run is in progress (aborted on failure). */
 let activeProcess: ProcessComm | undefined;
 
-async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "mlperf") {
-    // mlpstorage's own options (--model, --num-accelerators, ...): its own parser.
-    const { mlperfMain } = await import("./src/commands/mlperf_cli.ts");
-    try {
-      return await mlperfMain(argv.slice(1));
-    } catch (e) {
-      if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-        throw new UserError(`mlperf: ${(e as Error).message}`);
-      }
-      throw e;
-    }
-  }
-  let parsed;
+const OPTIONS = {
+  output: { type: "string", short: "o" },
+  "config-dir": { type: "string" },
+  config: { type: "string", short: "c" },
+  "max-epochs": { type: "string" },
+  "max-steps": { type: "string" },
+  accelerators: { type: "string" },
+  "io-threads": { type: "string" },
+  threads: { type: "string" },
+  json: { type: "boolean" },
+  "latency-lists": { type: "boolean" },
+  "visited-items": { type: "boolean" },
+  trace: { type: "boolean" },
+  "csv-append": { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+type Values = ReturnType<typeof parse>["values"];
+
+function parse(argv: string[]) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        output: { type: "string", short: "o" },
-        "config-dir": { type: "string" },
-        config: { type: "string", short: "c" },
-        "max-epochs": { type: "string" },
-        "max-steps": { type: "string" },
-        accelerators: { type: "string" },
-        "io-threads": { type: "string" },
-        threads: { type: "string" },
-        json: { type: "boolean" },
-        "latency-lists": { type: "boolean" },
-        "visited-items": { type: "boolean" },
-        trace: { type: "boolean" },
-        "csv-append": { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
     throw new UserError(`${(e as Error).message}\nRun 'dl-driver help' for usage.`);
   }
-  const { values: o, positionals } = parsed;
-  if (o.version) {
+}
+
+/** Each command: lazy-loaded, given the options and its arguments. */
+const COMMANDS: Record<string, (o: Values, rest: string[], cmd: string) => Promise<number>> = {
+  workloads: async (o) => {
+    const { listWorkloads } = await import("./src/config/resolve.ts");
+    for (const w of listWorkloads(o["config-dir"])) console.log(w);
+    return ExitCode.ok;
+  },
+  compare: async (o, rest) =>
+    (await import("./src/commands/compare.ts")).compareCommand(rest, o.json),
+  run: workload,
+  dlio: workload,
+  generate: workload,
+  validate: workload,
+};
+
+async function workload(o: Values, rest: string[], cmd: string): Promise<number> {
+  const { workloadCommand } = await import("./src/commands/run.ts");
+  return await workloadCommand(cmd, o, rest, (p) => (activeProcess = p));
+}
+
+/** mlpstorage's own options (--model, --num-accelerators, ...): its own parser. */
+async function mlperf(argv: string[]): Promise<number> {
+  const { mlperfMain } = await import("./src/commands/mlperf_cli.ts");
+  try {
+    return await mlperfMain(argv);
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      throw new UserError(`mlperf: ${(e as Error).message}`);
+    }
+    throw e;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "mlperf") return await mlperf(argv.slice(1));
+  const { values: o, positionals } = parse(argv);
+  const [cmd, ...rest] = positionals;
+  if (o.version || cmd === "version") {
     console.log(`dl-driver ${VERSION}`);
     return ExitCode.ok;
   }
-  const [cmd, ...rest] = positionals;
   if (o.help || !cmd || cmd === "help") {
     console.log(HELP);
     return cmd || o.help ? ExitCode.ok : ExitCode.usage;
   }
-  if (cmd === "version") {
-    console.log(`dl-driver ${VERSION}`);
-    return ExitCode.ok;
-  }
-  if (cmd === "workloads") {
-    const { listWorkloads } = await import("./src/config/resolve.ts");
-    for (const w of listWorkloads(o["config-dir"])) console.log(w);
-    return ExitCode.ok;
-  }
-  if (cmd === "compare") {
-    if (rest.length < 2) {
-      throw new UserError("compare needs two or more results folders (or report.json files)");
-    }
-    const { compareRows, compareTable, loadRun } = await import("./src/commands/compare.ts");
-    const runs = [];
-    for (const p of rest) runs.push(await loadRun(p));
-    if (o.json) {
-      console.log(JSON.stringify(
-        { runs: runs.map((r) => r.label), rows: compareRows(runs) },
-        null,
-        2,
-      ));
-    } else console.log(compareTable(runs));
-    return ExitCode.ok;
-  }
-  if (!["run", "dlio", "generate", "validate"].includes(cmd)) {
+  const command = COMMANDS[cmd];
+  if (!command) {
     throw new UserError(
       `unknown command '${cmd}'. Commands: run, generate, validate, compare, workloads, help`,
     );
   }
-  const { isOverrideArg } = await import("./src/config/overrides.ts");
-  const files = rest.filter((a) => !isOverrideArg(a));
-  const args = rest.filter((a) => isOverrideArg(a));
-  if (o.config) files.unshift(o.config);
-  if (files.length > 1) {
-    throw new UserError(`expected one workload file, got ${files.length}: ${files.join(", ")}`);
-  }
-  const { resolveConfig } = await import("./src/config/resolve.ts");
-  const rc = resolveConfig({
-    file: files[0],
-    args,
-    configDir: o["config-dir"],
-    requireRunnable: cmd !== "validate",
-  });
-  if (!o.quiet || cmd === "validate") {
-    for (const w of rc.warnings) console.error(formatDiagnostic(w));
-  }
-  const maxEpochs = intOption("max-epochs", o["max-epochs"]);
-  const maxSteps = intOption("max-steps", o["max-steps"]);
-
-  if (cmd === "validate") {
-    const { describeConfig } = await import("./src/commands/validate.ts");
-    if (o.json) console.log(JSON.stringify(rc.config, null, 2));
-    else console.log(describeConfig(rc));
-    return ExitCode.ok;
-  }
-
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new UserError("interrupted", ExitCode.interrupted));
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  try {
-    if (cmd === "generate") {
-      const { generateDataset } = await import("./src/generate/generate.ts");
-      const g = await generateDataset(rc.config, {
-        threads: intOption("threads", o.threads),
-        quiet: o.quiet,
-        signal: controller.signal,
-      });
-      const line = `generated ${g.files} files in ${g.location}: ${g.written} written, ` +
-        `${g.skipped} already complete, ${(g.bytesWritten / 2 ** 20).toFixed(1)} MiB in ` +
-        `${g.seconds.toFixed(2)} s`;
-      if (o.json) console.log(JSON.stringify(g, null, 2));
-      else console.log(line);
-      return ExitCode.ok;
-    }
-    const { runWorkload } = await import("./src/commands/run.ts");
-    const accelerators = intOption("accelerators", o.accelerators);
-    const ioThreads = intOption("io-threads", o["io-threads"]);
-    // Under mpirun/srun: this process is one rank of the job (MPI through FFI).
-    const { processComm } = await import("./src/train/mpi.ts");
-    const proc = activeProcess = processComm();
-    const r = await runWorkload(rc, {
-      accelerators,
-      ioThreads,
-      process: proc,
-      output: o.output,
-      maxEpochs,
-      maxSteps,
-      quiet: o.quiet,
-      latencyLists: o["latency-lists"],
-      visitedItems: o["visited-items"],
-      trace: o.trace,
-      signal: controller.signal,
-      log: o.quiet ? () => {} : undefined,
-    });
-    if (proc.rank === 0) {
-      if (o["csv-append"] && r.summaryText) {
-        const { appendCsv } = await import("./src/commands/compare.ts");
-        await appendCsv(o["csv-append"], r.report);
-      }
-      if (o.json) console.log(JSON.stringify(r.report, null, 2));
-      else console.log(r.summaryText || "training skipped (workflow.train is False)");
-    }
-    await proc.finalize();
-    activeProcess = undefined;
-    return ExitCode.ok;
-  } catch (e) {
-    if (controller.signal.aborted) throw controller.signal.reason;
-    throw e;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  }
+  return await command(o, rest, cmd);
 }
 
 if (import.meta.main) {

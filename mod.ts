@@ -24,7 +24,9 @@ export {
   type GenerateResult,
 } from "./src/generate/generate.ts";
 export { planDataset } from "./src/generate/plan.ts";
-export { type RunOptions, type RunResult, runWorkload } from "./src/commands/run.ts";
+export { runLifecycle, runWorkload, type WorkloadOptions } from "./src/run/lifecycle.ts";
+export type { RunOptions, RunResult } from "./src/run/options.ts";
+export { realDeps, type RunDeps } from "./src/run/deps.ts";
 export { type RunSummary, summarize } from "./src/metrics/summarize.ts";
 export { type Clock, FakeClock, realClock } from "./src/util/clock.ts";
 export { VERSION } from "./src/version.ts";

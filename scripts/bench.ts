@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { resolveConfig } from "../src/config/resolve.ts";
-import { runWorkload } from "../src/commands/run.ts";
+import { runWorkload } from "../src/run/lifecycle.ts";
 import { generateDataset } from "../src/generate/generate.ts";
 import { fio as runFio } from "./_fio.ts";
 

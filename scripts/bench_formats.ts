@@ -10,7 +10,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { resolveConfig } from "../src/config/resolve.ts";
-import { runWorkload } from "../src/commands/run.ts";
+import { runWorkload } from "../src/run/lifecycle.ts";
 import { generateDataset } from "../src/generate/generate.ts";
 import { FORMATS_AVAILABLE } from "../src/formats/mod.ts";
 

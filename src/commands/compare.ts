@@ -130,3 +130,18 @@ export async function appendCsv(file: string, report: Record<string, unknown>): 
     await Deno.writeTextFile(file, `${row}\n`, { append: true });
   } else await Deno.writeTextFile(file, `${header}\n${row}\n`);
 }
+
+/** `compare A B ...`: print the runs side by side (or as JSON). */
+export async function compareCommand(paths: string[], json?: boolean): Promise<number> {
+  if (paths.length < 2) {
+    throw new UserError("compare needs two or more results folders (or report.json files)");
+  }
+  const runs = [];
+  for (const p of paths) runs.push(await loadRun(p));
+  if (json) {
+    console.log(
+      JSON.stringify({ runs: runs.map((r) => r.label), rows: compareRows(runs) }, null, 2),
+    );
+  } else console.log(compareTable(runs));
+  return 0;
+}

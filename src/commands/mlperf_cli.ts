@@ -19,8 +19,8 @@ import { UserError } from "../errors.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { checkpointBytes, rankFiles } from "../checkpoint/layout.ts";
 import { generateDataset } from "../generate/generate.ts";
-import { runStamp } from "./output_dir.ts";
-import { runWorkload } from "./run.ts";
+import { runStamp } from "../run/output_dir.ts";
+import { runWorkload } from "../run/lifecycle.ts";
 import {
   aggregateRuns,
   CHECKPOINT_MODELS,

@@ -24,9 +24,11 @@ export interface Executor {
   readonly readers: number;
   /**
    * Open a session (one epoch of one rank: its buffers and batch size); returns its id, which
-   * jobs carry. Sessions of several ranks can be open at once on one engine.
+   * jobs carry. Sessions of several ranks can be open at once on one engine. `clock` is the
+   * rank's timeline: inline reads are timed (and preprocess sleeps taken) on it; reader
+   * threads always use real time.
    */
-  begin(e: EpochSetup): Promise<number>;
+  begin(e: EpochSetup, clock?: Clock): Promise<number>;
   /** Close a session. */
   end(session: number): Promise<void>;
   /** Read one sample on a lane. */
@@ -40,7 +42,9 @@ export class InlineExecutor implements Executor {
   readonly lanes: number;
   readonly readers: number;
   #readers: SampleReader[];
-  #sessions = new Map<number, EpochSetup>();
+  #sessions = new Map<number, { e: EpochSetup; clock: Clock }>();
+  /** The clock of the job each reader is running (jobs are sequential per reader). */
+  #readerClocks: Clock[];
   #nextSession = 0;
   #clock: Clock;
   #backend: StorageBackend;
@@ -51,15 +55,16 @@ export class InlineExecutor implements Executor {
     this.#clock = clock;
     this.#start = backend.stats?.() ?? { requests: 0, retries: 0 };
     this.readers = this.lanes = Math.max(1, readers);
+    this.#readerClocks = Array.from({ length: this.lanes }, () => clock);
     this.#readers = Array.from(
       { length: this.lanes },
-      () => new SampleReader(backend, codec, () => clock.now()),
+      (_, r) => new SampleReader(backend, codec, () => this.#readerClocks[r]!.now()),
     );
   }
 
-  begin(e: EpochSetup): Promise<number> {
+  begin(e: EpochSetup, clock?: Clock): Promise<number> {
     const id = this.#nextSession++;
-    this.#sessions.set(id, e);
+    this.#sessions.set(id, { e, clock: clock ?? this.#clock });
     return Promise.resolve(id);
   }
 
@@ -74,9 +79,12 @@ export class InlineExecutor implements Executor {
     // One job at a time per reader (its buffers and stream state are its own).
     const r = (job.reader ?? lane) % this.readers;
     const prev = this.#queues[r] ?? Promise.resolve();
-    const e = this.#sessions.get(job.session ?? 0)!;
-    const sleep = (ms: number) => this.#clock.sleep(ms);
-    const next = prev.catch(() => {}).then(() => this.#readers[r]!.read(job, e, signal, sleep));
+    const { e, clock } = this.#sessions.get(job.session ?? 0)!;
+    const sleep = (ms: number) => clock.sleep(ms);
+    const next = prev.catch(() => {}).then(() => {
+      this.#readerClocks[r] = clock;
+      return this.#readers[r]!.read(job, e, signal, sleep);
+    });
     this.#queues[r] = next;
     return next;
   }

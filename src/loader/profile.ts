@@ -31,7 +31,6 @@ import {
   type Order,
   type OrderOptions,
   type SampleRef,
-  type ShuffleMode,
   tfRecordFiles,
 } from "./sampler.ts";
 
@@ -125,149 +124,182 @@ export function planEpoch(o: PlanOptions): EpochPlan {
   return plan;
 }
 
-function planOf(o: PlanOptions): EpochPlan {
-  const B = o.batchSize, W = Math.max(1, o.readThreads), n = o.steps * B;
-  const dlio = o.profile.accessOrder === "dlio";
-  const noShuffle = {
-    ...o,
-    fileShuffle: "off" as ShuffleMode,
-    sampleShuffle: "off" as ShuffleMode,
-  };
-  const prefetch = Math.max(0, o.prefetchSize);
-  const base = {
-    batches: o.steps,
-    batchSize: B,
-    shuffleBuffer: 0,
-    shuffleSeed: (o.sampleShuffle === "random" ? o.randomSeed : o.seed) +
-      (o.seedChangeEpoch ? o.epoch : 0),
-  };
-  // A rank whose share is shorter than steps × batch wraps around to its start (tf.data's
-  // .repeat()). DLIO's PyTorch path would end that rank's epoch early and deadlock the others
-  // at the barrier (mlcommons/storage#172); wrapping keeps DLIO's step count without the hang.
-  const fromOrder = (order: Order, worker: (b: number) => number) => (b: number) => ({
-    worker: worker(b),
-    refs: Array.from({ length: B }, (_, j) => order.at((b * B + j) % order.length)),
-  });
-
-  switch (o.profile.name) {
-    case "tensorflow": {
-      if (o.streamed) {
-        // DLIO's TFRecord path ignores file_shuffle (list_files(shuffle=False)).
-        const { files, recordStride } = tfRecordFiles(dlio ? noShuffle : o);
-        const interleaved = interleaveFiles(
-          files,
-          o.samplesPerFile,
-          W,
-          recordStride > 1 ? o.rank : 0,
-          recordStride,
-        );
-        const order = cycleTo(interleaved, n);
-        return {
-          ...base,
-          mode: "arrival",
-          order,
-          sampled: interleaved,
-          batch: fromOrder(order, () => 0),
-          workers: Math.min(W, Math.max(1, files.length)),
-          maxAhead: prefetch,
-          shuffleBuffer: o.shuffleRecords ? o.shuffleSize : 0,
-        };
-      }
-      // Iterative sampler: thread t reads chunk t of the rank's range and yields whole
-      // batches; interleave takes one batch from each thread in turn.
-      const sampled = dlio ? dlioIterativeOrder(o) : epochOrder(o);
-      const chunk = Math.ceil(sampled.length / W);
-      const perThread = Array.from(
-        { length: W },
-        (_, t) => Math.floor(Math.max(0, Math.min(chunk, sampled.length - t * chunk)) / B),
-      );
-      // Batch b of the epoch → (thread, k-th batch of that thread), threads taken in turn
-      // while they still have batches: find the round by bisection over the batches that the
-      // rounds before it hold.
-      const before = (r: number) => perThread.reduce((a, c) => a + Math.min(c, r), 0);
-      const rounds = Math.max(0, ...perThread);
-      const schedule = (b: number): [number, number] => {
-        if (b >= before(rounds)) return [b % W, Math.floor(b / W)];
-        let lo = 0, hi = rounds - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (before(mid) <= b) lo = mid;
-          else hi = mid - 1;
-        }
-        let left = b - before(lo);
-        for (let t = 0; t < W; t++) {
-          if (perThread[t]! > lo && left-- === 0) return [t, lo];
-        }
-        return [b % W, Math.floor(b / W)];
-      };
-      const regular = perThread.every((c) => c === perThread[0]);
-      return {
-        ...base,
-        mode: "worker",
-        order: sampled,
-        sampled,
-        batch(b) {
-          const [t, k] = regular ? [b % W, Math.floor(b / W)] : schedule(b);
-          const start = t * chunk + k * B;
-          return {
-            worker: t,
-            refs: Array.from({ length: B }, (_, j) => sampled.at((start + j) % sampled.length)),
-          };
-        },
-        workers: W,
-        // Each thread has a batch in progress; .prefetch(prefetch_size) holds more.
-        maxAhead: prefetch + W - 1,
-      };
-    }
-    case "jax": {
-      const sampled = epochOrder(o);
-      const k = Math.max(1, prefetch);
-      return {
-        ...base,
-        mode: "worker",
-        order: sampled,
-        sampled,
-        batch: (b) => {
-          const w = b % W, kth = Math.floor(b / W);
-          return {
-            worker: w,
-            refs: Array.from(
-              { length: B },
-              (_, j) => sampled.at((w + W * (kth * B + j)) % sampled.length),
-            ),
-          };
-        },
-        workers: W,
-        maxAhead: W * k,
-      };
-    }
-    case "dali": {
-      const sampled = epochOrder(dlio ? noShuffle : o);
-      const order = cycleTo(sampled, n);
-      return {
-        ...base,
-        mode: "arrival",
-        order,
-        sampled,
-        batch: fromOrder(order, () => 0),
-        workers: W,
-        maxAhead: prefetch > 0 ? prefetch : 2,
-      };
-    }
-    default: {
-      // PyTorch: DataLoader(sampler, batch_size, num_workers=W, prefetch_factor, drop_last).
-      const order = epochOrder(dlio ? noShuffle : o);
-      const factor = o.readThreads >= 1 ? (Math.ceil(prefetch / o.readThreads) || 2) : 0;
-      return {
-        ...base,
-        mode: "worker",
-        order,
-        sampled: order,
-        batch: fromOrder(order, (b) => b % W),
-        workers: W,
-        // read_threads 0: no workers; each batch is loaded when the loop asks for it.
-        maxAhead: o.readThreads >= 1 ? W * factor : 0,
-      };
-    }
-  }
+/** What every profile's planner derives from the options. */
+interface PlanContext {
+  B: number;
+  W: number;
+  /** Samples this epoch reads (steps × batch). */
+  n: number;
+  dlio: boolean;
+  /** The options with both shuffles off (DLIO's real order for some loaders). */
+  noShuffle: PlanOptions;
+  prefetch: number;
+  base: Pick<EpochPlan, "batches" | "batchSize" | "shuffleBuffer" | "shuffleSeed">;
+  /** Batches as consecutive runs of an order, wrapping (see planOf). */
+  fromOrder(order: Order, worker: (b: number) => number): EpochPlan["batch"];
 }
+
+function planOf(o: PlanOptions): EpochPlan {
+  const B = o.batchSize;
+  const x: PlanContext = {
+    B,
+    W: Math.max(1, o.readThreads),
+    n: o.steps * B,
+    dlio: o.profile.accessOrder === "dlio",
+    noShuffle: { ...o, fileShuffle: "off", sampleShuffle: "off" },
+    prefetch: Math.max(0, o.prefetchSize),
+    base: {
+      batches: o.steps,
+      batchSize: B,
+      shuffleBuffer: 0,
+      shuffleSeed: (o.sampleShuffle === "random" ? o.randomSeed : o.seed) +
+        (o.seedChangeEpoch ? o.epoch : 0),
+    },
+    // A rank whose share is shorter than steps × batch wraps around to its start (tf.data's
+    // .repeat()). DLIO's PyTorch path would end that rank's epoch early and deadlock the others
+    // at the barrier (mlcommons/storage#172); wrapping keeps DLIO's step count without the hang.
+    fromOrder: (order, worker) => (b) => ({
+      worker: worker(b),
+      refs: Array.from({ length: B }, (_, j) => order.at((b * B + j) % order.length)),
+    }),
+  };
+  return PLANNERS[o.profile.name](o, x);
+}
+
+/** tf.data over TFRecord: files dealt to ranks, read_threads files interleaved, shuffle buffer. */
+function planTfRecord(o: PlanOptions, x: PlanContext): EpochPlan {
+  // DLIO's TFRecord path ignores file_shuffle (list_files(shuffle=False)).
+  const { files, recordStride } = tfRecordFiles(x.dlio ? x.noShuffle : o);
+  const stride = recordStride > 1 ? o.rank : 0;
+  const interleaved = interleaveFiles(files, o.samplesPerFile, x.W, stride, recordStride);
+  const order = cycleTo(interleaved, x.n);
+  return {
+    ...x.base,
+    mode: "arrival",
+    order,
+    sampled: interleaved,
+    batch: x.fromOrder(order, () => 0),
+    workers: Math.min(x.W, Math.max(1, files.length)),
+    maxAhead: x.prefetch,
+    shuffleBuffer: o.shuffleRecords ? o.shuffleSize : 0,
+  };
+}
+
+/**
+ * Batch b of the epoch → (thread, k-th batch of that thread), threads taken in turn while they
+ * still have batches: find the round by bisection over the batches the rounds before it hold.
+ */
+function threadSchedule(perThread: number[], W: number): (b: number) => [number, number] {
+  const before = (r: number) => perThread.reduce((a, c) => a + Math.min(c, r), 0);
+  const rounds = Math.max(0, ...perThread);
+  return (b) => {
+    if (b >= before(rounds)) return [b % W, Math.floor(b / W)];
+    let lo = 0, hi = rounds - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (before(mid) <= b) lo = mid;
+      else hi = mid - 1;
+    }
+    let left = b - before(lo);
+    for (let t = 0; t < W; t++) {
+      if (perThread[t]! > lo && left-- === 0) return [t, lo];
+    }
+    return [b % W, Math.floor(b / W)];
+  };
+}
+
+/** tf.data's iterative sampler: thread t reads chunk t of the rank's range in whole batches. */
+function planTensorflow(o: PlanOptions, x: PlanContext): EpochPlan {
+  if (o.streamed) return planTfRecord(o, x);
+  const { B, W } = x;
+  const sampled = x.dlio ? dlioIterativeOrder(o) : epochOrder(o);
+  const chunk = Math.ceil(sampled.length / W);
+  const perThread = Array.from(
+    { length: W },
+    (_, t) => Math.floor(Math.max(0, Math.min(chunk, sampled.length - t * chunk)) / B),
+  );
+  const regular = perThread.every((c) => c === perThread[0]);
+  const schedule = threadSchedule(perThread, W);
+  return {
+    ...x.base,
+    mode: "worker",
+    order: sampled,
+    sampled,
+    batch(b) {
+      const [t, k] = regular ? [b % W, Math.floor(b / W)] : schedule(b);
+      const start = t * chunk + k * B;
+      return {
+        worker: t,
+        refs: Array.from({ length: B }, (_, j) => sampled.at((start + j) % sampled.length)),
+      };
+    },
+    workers: W,
+    // Each thread has a batch in progress; .prefetch(prefetch_size) holds more.
+    maxAhead: x.prefetch + W - 1,
+  };
+}
+
+/** Grain: worker w batches records w, w+W, … of the shard. */
+function planJax(o: PlanOptions, x: PlanContext): EpochPlan {
+  const { B, W } = x;
+  const sampled = epochOrder(o);
+  return {
+    ...x.base,
+    mode: "worker",
+    order: sampled,
+    sampled,
+    batch: (b) => {
+      const w = b % W, kth = Math.floor(b / W);
+      return {
+        worker: w,
+        refs: Array.from(
+          { length: B },
+          (_, j) => sampled.at((w + W * (kth * B + j)) % sampled.length),
+        ),
+      };
+    },
+    workers: W,
+    maxAhead: W * Math.max(1, x.prefetch),
+  };
+}
+
+/** DALI: read_threads samples at once, prefetch_queue_depth batches ready. */
+function planDali(o: PlanOptions, x: PlanContext): EpochPlan {
+  const sampled = epochOrder(x.dlio ? x.noShuffle : o);
+  const order = cycleTo(sampled, x.n);
+  return {
+    ...x.base,
+    mode: "arrival",
+    order,
+    sampled,
+    batch: x.fromOrder(order, () => 0),
+    workers: x.W,
+    maxAhead: x.prefetch > 0 ? x.prefetch : 2,
+  };
+}
+
+/** PyTorch: DataLoader(sampler, batch_size, num_workers=W, prefetch_factor, drop_last). */
+function planPytorch(o: PlanOptions, x: PlanContext): EpochPlan {
+  const order = epochOrder(x.dlio ? x.noShuffle : o);
+  const factor = o.readThreads >= 1 ? (Math.ceil(x.prefetch / o.readThreads) || 2) : 0;
+  return {
+    ...x.base,
+    mode: "worker",
+    order,
+    sampled: order,
+    batch: x.fromOrder(order, (b) => b % x.W),
+    workers: x.W,
+    // read_threads 0: no workers; each batch is loaded when the loop asks for it.
+    maxAhead: o.readThreads >= 1 ? x.W * factor : 0,
+  };
+}
+
+/** The profile registry: each framework's epoch planner (docs/frameworks.md). */
+export const PLANNERS: Readonly<
+  Record<ProfileName, (o: PlanOptions, x: PlanContext) => EpochPlan>
+> = {
+  pytorch: planPytorch,
+  tensorflow: planTensorflow,
+  jax: planJax,
+  dali: planDali,
+};

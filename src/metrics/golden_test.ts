@@ -1,35 +1,40 @@
 /**
- * Golden tests of every output file, from a run in fake time (deterministic values): the
- * training loop runs on a mem:// dataset with an injected FakeClock, two in-process ranks,
- * step checkpoints; each file is compared byte for byte with tests/fixtures/golden/.
+ * Golden tests of every output file, from a run in fake time (deterministic values): the real
+ * lifecycle (src/run/) runs on a mem:// dataset with injected dependencies (a FakeClock per
+ * rank, a fixed host, no CPU or RSS), two in-process ranks, step checkpoints; each file it
+ * writes is compared byte for byte with tests/fixtures/golden/.
  * `UPDATE_GOLDEN=1 deno test -A src/metrics/golden_test.ts` rewrites them after a deliberate
  * change (review the diff).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Checkpointer } from "../checkpoint/checkpoint.ts";
-import { checkpointPlugin } from "../checkpoint/plugin.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { npzCodec } from "../formats/npz.ts";
+import { realDeps } from "../run/deps.ts";
+import { runLifecycle } from "../run/lifecycle.ts";
 import { MemBackend } from "../storage/mem.ts";
-import { LocalGroup } from "../train/comm.ts";
-import { train } from "../train/loop.ts";
-import { PluginHost } from "../train/plugins.ts";
 import { FakeClock } from "../util/clock.ts";
-import { dlioPerEpochStats, dlioRankOutput, dlioSummary } from "./dlio_output.ts";
 import type { HostInfo } from "./host.ts";
-import { buildReport, reportCsv } from "./report.ts";
-import { summarize } from "./summarize.ts";
-import { pfw, traceEvents } from "./trace.ts";
-import type { CheckpointEvent } from "./records.ts";
-import { keyList } from "../loader/files.ts";
 
 const GOLDEN = fileURLToPath(new URL("../../tests/fixtures/golden/", import.meta.url));
 
+const HOST: HostInfo = {
+  hostname: "golden-host",
+  cpuCount: 2,
+  processorName: "Golden CPU",
+  memoryGB: 8,
+  cpuinfo: {},
+  meminfo: {},
+};
+
 async function outputs(): Promise<Record<string, string>> {
-  const config = resolveConfig({
+  const id = crypto.randomUUID();
+  const rc = resolveConfig({
     args: [
       "workload=demo",
+      `dataset.data_folder=mem://golden-${id}`,
+      `checkpoint.uri=mem://golden-ck-${id}`,
       "dataset.num_files_train=16",
       "dataset.num_files_eval=4",
       "dataset.record_length_bytes=4096",
@@ -40,91 +45,43 @@ async function outputs(): Promise<Record<string, string>> {
       "train.epochs=2",
       "train.computation_time=0.1",
       "evaluation.eval_time=0.05",
+      "workflow.generate_data=False",
       "workflow.checkpoint=True",
       "checkpoint.steps_between_checkpoints=2",
       "model.model_size_bytes=65536",
     ],
-  }).config;
-  const data = new MemBackend(`golden-${crypto.randomUUID()}`);
-  const keys = async (split: string, n: number) => {
-    const out = [];
+  });
+  const data = new MemBackend(`golden-${id}`);
+  for (const [split, n] of [["train", 16], ["valid", 4]] as const) {
     for (let i = 0; i < n; i++) {
-      const key = `${split}/img_${String(i).padStart(2, "0")}_of_${n}.npz`;
       await data.put(
-        key,
+        `${split}/img_${String(i).padStart(2, "0")}_of_${n}.npz`,
         npzCodec.encode({ dims: [32, 128], samples: 1, dtype: "uint8", seed: 42, fileIndex: i }),
       );
-      out.push(key);
     }
-    return keyList(out);
-  };
-  const trainFiles = await keys("train", 16), evalFiles = await keys("valid", 4);
-  const group = new LocalGroup(2);
-  const ck = new MemBackend(`golden-ck-${crypto.randomUUID()}`);
-  const recs = await Promise.all(group.members.map(async (comm) => {
-    // One fake clock per rank: each rank's timeline advances by its own sleeps only.
-    const clock = new FakeClock(1000);
-    const saves: CheckpointEvent[] = [];
-    const plugin = checkpointPlugin(
-      config,
-      new Checkpointer({ config, backend: ck, comm, clock }),
-      comm,
-      saves,
-    );
-    const rec = await train({
-      config,
-      backend: data,
-      codec: npzCodec,
-      trainFiles,
-      evalFiles,
-      clock,
-      comm,
-      randomSeed: 7,
-      engine: "inline",
-      plugins: new PluginHost([plugin]),
-    });
-    return { ...rec, checkpoints: saves };
-  }));
-  const host: HostInfo = {
-    hostname: "golden-host",
-    cpuCount: 2,
-    processorName: "Golden CPU",
-    memoryGB: 8,
-    cpuinfo: {},
-    meminfo: {},
-  };
-  const s = summarize(recs, config);
-  const ctx = {
-    ranks: 2,
-    hosts: 1,
-    host,
-    wallStart: recs[0]!.wallStart,
-    wallEnd: recs[0]!.wallEnd,
-  };
-  const report = buildReport(config, s, recs, {
-    backendType: "mem",
-    dataFolder: data.root.replace(/golden-[0-9a-f-]+/, "golden"),
-    ranks: 2,
-    processes: 1,
-    acceleratorsPerProcess: 2,
-    comm: "solo",
-    ioThreads: 4,
-    storage: { requests: 0, retries: 0 },
-    totalSeconds: 0,
-    provenance: { dl_driver_version: "golden" },
-    latencyLists: false,
-    visitedItems: false,
-    outputFolder: "out",
-  });
-  const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
-  return {
-    "summary.json": json(dlioSummary(config, s, recs[0]!, ctx)),
-    "0_per_epoch_stats.json": json(dlioPerEpochStats(recs[0]!)),
-    "1_output.json": json(dlioRankOutput(config, recs[1]!, ctx)),
-    "report.json": json(report),
-    "report.csv": reportCsv(report),
-    "trace-0-of-2.pfw": pfw(traceEvents(recs[0]!)),
-  };
+  }
+  // One fake clock per rank: each rank's timeline advances by its own sleeps only.
+  const clocks = [new FakeClock(1000), new FakeClock(1000)];
+  const out = await Deno.makeTempDir({ prefix: "golden-" });
+  await runLifecycle(
+    rc,
+    { accelerators: 2, output: out, trace: true, quiet: true },
+    realDeps({
+      clock: (rank) => clocks[rank]!,
+      stopwatch: () => () => 0,
+      host: () => HOST,
+      usage: () => ({ peakRssBytes: 0, cpuSeconds: 0 }),
+      provenance: () => ({ dl_driver_version: "golden" }),
+      log: () => {},
+    }),
+  );
+  const files: Record<string, string> = {};
+  for await (const e of Deno.readDir(GOLDEN)) {
+    files[e.name] = (await Deno.readTextFile(join(out, e.name)))
+      .replaceAll(`golden-${id}`, "golden").replaceAll(out, "out");
+  }
+  await Deno.remove(out, { recursive: true });
+  return files;
 }
 
 /** Local-time stamps depend on the machine's time zone: compare them only under UTC. */

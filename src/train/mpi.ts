@@ -123,28 +123,35 @@ const MPICH = {
 // deno-lint-ignore no-explicit-any
 type AnyFn = (...a: any[]) => any;
 
-function openMpi(path: string, info: LaunchInfo): ProcessComm {
-  let lib: { symbols: Record<string, AnyFn> };
-  let h: { comm: Handle; byte: Handle; int: Handle; double: Handle; sum: Handle };
-  let flavour: "ompi" | "mpich";
+type Handles = { comm: Handle; byte: Handle; int: Handle; double: Handle; sum: Handle };
+type Lib = { symbols: Record<string, AnyFn> };
+
+/** Load libmpi: Open MPI (handles are exported statics) or MPICH (handles are constants). */
+function loadMpi(path: string): { lib: Lib; h: Handles; flavour: "ompi" | "mpich" } {
   try {
     const l = Deno.dlopen(path, { ...commonSymbols("pointer", true), ...OMPI_STATICS });
     const s = l.symbols as unknown as Record<string, Deno.PointerValue>;
-    lib = l as unknown as typeof lib;
-    h = {
+    const h = {
       comm: s.ompi_mpi_comm_world!,
       byte: s.ompi_mpi_byte!,
       int: s.ompi_mpi_int!,
       double: s.ompi_mpi_double!,
       sum: s.ompi_mpi_op_sum!,
     };
-    flavour = "ompi";
+    return { lib: l as unknown as Lib, h, flavour: "ompi" };
   } catch (e) {
     if (!/ompi_mpi|symbol/i.test((e as Error).message)) throw e;
-    lib = Deno.dlopen(path, commonSymbols("i32", true)) as unknown as typeof lib;
-    h = MPICH;
-    flavour = "mpich";
+    return {
+      lib: Deno.dlopen(path, commonSymbols("i32", true)) as unknown as Lib,
+      h: MPICH,
+      flavour: "mpich",
+    };
   }
+}
+
+/** MPI_Init_thread, this rank and size (checked against the launcher), the library version. */
+function initMpi(path: string, info: LaunchInfo) {
+  const { lib, h, flavour } = loadMpi(path);
   const sym = lib.symbols;
   const provided = new Int32Array(1);
   check(sym.MPI_Init_thread(null, null, THREAD_MULTIPLE, provided), "MPI_Init_thread");
@@ -152,7 +159,7 @@ function openMpi(path: string, info: LaunchInfo): ProcessComm {
   const calls = provided[0]! >= THREAD_SERIALIZED ? sym : (Deno.dlopen(
     path,
     commonSymbols(flavour === "ompi" ? "pointer" : "i32", false),
-  ) as unknown as typeof lib).symbols;
+  ) as unknown as Lib).symbols;
   const out = new Int32Array(1);
   check(sym.MPI_Comm_rank(h.comm, out), "MPI_Comm_rank");
   const rank = out[0]!;
@@ -168,7 +175,42 @@ function openMpi(path: string, info: LaunchInfo): ProcessComm {
   sym.MPI_Get_library_version(ver, verLen);
   const version = new TextDecoder().decode(ver.subarray(0, Math.max(0, verLen[0]!)))
     .split(/[,\n]/)[0]!.replace(/\0.*$/, "").trim();
+  return { sym, calls, h, flavour, rank, size, version };
+}
 
+const run = async (name: string, r: Promise<number> | number) => check(await r, name);
+
+/** Gather variable-length buffers on rank 0 (MPI_Gather of lengths, then MPI_Gatherv). */
+async function gatherv(
+  calls: Record<string, AnyFn>,
+  h: Handles,
+  rank: number,
+  size: number,
+  data: Uint8Array,
+): Promise<Uint8Array[]> {
+  const lens = new Int32Array(size);
+  await run(
+    "MPI_Gather",
+    calls.MPI_Gather(new Int32Array([data.byteLength]), 1, h.int, lens, 1, h.int, 0, h.comm),
+  );
+  const displs = new Int32Array(size);
+  let total = 0;
+  for (let i = 0; i < size; i++) {
+    displs[i] = total;
+    total += lens[i]!;
+  }
+  const recv = new Uint8Array(rank === 0 ? Math.max(1, total) : 1);
+  const send = data.byteLength ? data : new Uint8Array(1);
+  await run(
+    "MPI_Gatherv",
+    calls.MPI_Gatherv(send, data.byteLength, h.byte, recv, lens, displs, h.byte, 0, h.comm),
+  );
+  if (rank !== 0) return [];
+  return Array.from({ length: size }, (_, i) => recv.slice(displs[i]!, displs[i]! + lens[i]!));
+}
+
+function openMpi(path: string, info: LaunchInfo): ProcessComm {
+  const { sym, calls, h, flavour, rank, size, version } = initMpi(path, info);
   // One MPI call at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(f: () => Promise<T> | T): Promise<T> => {
@@ -176,9 +218,7 @@ function openMpi(path: string, info: LaunchInfo): ProcessComm {
     queue = p.catch(() => {});
     return p;
   };
-  const run = async (name: string, r: Promise<number> | number) => check(await r, name);
-
-  const comm: ProcessComm = {
+  return {
     rank,
     size,
     kind: `mpi: ${version || flavour} (${info.launcher})`,
@@ -189,40 +229,7 @@ function openMpi(path: string, info: LaunchInfo): ProcessComm {
         await run("MPI_Allreduce", calls.MPI_Allreduce(send, recv, 1, h.double, h.sum, h.comm));
         return recv[0]!;
       }),
-    gather: (data) =>
-      serial(async () => {
-        const lens = new Int32Array(size);
-        await run(
-          "MPI_Gather",
-          calls.MPI_Gather(new Int32Array([data.byteLength]), 1, h.int, lens, 1, h.int, 0, h.comm),
-        );
-        const displs = new Int32Array(size);
-        let total = 0;
-        for (let i = 0; i < size; i++) {
-          displs[i] = total;
-          total += lens[i]!;
-        }
-        const recv = new Uint8Array(rank === 0 ? Math.max(1, total) : 1);
-        await run(
-          "MPI_Gatherv",
-          calls.MPI_Gatherv(
-            data.byteLength ? data : new Uint8Array(1),
-            data.byteLength,
-            h.byte,
-            recv,
-            lens,
-            displs,
-            h.byte,
-            0,
-            h.comm,
-          ),
-        );
-        if (rank !== 0) return [];
-        return Array.from(
-          { length: size },
-          (_, i) => recv.slice(displs[i]!, displs[i]! + lens[i]!),
-        );
-      }),
+    gather: (data) => serial(() => gatherv(calls, h, rank, size, data)),
     broadcast: (data) =>
       serial(async () => {
         const len = new Int32Array([data.byteLength]);
@@ -236,7 +243,6 @@ function openMpi(path: string, info: LaunchInfo): ProcessComm {
     },
     finalize: () => serial(() => run("MPI_Finalize", sym.MPI_Finalize())),
   };
-  return comm;
 }
 
 function check(rc: number, what: string): void {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
-import type { RunSummary } from "../metrics/summarize.ts";
+import type { RunSummary } from "./summarize.ts";
 
 const f = (x: unknown, d = 4) => (typeof x === "number" ? x.toFixed(d) : String(x));
 

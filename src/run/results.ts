@@ -1,0 +1,59 @@
+/**
+ * The files a run writes: per rank (DLIO's `<rank>_per_epoch_stats.json`, `<rank>_output.json`,
+ * traces) and, on rank 0, the job's (summary.json, dlio_config/, report.json/csv/html, the log).
+ * @module
+ */
+import { join } from "node:path";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import type { WorkloadConfig } from "../config/schema.ts";
+import {
+  dlioPerEpochStats,
+  dlioRankOutput,
+  dlioSummary,
+  type RunContext,
+} from "../metrics/dlio_output.ts";
+import { htmlReport } from "../metrics/html.ts";
+import type { TrainRecord } from "../metrics/records.ts";
+import { reportCsv } from "../metrics/report.ts";
+import type { RunSummary } from "../metrics/summarize.ts";
+import { pfw, traceEvents } from "../metrics/trace.ts";
+import { writeJson, writeText, writeYaml } from "./output_dir.ts";
+
+/** Write each of this process's ranks' files. */
+export async function writeRankFiles(
+  dir: string,
+  c: WorkloadConfig,
+  local: TrainRecord[],
+  ctx: RunContext,
+  trace: boolean,
+): Promise<void> {
+  for (const rec of local) {
+    await writeJson(join(dir, `${rec.rank}_per_epoch_stats.json`), dlioPerEpochStats(rec));
+    await writeJson(join(dir, `${rec.rank}_output.json`), dlioRankOutput(c, rec, ctx));
+    if (trace) {
+      await writeText(join(dir, `trace-${rec.rank}-of-${ctx.ranks}.pfw`), pfw(traceEvents(rec)));
+    }
+  }
+}
+
+/** What the job's files are made of. */
+export interface JobFiles {
+  rc: ResolvedConfig;
+  summary: RunSummary;
+  records: TrainRecord[];
+  ctx: RunContext;
+  report: Record<string, unknown>;
+  summaryText: string;
+}
+
+/** Write the job's files (rank 0). */
+export async function writeJobFiles(dir: string, f: JobFiles): Promise<void> {
+  const c = f.rc.config;
+  await writeJson(join(dir, "summary.json"), dlioSummary(c, f.summary, f.records[0]!, f.ctx));
+  await writeYaml(join(dir, "dlio_config", "config.yaml"), { workload: c });
+  await writeYaml(join(dir, "dlio_config", "overrides.yaml"), f.rc.overrides);
+  await writeJson(join(dir, "report.json"), f.report);
+  await writeText(join(dir, "report.csv"), reportCsv(f.report));
+  await writeText(join(dir, "report.html"), htmlReport(c, f.summary, f.records, f.report));
+  await writeText(join(dir, c.output.log_file), f.summaryText);
+}
