@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
+import { REPORT_FIELDS } from "../metrics/fields.ts";
 import { reportCsv } from "../metrics/report.ts";
 
 /** A run to compare: its label and its report. */
@@ -14,35 +15,10 @@ export interface ComparedRun {
   report: Record<string, unknown>;
 }
 
-/** The rows of a comparison: [field, unit, how to read a higher value]. */
-const ROWS: [string, string, "higher" | "lower" | ""][] = [
-  ["backend_type", "", ""],
-  ["format", "", ""],
-  ["num_accelerators", "", ""],
-  ["profile", "", ""],
-  ["train_au_mean_percentage", "%", "higher"],
-  ["train_throughput_mean_samples_per_second", "samples/s", "higher"],
-  ["throughput_samples_per_sec", "samples/s", "higher"],
-  ["throughput_bytes_per_sec", "B/s", "higher"],
-  ["train_io_mean_MB_per_second", "MiB/s", "higher"],
-  ["train_io_measured_mean_MB_per_second", "MiB/s", "higher"],
-  ["p50_latency_ms", "ms", "lower"],
-  ["p99_latency_ms", "ms", "lower"],
-  ["batch_wait_p99_latency_ms", "ms", "lower"],
-  ["io_p50_latency_ms", "ms", "lower"],
-  ["io_p99_latency_ms", "ms", "lower"],
-  ["decode_p50_latency_ms", "ms", "lower"],
-  ["total_bytes", "B", ""],
-  ["storage_requests", "", ""],
-  ["storage_retries", "", "lower"],
-  ["cpu_us_per_sample", "µs", "lower"],
-  ["peak_rss_bytes", "B", "lower"],
-  ["checkpoint_size_GB", "GiB", ""],
-  ["save_checkpoint_io_mean_GB_per_second", "GiB/s", "higher"],
-  ["save_checkpoint_io_job_mean_GB_per_second", "GiB/s", "higher"],
-  ["load_checkpoint_io_mean_GB_per_second", "GiB/s", "higher"],
-  ["total_execution_time_secs", "s", "lower"],
-];
+/** The rows of a comparison: the report fields marked for it, with their units (fields.ts). */
+const ROWS = REPORT_FIELDS.filter((f) => f.compare !== undefined).map((f) =>
+  [f.name, f.unit, f.compare!] as const
+);
 
 /** Read a run from a results folder or a report.json path. */
 export async function loadRun(path: string): Promise<ComparedRun> {

@@ -1,11 +1,14 @@
 /**
- * The short human summary printed at the end of a run (DLIO's [METRIC] block plus measured
- * values).
+ * The short human summary printed at the end of a run (DLIO's [METRIC] block, labelled from the
+ * report field table, plus measured values).
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
+import { fieldOf } from "./fields.ts";
 import type { RunSummary } from "./summarize.ts";
 
+/** DLIO's [METRIC] label of a report field (fields.ts). */
+const label = (name: string) => fieldOf(name).dlioLabel ?? name;
 const f = (x: unknown, d = 4) => (typeof x === "number" ? x.toFixed(d) : String(x));
 
 /** Format the end-of-run summary. */
@@ -24,20 +27,20 @@ export function formatHumanSummary(
       ckOnly ? "checkpoints" : c.dataset.format
     } on ${report.data_folder}`,
     "[METRIC] ==========================================================",
-    `[METRIC] Number of Simulated Accelerators: ${report.num_accelerators}`,
+    `[METRIC] ${label("num_accelerators")}: ${report.num_accelerators}`,
   ];
   if (!ckOnly) {
     lines.push(
-      `[METRIC] Training Accelerator Utilization [AU] (%): ${f(m.train_au_mean_percentage)} (${
+      `[METRIC] ${label("train_au_mean_percentage")}: ${f(m.train_au_mean_percentage)} (${
         f(m.train_au_stdev_percentage)
       })`,
-      `[METRIC] Training Throughput (samples/second): ${
+      `[METRIC] ${label("train_throughput_mean_samples_per_second")}: ${
         f(m.train_throughput_mean_samples_per_second)
       } (${f(m.train_throughput_stdev_samples_per_second)})`,
-      `[METRIC] Training I/O Throughput (MB/second): ${f(m.train_io_mean_MB_per_second)} (${
+      `[METRIC] ${label("train_io_mean_MB_per_second")}: ${f(m.train_io_mean_MB_per_second)} (${
         f(m.train_io_stdev_MB_per_second)
       })`,
-      `[METRIC] train_au_meet_expectation: ${m.train_au_meet_expectation}`,
+      `[METRIC] ${label("train_au_meet_expectation")}: ${m.train_au_meet_expectation}`,
     );
   }
   if (c.workflow.evaluation && !ckOnly) {
@@ -53,11 +56,11 @@ export function formatHumanSummary(
   if (s.checkpoints) {
     const g = (k: string) => f(m[k], 4);
     lines.push(
-      `[METRIC] Checkpoint size (GB): ${g("checkpoint_size_GB")}`,
+      `[METRIC] ${label("checkpoint_size_GB")}: ${g("checkpoint_size_GB")}`,
       `[METRIC] Checkpoint save duration (seconds): ${
         g("save_checkpoint_duration_mean_seconds")
       } (${g("save_checkpoint_duration_stdev_seconds")})`,
-      `[METRIC] Checkpoint save I/O Throughput (GB/second): ${
+      `[METRIC] ${label("save_checkpoint_io_mean_GB_per_second")}: ${
         g("save_checkpoint_io_mean_GB_per_second")
       } (${g("save_checkpoint_io_stdev_GB_per_second")})`,
     );
@@ -66,7 +69,7 @@ export function formatHumanSummary(
         `[METRIC] Checkpoint load duration (seconds): ${
           g("load_checkpoint_duration_mean_seconds")
         } (${g("load_checkpoint_duration_stdev_seconds")})`,
-        `[METRIC] Checkpoint load I/O Throughput (GB/second): ${
+        `[METRIC] ${label("load_checkpoint_io_mean_GB_per_second")}: ${
           g("load_checkpoint_io_mean_GB_per_second")
         } (${g("load_checkpoint_io_stdev_GB_per_second")})`,
       );

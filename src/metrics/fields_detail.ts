@@ -1,0 +1,286 @@
+/**
+ * Report fields of the details: per-stage latencies, checkpoints, per-epoch and per-rank lists,
+ * provenance and the opt-in lists.
+ * @module
+ */
+import { ckf, f, type FieldInputs, lat, m, type ReportField, st } from "./field_def.ts";
+import { mean } from "./stats.ts";
+
+export const LATENCY_FIELDS: ReportField[] = [
+  lat("p50_latency_ms", "batch", "p50_ms", "batch latency (first read to complete)", "lower"),
+  lat("p95_latency_ms", "batch", "p95_ms", "batch latency (first read to complete)"),
+  lat("p99_latency_ms", "batch", "p99_ms", "batch latency (first read to complete)", "lower"),
+  lat("batch_wait_p50_latency_ms", "batch_wait", "p50_ms", "time the loop waited for a batch"),
+  lat("batch_wait_p95_latency_ms", "batch_wait", "p95_ms", "time the loop waited for a batch"),
+  lat(
+    "batch_wait_p99_latency_ms",
+    "batch_wait",
+    "p99_ms",
+    "time the loop waited for a batch",
+    "lower",
+  ),
+  lat("io_mean_latency_ms", "io", "mean_ms", "per-sample storage read"),
+  lat("io_p50_latency_ms", "io", "p50_ms", "per-sample storage read", "lower"),
+  lat("io_p95_latency_ms", "io", "p95_ms", "per-sample storage read"),
+  lat("io_p99_latency_ms", "io", "p99_ms", "per-sample storage read", "lower"),
+  lat("io_max_latency_ms", "io", "max_ms", "per-sample storage read"),
+  lat("decode_mean_latency_ms", "decode", "mean_ms", "per-sample decode"),
+  lat("decode_p50_latency_ms", "decode", "p50_ms", "per-sample decode", "lower"),
+  lat("decode_p95_latency_ms", "decode", "p95_ms", "per-sample decode"),
+  lat("decode_p99_latency_ms", "decode", "p99_ms", "per-sample decode"),
+  lat("preprocess_mean_latency_ms", "preprocess", "mean_ms", "per-sample emulated preprocessing"),
+  lat("preprocess_p99_latency_ms", "preprocess", "p99_ms", "per-sample emulated preprocessing"),
+  lat("h2d_mean_latency_ms", "h2d", "mean_ms", "per-sample copy into the batch"),
+  lat("h2d_p50_latency_ms", "h2d", "p50_ms", "per-sample copy into the batch"),
+  lat("h2d_p95_latency_ms", "h2d", "p95_ms", "per-sample copy into the batch"),
+  lat("h2d_p99_latency_ms", "h2d", "p99_ms", "per-sample copy into the batch"),
+  f(
+    "compute_mean_ms",
+    "ms",
+    "pooled",
+    "measured emulated compute per step",
+    (x) => st(x).compute.mean_ms,
+  ),
+];
+
+export const CHECKPOINT_FIELDS: ReportField[] = [
+  ckf(
+    "checkpoints_written",
+    "",
+    "sum",
+    "checkpoint saves (all ranks)",
+    (x) => x.s.checkpoints!.saves,
+  ),
+  ckf(
+    "checkpoints_read",
+    "",
+    "sum",
+    "checkpoint restores (all ranks)",
+    (x) => x.s.checkpoints!.loads,
+  ),
+  ckf(
+    "checkpoint_size_GB",
+    "GiB",
+    "job",
+    "one checkpoint, all ranks (2^30 bytes, as DLIO)",
+    (x) => m(x).checkpoint_size_GB,
+    "",
+    "Checkpoint size (GB)",
+  ),
+  ckf(
+    "checkpoint_compression",
+    "",
+    "config",
+    "`checkpoint.compression`",
+    (x) => x.c.checkpoint.compression,
+  ),
+  ckf(
+    "save_checkpoint_stored_GB",
+    "GiB",
+    "job",
+    "bytes stored per checkpoint (compressed)",
+    (x) => m(x).save_checkpoint_stored_GB ?? 0,
+  ),
+  ckf(
+    "save_checkpoint_compress_seconds",
+    "s",
+    "rank 0",
+    "time spent compressing per save",
+    (x) => m(x).save_checkpoint_compress_seconds ?? 0,
+  ),
+  ckf(
+    "save_checkpoint_io_mean_GB_per_second",
+    "GiB/s",
+    "rank 0",
+    "DLIO's: checkpoint size ÷ rank 0's save time",
+    (x) => m(x).save_checkpoint_io_mean_GB_per_second,
+    "higher",
+    "Checkpoint save I/O Throughput (GB/second)",
+  ),
+  ckf(
+    "save_checkpoint_io_job_mean_GB_per_second",
+    "GiB/s",
+    "max",
+    "checkpoint size ÷ the slowest rank's save time (MLPerf)",
+    (x) => m(x).save_checkpoint_io_job_mean_GB_per_second ?? 0,
+    "higher",
+  ),
+  ckf(
+    "save_checkpoint_duration_max_over_ranks_mean_seconds",
+    "s",
+    "max",
+    "slowest rank's save time, mean over saves",
+    (x) => m(x).save_checkpoint_duration_max_over_ranks_mean_seconds ?? 0,
+  ),
+  ckf(
+    "load_checkpoint_io_mean_GB_per_second",
+    "GiB/s",
+    "rank 0",
+    "DLIO's: checkpoint size ÷ rank 0's load time",
+    (x) => m(x).load_checkpoint_io_mean_GB_per_second,
+    "higher",
+    "Checkpoint load I/O Throughput (GB/second)",
+  ),
+  ckf(
+    "load_checkpoint_io_job_mean_GB_per_second",
+    "GiB/s",
+    "max",
+    "checkpoint size ÷ the slowest rank's load time (MLPerf)",
+    (x) => m(x).load_checkpoint_io_job_mean_GB_per_second ?? 0,
+  ),
+  ckf(
+    "save_file_p50_latency_ms",
+    "ms",
+    "pooled",
+    "per-file checkpoint write: p50",
+    (x) => x.s.checkpoints!.saveFile.p50_ms,
+  ),
+  ckf(
+    "save_file_p99_latency_ms",
+    "ms",
+    "pooled",
+    "per-file checkpoint write: p99",
+    (x) => x.s.checkpoints!.saveFile.p99_ms,
+  ),
+  ckf(
+    "load_file_p50_latency_ms",
+    "ms",
+    "pooled",
+    "per-file checkpoint read: p50",
+    (x) => x.s.checkpoints!.loadFile.p50_ms,
+  ),
+  ckf(
+    "load_file_p99_latency_ms",
+    "ms",
+    "pooled",
+    "per-file checkpoint read: p99",
+    (x) => x.s.checkpoints!.loadFile.p99_ms,
+  ),
+];
+
+/** Items as the access order shows them: the key, with `#sample` when files hold several. */
+const itemKey = (x: FieldInputs) => (v: { key: string; sample: number }) =>
+  x.c.dataset.num_samples_per_file === 1 ? v.key : `${v.key}#${v.sample}`;
+
+/** Per rank: DLIO's AU and throughput, and what it read. */
+function rankRows(x: FieldInputs) {
+  return x.all.map((r, i) => {
+    const eps = x.s.rankEpochs[i] ?? [];
+    return {
+      rank: r.rank,
+      train_au_mean_percentage: mean(eps.map((e) => e.train.au_percentage)),
+      train_throughput_mean_samples_per_second: mean(
+        eps.map((e) => e.train.throughput_samples_per_second),
+      ),
+      samples: eps.reduce((a, e) => a + e.train.measured.samples, 0),
+      bytes_read: eps.reduce((a, e) => a + e.train.measured.bytes_read, 0),
+      measured_samples_per_second: mean(eps.map((e) => e.train.measured.samples_per_second)),
+      max_reads_outstanding: r.loader.maxOutstanding,
+      max_batches_ahead: r.loader.maxBatchesAhead,
+    };
+  });
+}
+
+const latencyList = (k: "ioMs" | "decodeMs" | "h2dMs") => (x: FieldInputs) =>
+  x.all.flatMap((r) => Array.from(r.trainEvents[k].values()));
+
+export const DETAIL_FIELDS: ReportField[] = [
+  f(
+    "eval_samples",
+    "samples",
+    "sum",
+    "evaluation samples delivered",
+    (x) => x.s.totals.eval_samples,
+  ),
+  f("eval_bytes", "B", "sum", "bytes read for evaluation", (x) => x.s.totals.eval_bytes_read),
+  f(
+    "dl_driver_version",
+    "",
+    "job",
+    "dl-driver's version",
+    (x) => x.ctx.provenance.dl_driver_version,
+  ),
+  f("output_folder", "", "job", "the results folder", (x) => x.ctx.outputFolder),
+  f(
+    "access_order_sample",
+    "",
+    "rank 0",
+    "the first 32 items read (keys relative to `data_folder`, `#sample` when files hold several)",
+    (x) => x.all[0]!.trainEvents.visited.slice(0, 32).map(itemKey(x)),
+  ),
+  f(
+    "stages",
+    "ms",
+    "pooled",
+    "full statistics per stage (count, mean, min, p50, p95, p99, max)",
+    st,
+  ),
+  f(
+    "checkpoint_files",
+    "ms",
+    "pooled",
+    "per-file save/load latency statistics (or null)",
+    (x) =>
+      x.s.checkpoints ? { save: x.s.checkpoints.saveFile, load: x.s.checkpoints.loadFile } : null,
+  ),
+  f(
+    "epochs",
+    "",
+    "per epoch",
+    "DLIO's values and `measured` (all ranks: bytes, samples, rates, AU over every step)",
+    (x) => x.s.epochs.map(({ spanTrain: _, spanEval: _e, ...e }) => e),
+  ),
+  f(
+    "ranks",
+    "",
+    "per rank",
+    "AU, DLIO throughput, samples, bytes, measured rate, loader statistics",
+    rankRows,
+  ),
+  f("generation", "", "job", "files written/skipped, bytes and seconds when the run generated", (
+    x,
+  ) => x.ctx.generated ?? null),
+  f(
+    "provenance",
+    "",
+    "job",
+    "versions, OS, host, dependencies, arguments, config file",
+    (x) => x.ctx.provenance,
+  ),
+  f(
+    "io_latencies_ms",
+    "ms",
+    "per rank",
+    "every per-sample io time (`--latency-lists`)",
+    latencyList(
+      "ioMs",
+    ),
+    { when: (x) => x.ctx.latencyLists },
+  ),
+  f(
+    "decode_latencies_ms",
+    "ms",
+    "per rank",
+    "every per-sample decode time (`--latency-lists`)",
+    latencyList("decodeMs"),
+    { when: (x) => x.ctx.latencyLists },
+  ),
+  f(
+    "h2d_latencies_ms",
+    "ms",
+    "per rank",
+    "every per-sample copy time (`--latency-lists`)",
+    latencyList(
+      "h2dMs",
+    ),
+    { when: (x) => x.ctx.latencyLists },
+  ),
+  f(
+    "visited_items",
+    "",
+    "per rank",
+    "every item read, in arrival order per rank: `{rank, epoch, key, sample}` (`--visited-items`)",
+    (x) => x.all.flatMap((r) => r.trainEvents.visited.map((v) => ({ rank: r.rank, ...v }))),
+    { when: (x) => x.ctx.visitedItems },
+  ),
+];
