@@ -86,19 +86,6 @@ export interface OpenedFile {
   sample(i: number, scratch?: Uint8Array): Uint8Array;
 }
 
-/** How a sample read fetches bytes from storage. */
-export type SampleAccess =
-  /** Read the whole file for every sample (DLIO's NPZ/NPY/CSV/image readers). */
-  | "whole_file"
-  /** No I/O at all (synthetic data: measures the pipeline itself). */
-  | "none"
-  /** Index objects once per file, then one ranged read per sample (indexed_binary). */
-  | "indexed"
-  /** The file read front to back in `transfer_size` chunks, records cut from the stream. */
-  | "stream"
-  /** A library opens the file by path and reads only what a sample needs (HDF5 slices). */
-  | "path";
-
 /** Where sample `i` of a file is: byte range in the data object. */
 export interface SampleRange {
   offset: number;
@@ -112,33 +99,87 @@ export interface Sidecar {
   data: Uint8Array;
 }
 
-/** A file format. */
-export interface Codec {
+/** A file's samples as byte ranges, listed by index objects written beside it. */
+export interface SampleIndex {
+  /** Keys of a data file's index objects (relative to the dataset root). */
+  keys(key: string): string[];
+  /** Parse the index objects (in `keys` order) into sample ranges. */
+  parse(parts: Uint8Array[], opts: OpenOptions): SampleRange[];
+  /** Decode one sample from the bytes of its range. */
+  decode(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
+}
+
+/** Records framed one after another in a file (TFRecord), cut from a stream of reads. */
+export interface RecordFraming {
+  /** Bytes of a record's header, which tell its length. */
+  readonly headerBytes: number;
+  /** Read size when `reader.transfer_size` is not set (tf.data's 256 KiB for TFRecord). */
+  readonly defaultTransferSize: number;
+  /** A record's whole framed length from its header bytes. */
+  recordLength(header: Uint8Array, opts: OpenOptions): number;
+  /** Decode the sample from one whole framed record. */
+  decode(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
+}
+
+/** A parsed file whose samples are decoded asynchronously (Parquet row groups). */
+export interface AsyncOpenedFile {
+  readonly numSamples: number;
+  sampleAsync(i: number): Promise<Uint8Array>;
+}
+
+/**
+ * How a sample read fetches bytes from storage and decodes them: one variant per read mode,
+ * each carrying exactly what that mode needs.
+ */
+export type ReadMode =
+  /** No I/O at all (synthetic data: measures the pipeline itself). */
+  | { readonly access: "none" }
+  /** Read the whole file for every sample and parse it with `open` (DLIO's NPZ/NPY/CSV/image readers). */
+  | { readonly access: "whole_file" }
+  /** Read the whole file, then decode the sample asynchronously (Parquet). */
+  | {
+    readonly access: "whole_file_async";
+    openAsync(bytes: Uint8Array, opts: OpenOptions): Promise<AsyncOpenedFile>;
+  }
+  /** Load the file's index objects once, then one ranged read per sample (indexed_binary). */
+  | { readonly access: "indexed"; readonly index: SampleIndex }
+  /**
+   * Read the file front to back in `transfer_size` chunks and cut records from the stream
+   * (TFRecord as tf.data reads it); with `reader.read_index`, one ranged read per record.
+   */
+  | { readonly access: "stream"; readonly framing: RecordFraming; readonly index: SampleIndex }
+  /**
+   * A library opens a local file by path and reads only what a sample needs (HDF5 slices);
+   * files on object stores are fetched whole and parsed with `open`.
+   */
+  | {
+    readonly access: "path";
+    openPath(path: string, opts: OpenOptions): Promise<OpenedFile & { close(): void }>;
+  };
+
+/** What every codec has, whatever its read mode. */
+export interface CodecCommon {
   readonly format: string;
   /** File extension without the dot (DLIO uses the format name). */
   readonly extension: string;
-  readonly access: SampleAccess;
   /** Exact encoded size in bytes, or undefined when only encoding tells (images, compression). */
   encodedSize(spec: FileSpec): number | undefined;
   /** Index files written beside the data file `key` (TFRecord `.idx`, indexed_binary). */
   sidecars?(spec: FileSpec, key: string): Sidecar[];
   /** The encoded file as a stream of chunks (bounded memory; HDF5 produces one buffer). */
   encode(spec: FileSpec): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-  /** Parse a whole file. Throws `FormatError` on corrupt input. Call `close` when it has one. */
+  /**
+   * Parse a whole file. Throws `FormatError` on corrupt input, and for formats that are only
+   * read another way (indexed_binary, Parquet). Call `close` when it has one.
+   */
   open(bytes: Uint8Array, opts: OpenOptions): OpenedFile & { close?(): void };
-  /** Indexed access: the keys of a data file's index objects (relative to the dataset root). */
-  indexKeys?(key: string): string[];
-  /** Indexed access: parse the index objects (in `indexKeys` order) into sample ranges. */
-  parseIndex?(parts: Uint8Array[], opts: OpenOptions): SampleRange[];
-  /** Indexed/streamed access: decode one sample from the bytes of its range (one record). */
-  decodeRange?(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
-  /** Whole-file access with an asynchronous decoder (Parquet). */
-  openAsync?(bytes: Uint8Array, opts: OpenOptions): Promise<OpenedFile>;
-  /** Path access: open a local file; `sample(i)` reads just that sample. Call `close()`. */
-  openPath?(path: string, opts: OpenOptions): Promise<OpenedFile & { close(): void }>;
-  /** Streamed access: a record's whole framed length from its header bytes. */
-  recordLength?(header: Uint8Array, opts: OpenOptions): number;
 }
+
+/** A file format: what it writes, and how its samples are read. */
+export type Codec = CodecCommon & ReadMode;
+
+/** The read modes by name. */
+export type SampleAccess = ReadMode["access"];
 
 /** A file that does not parse as its format. */
 export class FormatError extends DataError {

@@ -56,14 +56,17 @@ for (const format of FORMATS_AVAILABLE) {
       const opts = { verifyChecksums: prng.nextInt(4) > 0, name };
       const t0 = performance.now();
       try {
-        if (codec.access === "indexed" || (codec.parseIndex && n % 2)) {
+        const index = codec.access === "indexed" || codec.access === "stream"
+          ? codec.index
+          : undefined;
+        if (index && (codec.access === "indexed" || n % 2)) {
           // Corrupt the index files and the data, through the ranged path.
           const parts = side.map((s) => (prng.nextInt(2) ? corrupt(s, prng) : s));
-          const ranges = codec.parseIndex!(parts, opts);
+          const ranges = index.parse(parts, opts);
           const data = corrupt(valid, prng);
           for (const r of ranges) {
             if (r.offset + r.length > data.byteLength) continue; // the reader checks this
-            codec.decodeRange!(data.subarray(r.offset, r.offset + r.length), opts);
+            index.decode(data.subarray(r.offset, r.offset + r.length), opts);
           }
         } else {
           // HDF5 (h5wasm) and Parquet (hyparquet) can loop on corrupted internal metadata; only
@@ -71,11 +74,8 @@ for (const format of FORMATS_AVAILABLE) {
           const bad = format === "hdf5" || format === "parquet"
             ? libraryCorrupt(valid, prng)
             : corrupt(valid, prng);
-          if (codec.openAsync) {
-            const f = await codec.openAsync(bad, opts) as unknown as {
-              numSamples: number;
-              sampleAsync(i: number): Promise<Uint8Array>;
-            };
+          if (codec.access === "whole_file_async") {
+            const f = await codec.openAsync(bad, opts);
             for (let i = 0; i < f.numSamples && i < 8; i++) await f.sampleAsync(i);
           } else {
             const f = codec.open(bad, opts);

@@ -6,7 +6,14 @@
  * are touched; dl-driver reads the bytes for real in both formats (docs/formats.md).
  * @module
  */
-import { type Codec, type FileSpec, FormatError, ITEMSIZE, type SampleRange } from "./codec.ts";
+import {
+  type Codec,
+  type FileSpec,
+  FormatError,
+  ITEMSIZE,
+  type OpenOptions,
+  type SampleRange,
+} from "./codec.ts";
 import { sampleContent } from "./content.ts";
 
 /** Most samples an index may declare (guards against lying index files). */
@@ -42,42 +49,45 @@ function makeCodec(format: "indexed_binary" | "mmap_indexed_binary"): Codec {
         { key: `${key}.sz.idx`, data: u64s(offsets.map(() => size)) },
       ];
     },
-    indexKeys(key) {
-      return [`${key}.off.idx`, `${key}.sz.idx`];
-    },
-    parseIndex(parts, opts): SampleRange[] {
-      const [off, sz] = parts;
-      if (
-        !off || !sz || off.byteLength % 8 || sz.byteLength % 8 || off.byteLength !== sz.byteLength
-      ) {
-        throw new FormatError(
-          opts.name,
-          `index files disagree or are truncated (.off.idx ${off?.byteLength} bytes, .sz.idx ${sz?.byteLength} bytes)`,
-        );
-      }
-      const n = off.byteLength / 8;
-      if (n > MAX_SAMPLES) throw new FormatError(opts.name, `index declares ${n} samples`);
-      const o = new DataView(off.buffer, off.byteOffset, off.byteLength);
-      const s = new DataView(sz.buffer, sz.byteOffset, sz.byteLength);
-      return Array.from({ length: n }, (_, i) => {
-        const offset = Number(o.getBigUint64(i * 8, true));
-        const length = Number(s.getBigUint64(i * 8, true));
-        if (!Number.isSafeInteger(offset + length) || length > 2 ** 31) {
-          throw new FormatError(
-            opts.name,
-            `index entry ${i} at byte ${i * 8}: offset ${offset}, size ${length} is not plausible`,
-          );
-        }
-        return { offset, length };
-      });
-    },
-    decodeRange(bytes) {
-      return bytes;
+    index: {
+      keys(key) {
+        return [`${key}.off.idx`, `${key}.sz.idx`];
+      },
+      parse: parseIndex,
+      decode: (bytes) => bytes,
     },
     open(_bytes, opts) {
       throw new FormatError(opts.name, `${format} is read through its index files (ranged reads)`);
     },
   };
+}
+
+/** The .off.idx and .sz.idx objects (uint64 LE) as sample ranges. */
+function parseIndex(parts: Uint8Array[], opts: OpenOptions): SampleRange[] {
+  const [off, sz] = parts;
+  if (
+    !off || !sz || off.byteLength % 8 || sz.byteLength % 8 || off.byteLength !== sz.byteLength
+  ) {
+    throw new FormatError(
+      opts.name,
+      `index files disagree or are truncated (.off.idx ${off?.byteLength} bytes, .sz.idx ${sz?.byteLength} bytes)`,
+    );
+  }
+  const n = off.byteLength / 8;
+  if (n > MAX_SAMPLES) throw new FormatError(opts.name, `index declares ${n} samples`);
+  const o = new DataView(off.buffer, off.byteOffset, off.byteLength);
+  const s = new DataView(sz.buffer, sz.byteOffset, sz.byteLength);
+  return Array.from({ length: n }, (_, i) => {
+    const offset = Number(o.getBigUint64(i * 8, true));
+    const length = Number(s.getBigUint64(i * 8, true));
+    if (!Number.isSafeInteger(offset + length) || length > 2 ** 31) {
+      throw new FormatError(
+        opts.name,
+        `index entry ${i} at byte ${i * 8}: offset ${offset}, size ${length} is not plausible`,
+      );
+    }
+    return { offset, length };
+  });
 }
 
 /** indexed_binary. */

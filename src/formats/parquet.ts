@@ -10,11 +10,11 @@
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import {
+  type AsyncOpenedFile,
   type Codec,
   type FileSpec,
   FormatError,
   ITEMSIZE,
-  type OpenedFile,
   type ParquetColumn,
 } from "./codec.ts";
 import { fillElements } from "./content.ts";
@@ -36,7 +36,7 @@ function columns(spec: FileSpec): ParquetColumn[] {
 export const parquetCodec: Codec = {
   format: "parquet",
   extension: "parquet",
-  access: "whole_file",
+  access: "whole_file_async",
   encodedSize() {
     return undefined;
   },
@@ -62,7 +62,7 @@ export const parquetCodec: Codec = {
     throw new FormatError(opts.name, "parquet is decoded asynchronously (openAsync)");
   },
   // deno-lint-ignore require-await
-  async openAsync(bytes, opts): Promise<OpenedFile> {
+  async openAsync(bytes, opts): Promise<AsyncOpenedFile> {
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     let meta;
     try {
@@ -71,14 +71,8 @@ export const parquetCodec: Codec = {
       throw new FormatError(opts.name, `not a Parquet file (${(e as Error).message})`);
     }
     const n = Number(meta.num_rows);
-    const names = meta.schema.slice(1).map((s) => s.name);
     return {
       numSamples: n,
-      dims: [names.length],
-      dtype: "uint8",
-      sample() {
-        throw new FormatError(opts.name, "use sampleAsync");
-      },
       async sampleAsync(i: number): Promise<Uint8Array> {
         if (i < 0 || i >= n) {
           throw new FormatError(opts.name, `row ${i} out of range (0..${n - 1})`);
@@ -103,6 +97,6 @@ export const parquetCodec: Codec = {
         );
         return concatBytes(parts);
       },
-    } as OpenedFile & { sampleAsync(i: number): Promise<Uint8Array> };
+    };
   },
 };

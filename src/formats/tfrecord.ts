@@ -47,6 +47,13 @@ export function frameRecord(data: Uint8Array): Uint8Array[] {
   return [head, data, tail];
 }
 
+/** The sample of one whole framed record. */
+function decodeRecord(bytes: Uint8Array, opts: OpenOptions): Uint8Array {
+  const [r] = recordIndex(bytes, opts);
+  if (!r) throw new FormatError(opts.name, "empty record");
+  return exampleImage(bytes.subarray(r.offset, r.offset + r.length), 0, opts.name);
+}
+
 /** The TFRecord codec. */
 export const tfrecordCodec: Codec = {
   format: "tfrecord",
@@ -74,37 +81,45 @@ export const tfrecordCodec: Codec = {
     const lines = Array.from({ length: spec.samples }, (_, i) => `${i * recLen} ${recLen}\n`);
     return [{ key: indexKey(key), data: new TextEncoder().encode(lines.join("")) }];
   },
-  indexKeys(key) {
-    return [indexKey(key)];
+  index: {
+    keys(key) {
+      return [indexKey(key)];
+    },
+    parse([text], opts) {
+      const out: { offset: number; length: number }[] = [];
+      const lines = new TextDecoder().decode(text).split("\n");
+      lines.forEach((line, i) => {
+        if (line.trim() === "") return;
+        const m = /^(\d+) (\d+)$/.exec(line.trim());
+        if (!m) throw new FormatError(opts.name, `line ${i + 1}: expected "<offset> <length>"`);
+        const offset = Number(m[1]), length = Number(m[2]);
+        if (length < 16 || length > 2 ** 31) {
+          throw new FormatError(
+            opts.name,
+            `line ${i + 1}: record length ${length} is not plausible`,
+          );
+        }
+        out.push({ offset, length });
+      });
+      return out;
+    },
+    decode: decodeRecord,
   },
-  parseIndex([text], opts) {
-    const out: { offset: number; length: number }[] = [];
-    const lines = new TextDecoder().decode(text).split("\n");
-    lines.forEach((line, i) => {
-      if (line.trim() === "") return;
-      const m = /^(\d+) (\d+)$/.exec(line.trim());
-      if (!m) throw new FormatError(opts.name, `line ${i + 1}: expected "<offset> <length>"`);
-      const offset = Number(m[1]), length = Number(m[2]);
-      if (length < 16 || length > 2 ** 31) {
-        throw new FormatError(opts.name, `line ${i + 1}: record length ${length} is not plausible`);
+  framing: {
+    // length (8) + masked CRC-32C of the length (4)
+    headerBytes: 12,
+    // tf.data's TFRecordDataset buffer_size default
+    defaultTransferSize: 256 * 1024,
+    recordLength(header, opts) {
+      const dv = new DataView(header.buffer, header.byteOffset, 12);
+      const len = Number(dv.getBigUint64(0, true));
+      if (opts.verifyChecksums && maskedCrc32c(header.subarray(0, 8)) !== dv.getUint32(8, true)) {
+        throw new FormatError(opts.name, "record length CRC-32C mismatch (file is corrupt)");
       }
-      out.push({ offset, length });
-    });
-    return out;
-  },
-  recordLength(header, opts) {
-    const dv = new DataView(header.buffer, header.byteOffset, 12);
-    const len = Number(dv.getBigUint64(0, true));
-    if (opts.verifyChecksums && maskedCrc32c(header.subarray(0, 8)) !== dv.getUint32(8, true)) {
-      throw new FormatError(opts.name, "record length CRC-32C mismatch (file is corrupt)");
-    }
-    if (len > 2 ** 31) throw new FormatError(opts.name, `record length ${len} is not plausible`);
-    return 16 + len;
-  },
-  decodeRange(bytes, opts) {
-    const [r] = recordIndex(bytes, opts);
-    if (!r) throw new FormatError(opts.name, "empty record");
-    return exampleImage(bytes.subarray(r.offset, r.offset + r.length), 0, opts.name);
+      if (len > 2 ** 31) throw new FormatError(opts.name, `record length ${len} is not plausible`);
+      return 16 + len;
+    },
+    decode: decodeRecord,
   },
 };
 

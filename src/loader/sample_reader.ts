@@ -4,12 +4,20 @@
  * engine) or inside a reader thread (thread engine); timings use the local clock.
  * @module
  */
-import { type Codec, FormatError, type OpenedFile, type SampleRange } from "../formats/codec.ts";
+import {
+  type Codec,
+  FormatError,
+  type OpenedFile,
+  type OpenOptions,
+  type SampleIndex,
+  type SampleRange,
+} from "../formats/codec.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { copyInto } from "../util/copy.ts";
 import type { DistributionValue } from "../util/distribution.ts";
 import { type Draw, makeDraw } from "../util/distribution.ts";
 import { Prng } from "../util/prng.ts";
+import { RecordStream } from "./record_stream.ts";
 
 /** Per-epoch settings shared by every reader. */
 export interface EpochSetup {
@@ -55,19 +63,29 @@ export interface SampleResult {
 }
 
 /** An object's bytes as fetched, with the time it took. */
-export interface Fetched {
-  key: string;
-  data: Uint8Array;
-  ioMs: number;
-  /** `data` is one sample's range (indexed or streamed access), not the whole object. */
-  range?: boolean;
-  /** Bytes read from storage for it (streamed access reads in transfer_size chunks). */
-  bytes?: number;
-  /** `data` is the decoded sample already (a library read it by path, or decoded it). */
-  decoded?: boolean;
-  /** Time spent decoding, when the fetch decoded already. */
-  decodeMs?: number;
-}
+export type Fetched =
+  /** The whole object, to parse with the codec's `open`. */
+  | { kind: "object"; key: string; data: Uint8Array; ioMs: number }
+  /** One sample's bytes (a range or a record), to decode with `decode`. */
+  | {
+    kind: "range";
+    key: string;
+    data: Uint8Array;
+    ioMs: number;
+    /** Bytes read from storage for it (streamed access reads in transfer_size chunks). */
+    bytes?: number;
+    decode(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
+  }
+  /** The decoded sample already (a library read it by path, or decoded it asynchronously). */
+  | {
+    kind: "sample";
+    key: string;
+    data: Uint8Array;
+    ioMs: number;
+    bytes?: number;
+    /** Time spent decoding, when the fetch decoded already. */
+    decodeMs?: number;
+  };
 
 /** Index caches kept per reader (files whose index is loaded). */
 const INDEX_CACHE = 4096;
@@ -79,7 +97,9 @@ const INDEX_CACHE = 4096;
 export class SampleReader {
   #bufs: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
   #lastKey: string | undefined;
-  #lastFile: OpenedFile | undefined;
+  #lastFile: (OpenedFile & { close?(): void }) | undefined;
+  #index = new Map<string, SampleRange[]>();
+  #stream: RecordStream | undefined;
 
   constructor(
     readonly backend: StorageBackend,
@@ -92,102 +112,27 @@ export class SampleReader {
   /** Whether the next job needs no fetch: synthetic data, or `read_type: memory` on the same file. */
   cached(job: SampleJob, e: EpochSetup): boolean {
     if (this.codec.access === "none") return true;
-    if (this.indexed(e) || this.streamed(e) || this.codec.access === "path") return false;
-    if (this.codec.openAsync) return false;
+    if (this.codec.access !== "whole_file") return false;
     return e.readType === "memory" && job.key === this.#lastKey && this.#lastFile !== undefined;
   }
 
-  #index = new Map<string, SampleRange[]>();
-  #stream:
-    | { key: string; readPos: number; next: number; buf: Uint8Array; start: number; end: number }
-    | undefined;
-
-  /**
-   * Streamed access (TFRecord as tf.data reads it): the file is read front to back in
-   * `transfer_size` ranged reads and records are cut from the stream; asking for a record behind
-   * the stream's position restarts it from the beginning.
-   */
-  async #streamRecord(job: SampleJob, e: EpochSetup, sync: boolean, signal?: AbortSignal) {
-    const transfer = Math.max(1, e.transferSize ?? 262144);
-    let st = this.#stream;
-    if (!st || st.key !== job.key || st.next > job.index) {
-      st = this.#stream = {
-        key: job.key,
-        readPos: 0,
-        next: 0,
-        buf: this.#stream?.buf ?? new Uint8Array(transfer * 2),
-        start: 0,
-        end: 0,
-      };
-    }
-    const s = st;
-    let bytes = 0;
-    // Read `transfer_size` chunks straight into the stream buffer until `n` bytes are pending;
-    // consumed bytes are dropped by moving the pending tail to the front (no per-read joins).
-    const need = async (n: number) => {
-      while (s.end - s.start < n) {
-        const pending = s.end - s.start;
-        if (s.buf.byteLength - s.end < transfer) {
-          const cap = Math.max(s.buf.byteLength, pending + Math.max(transfer, n));
-          const next = cap > s.buf.byteLength ? new Uint8Array(cap * 2) : s.buf;
-          if (next === s.buf) s.buf.copyWithin(0, s.start, s.end);
-          else next.set(s.buf.subarray(s.start, s.end));
-          s.buf = next;
-          s.start = 0;
-          s.end = pending;
-        }
-        const into = s.buf.subarray(s.end, s.end + transfer);
-        const chunk = sync && this.backend.getRangeSync
-          ? this.backend.getRangeSync(job.key, s.readPos, transfer, { buffer: into })
-          : await this.backend.getRange(job.key, s.readPos, transfer, { buffer: into, signal });
-        if (chunk.byteLength === 0) {
-          throw new FormatError(
-            `${this.backend.root}/${job.key}`,
-            `stream ended at byte ${s.readPos} before record ${s.next} was complete`,
-          );
-        }
-        if (chunk.buffer !== into.buffer || chunk.byteOffset !== into.byteOffset) into.set(chunk);
-        bytes += chunk.byteLength;
-        s.readPos += chunk.byteLength;
-        s.end += chunk.byteLength;
-      }
-    };
-    for (;;) {
-      await need(12);
-      const total = this.codec.recordLength!(s.buf.subarray(s.start, s.start + 12), {
-        verifyChecksums: e.verifyChecksums,
-        name: `${this.backend.root}/${job.key} at byte ${s.readPos - (s.end - s.start)}`,
-      });
-      await need(total);
-      const at = s.start;
-      s.start += total;
-      if (s.next++ === job.index) {
-        // A view into the stream buffer is valid until the next read; when the next read may
-        // start before this record is placed (pipelined readers), hand out a copy.
-        const view = s.buf.subarray(at, at + total);
-        return { record: sync ? view : view.slice(), bytes };
-      }
-    }
-  }
-
-  /** Whether samples are read one range at a time through index files. */
-  indexed(e: EpochSetup): boolean {
-    return this.codec.access === "indexed" || (!!e.readIndex && !!this.codec.indexKeys);
-  }
-
-  /** Whether samples are cut from a stream of the file (TFRecord without the index). */
-  streamed(e: EpochSetup): boolean {
-    return this.codec.access === "stream" && !this.indexed(e);
+  #opts(e: EpochSetup, key: string): OpenOptions {
+    return { verifyChecksums: e.verifyChecksums, name: `${this.backend.root}/${key}` };
   }
 
   /** The byte range of a sample; loads the file's index objects on first use. */
-  async #range(job: SampleJob, e: EpochSetup, signal?: AbortSignal): Promise<SampleRange> {
+  async #range(
+    index: SampleIndex,
+    job: SampleJob,
+    e: EpochSetup,
+    signal?: AbortSignal,
+  ): Promise<SampleRange> {
     let ranges = this.#index.get(job.key);
     if (!ranges) {
-      const keys = this.codec.indexKeys!(job.key);
+      const keys = index.keys(job.key);
       const parts = [];
       for (const k of keys) parts.push(await this.backend.get(k, { signal }));
-      ranges = this.codec.parseIndex!(parts, {
+      ranges = index.parse(parts, {
         verifyChecksums: e.verifyChecksums,
         name: keys.map((k) => `${this.backend.root}/${k}`).join(", "),
       });
@@ -204,58 +149,15 @@ export class SampleReader {
     return r;
   }
 
-  /** Fetch what a job needs: the whole object, or its sample's range (indexed access). */
-  async fetchJob(
+  /** Indexed access: one ranged read of exactly the sample. */
+  async #viaIndex(
+    index: SampleIndex,
     job: SampleJob,
     e: EpochSetup,
-    slot = 0,
-    sync = this.preferSync,
     signal?: AbortSignal,
   ): Promise<Fetched> {
-    const local = this.codec.access === "path" ? this.backend.localPath?.(job.key) : undefined;
-    if (local !== undefined) {
-      // The library reads just this sample from the file (HDF5 slices); its reads and any
-      // decompression count as io.
-      const t0 = this.now();
-      const f = await this.codec.openPath!(local, {
-        verifyChecksums: e.verifyChecksums,
-        name: `${this.backend.root}/${job.key}`,
-      });
-      try {
-        const data = f.sample(job.index).slice();
-        return { key: job.key, data, ioMs: this.now() - t0, range: true, decoded: true };
-      } finally {
-        f.close();
-      }
-    }
-    if (this.codec.openAsync) {
-      // Whole file, then an asynchronous decoder (Parquet) for the sample's row.
-      const f = await this.fetch(job.key, slot, sync, signal);
-      const t1 = this.now();
-      const opened = await this.codec.openAsync(f.data, {
-        verifyChecksums: e.verifyChecksums,
-        name: `${this.backend.root}/${job.key}`,
-        columns: e.readColumns,
-      }) as OpenedFile & { sampleAsync(i: number): Promise<Uint8Array> };
-      const data = (await opened.sampleAsync(job.index)).slice();
-      return {
-        key: job.key,
-        data,
-        ioMs: f.ioMs,
-        range: true,
-        decoded: true,
-        bytes: f.data.byteLength,
-        decodeMs: this.now() - t1,
-      };
-    }
-    if (this.streamed(e)) {
-      const t0 = this.now();
-      const { record, bytes } = await this.#streamRecord(job, e, sync, signal);
-      return { key: job.key, data: record, ioMs: this.now() - t0, range: true, bytes };
-    }
-    if (!this.indexed(e)) return await this.fetch(job.key, slot, sync, signal);
     const t0 = this.now();
-    const r = await this.#range(job, e, signal);
+    const r = await this.#range(index, job, e, signal);
     const data = await this.backend.getRange(job.key, r.offset, r.length, { signal });
     if (data.byteLength !== r.length) {
       throw new FormatError(
@@ -263,7 +165,78 @@ export class SampleReader {
         `index says ${r.length} bytes at offset ${r.offset}; the object has ${data.byteLength} there`,
       );
     }
-    return { key: job.key, data, ioMs: this.now() - t0, range: true };
+    return { kind: "range", key: job.key, data, ioMs: this.now() - t0, decode: index.decode };
+  }
+
+  /**
+   * Path access: the library reads just this sample from the local file (HDF5 slices); its
+   * reads and any decompression count as io.
+   */
+  async #viaPath(
+    open: (path: string, o: OpenOptions) => Promise<OpenedFile & { close(): void }>,
+    path: string,
+    job: SampleJob,
+    e: EpochSetup,
+  ): Promise<Fetched> {
+    const t0 = this.now();
+    const f = await open(path, this.#opts(e, job.key));
+    try {
+      const data = f.sample(job.index).slice();
+      return { kind: "sample", key: job.key, data, ioMs: this.now() - t0 };
+    } finally {
+      f.close();
+    }
+  }
+
+  /** Fetch what a job needs, by the codec's read mode. */
+  async fetchJob(
+    job: SampleJob,
+    e: EpochSetup,
+    slot = 0,
+    sync = this.preferSync,
+    signal?: AbortSignal,
+  ): Promise<Fetched> {
+    const c = this.codec;
+    switch (c.access) {
+      case "path": {
+        const local = this.backend.localPath?.(job.key);
+        if (local !== undefined) {
+          return await this.#viaPath((p, o) => c.openPath(p, o), local, job, e);
+        }
+        return await this.fetch(job.key, slot, sync, signal);
+      }
+      case "whole_file_async": {
+        // Whole file, then an asynchronous decoder (Parquet) for the sample's row.
+        const f = await this.fetch(job.key, slot, sync, signal);
+        const t1 = this.now();
+        const opened = await c.openAsync(f.data, {
+          ...this.#opts(e, job.key),
+          columns: e.readColumns,
+        });
+        const data = (await opened.sampleAsync(job.index)).slice();
+        const bytes = f.data.byteLength, decodeMs = this.now() - t1;
+        return { kind: "sample", key: job.key, data, ioMs: f.ioMs, bytes, decodeMs };
+      }
+      case "stream": {
+        if (e.readIndex) return await this.#viaIndex(c.index, job, e, signal);
+        const t0 = this.now();
+        const { record, bytes } = await (this.#stream ??= new RecordStream(this.backend, c.framing))
+          .record({
+            key: job.key,
+            index: job.index,
+            transferSize: e.transferSize,
+            verifyChecksums: e.verifyChecksums,
+            sync,
+            signal,
+          });
+        const ioMs = this.now() - t0;
+        return { kind: "range", key: job.key, data: record, ioMs, bytes, decode: c.framing.decode };
+      }
+      case "indexed":
+        return await this.#viaIndex(c.index, job, e, signal);
+      default:
+        return await this.fetch(job.key, slot, sync, signal);
+    }
   }
 
   /** Fetch an object's bytes into buffer `slot` (0 or 1). */
@@ -272,7 +245,7 @@ export class SampleReader {
     slot = 0,
     sync = this.preferSync,
     signal?: AbortSignal,
-  ): Promise<Fetched> {
+  ): Promise<Fetched & { kind: "object" }> {
     const buffer = this.#bufs[slot]!;
     const t0 = this.now();
     const data = sync && this.backend.getSync
@@ -285,43 +258,51 @@ export class SampleReader {
       const size = Math.ceil(data.byteLength * 1.125);
       this.#bufs[slot] = this.backend.allocBuffer?.(size) ?? new Uint8Array(size);
     }
-    return { key, data, ioMs };
+    return { kind: "object", key, data, ioMs };
+  }
+
+  /** The file (or one-sample file) a fetch yields, with its io, decode time and bytes. */
+  #decode(job: SampleJob, fetched: Fetched | undefined, e: EpochSetup) {
+    if (this.codec.access === "none") {
+      return { file: this.#synthetic(e.slotBytes), io: 0, decode: 0, bytes: 0, index: job.index };
+    }
+    if (!fetched) {
+      if (!this.#lastFile) throw new Error(`no cached file for ${job.key}`);
+      return { file: this.#lastFile, io: 0, decode: 0, bytes: 0, index: job.index };
+    }
+    const t1 = this.now();
+    if (fetched.kind === "object") {
+      const file = this.codec.open(fetched.data, this.#opts(e, job.key));
+      this.#lastKey = job.key;
+      this.#lastFile = file;
+      const bytes = fetched.data.byteLength;
+      return { file, io: fetched.ioMs, decode: this.now() - t1, bytes, index: job.index };
+    }
+    const one = fetched.kind === "range"
+      ? fetched.decode(fetched.data, this.#opts(e, job.key))
+      : fetched.data;
+    const decode = (fetched.kind === "sample" ? fetched.decodeMs ?? 0 : 0) + this.now() - t1;
+    const file: OpenedFile = {
+      numSamples: 1,
+      dims: [one.byteLength],
+      dtype: "uint8",
+      sample: () => one,
+    };
+    return {
+      file,
+      io: fetched.ioMs,
+      decode,
+      bytes: fetched.bytes ?? fetched.data.byteLength,
+      index: 0,
+    };
   }
 
   /** Decode a fetched object (or the cached one) and place the sample into the batch. */
   place(job: SampleJob, fetched: Fetched | undefined, e: EpochSetup): SampleResult {
-    let file: OpenedFile;
-    let io = 0, decode = 0, bytes = 0;
-    if (this.codec.access === "none") file = this.#synthetic(e.slotBytes);
-    else if (fetched?.range) {
-      const t1 = this.now();
-      bytes = fetched.bytes ?? fetched.data.byteLength;
-      io = fetched.ioMs;
-      decode = fetched.decodeMs ?? 0;
-      const one = fetched.decoded ? fetched.data : this.codec.decodeRange!(fetched.data, {
-        verifyChecksums: e.verifyChecksums,
-        name: `${this.backend.root}/${job.key}`,
-      });
-      decode += this.now() - t1;
-      file = { numSamples: 1, dims: [one.byteLength], dtype: "uint8", sample: () => one };
-      job = { ...job, index: 0 };
-    } else if (!fetched) file = this.#lastFile!;
-    else {
-      const t1 = this.now();
-      bytes = fetched.data.byteLength;
-      io = fetched.ioMs;
-      file = this.codec.open(fetched.data, {
-        verifyChecksums: e.verifyChecksums,
-        name: `${this.backend.root}/${job.key}`,
-      });
-      decode = this.now() - t1;
-      this.#lastKey = job.key;
-      this.#lastFile = file;
-    }
+    const d = this.#decode(job, fetched, e);
     const t2 = this.now();
-    const sample = file.sample(job.index);
+    const sample = d.file.sample(d.index);
     const t3 = this.now();
-    decode += t3 - t2;
     // h2d: place the decoded sample into the batch buffer handed to the accelerator.
     const slot = job.slot ?? Atomics.add(e.counter, 0, 1);
     const target = e.ring[Math.floor(slot / e.batchSize) % e.ring.length]!;
@@ -331,10 +312,10 @@ export class SampleReader {
     if (n < e.slotBytes) target.fill(0, at + n, at + e.slotBytes);
     const h2d = this.now() - t3;
     if (e.readType === "on_demand" && this.#lastFile) {
-      (this.#lastFile as { close?(): void }).close?.();
+      this.#lastFile.close?.();
       this.#lastFile = undefined;
     }
-    return { slot, ioMs: io, decodeMs: decode, h2dMs: h2d, bytes };
+    return { slot, ioMs: d.io, decodeMs: d.decode + t3 - t2, h2dMs: h2d, bytes: d.bytes };
   }
 
   #zero: OpenedFile | undefined;
