@@ -1,56 +1,7 @@
 // Tests of the training loop in fake time: steps, epochs, compute, early stops.
 import assert from "node:assert/strict";
-import { resolveConfig } from "../config/resolve.ts";
-import { npzCodec } from "../formats/npz.ts";
-import { MemBackend } from "../storage/mem.ts";
-import { yamlFile } from "../../tests/_helpers.ts";
-import { FakeClock } from "../util/clock.ts";
-import { soloComm } from "./comm.ts";
-import { train, type TrainSetup } from "./loop.ts";
-import { keyList } from "../loader/files.ts";
-
-async function setup(args: string[] = []): Promise<TrainSetup> {
-  const p = await yamlFile(`framework: pytorch
-dataset:
-  format: npz
-  num_files_train: 30
-  num_files_eval: 6
-  record_length_bytes: 64
-reader:
-  batch_size: 4
-  batch_size_eval: 2
-  read_threads: 2
-train:
-  epochs: 3
-  computation_time: 0.1
-evaluation:
-  eval_time: 0.05
-`);
-  const config = resolveConfig({ file: p, args }).config;
-  const backend = new MemBackend(`loop-${crypto.randomUUID()}`);
-  const files = async (split: string, n: number) => {
-    const keys = [];
-    for (let i = 0; i < n; i++) {
-      const key = `${split}/img_${String(i).padStart(2, "0")}_of_${n}.npz`;
-      await backend.put(
-        key,
-        npzCodec.encode({ dims: [8, 8], samples: 1, dtype: "uint8", seed: 1, fileIndex: i }),
-      );
-      keys.push(key);
-    }
-    return keys;
-  };
-  return {
-    config,
-    backend,
-    codec: npzCodec,
-    trainFiles: keyList(await files("train", 30)),
-    evalFiles: keyList(await files("valid", 6)),
-    clock: new FakeClock(),
-    comm: soloComm,
-    randomSeed: 1,
-  };
-}
+import { train } from "./loop.ts";
+import { loopSetup as setup } from "./_loop_fixture.ts";
 
 Deno.test("train loop: DLIO step counts, epochs and fake-time compute", async () => {
   const s = await setup();
