@@ -47,210 +47,237 @@ function num(v: string | undefined, flag: string, def?: number): number {
   return n;
 }
 
+const OPTIONS = {
+  model: { type: "string", short: "m" },
+  "accelerator-type": { type: "string", short: "g" },
+  "num-accelerators": { type: "string", short: "n" },
+  "num-client-hosts": { type: "string" },
+  "client-host-memory-in-gb": { type: "string" },
+  "data-dir": { type: "string" },
+  "results-dir": { type: "string" },
+  "num-files-train": { type: "string" },
+  "num-processes": { type: "string" },
+  "checkpoint-folder": { type: "string" },
+  "num-checkpoints-write": { type: "string" },
+  "num-checkpoints-read": { type: "string" },
+  runs: { type: "string" },
+  param: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
+/** What every subcommand gets: the options, the word after it, the overrides, the log. */
+interface Call {
+  o: ReturnType<typeof parse>["values"];
+  sub?: string;
+  params: string[];
+  model: string;
+  log: (s: string) => void;
+}
+
+/** `mlperf datasize`: the dataset size the rules ask for. */
+function datasizeCmd({ o, model, log }: Call): Promise<number> {
+  const r = datasize({
+    model: need(o.model, "model"),
+    accelerator: need(o["accelerator-type"], "accelerator-type"),
+    accelerators: num(o["num-accelerators"], "num-accelerators"),
+    clients: num(o["num-client-hosts"], "num-client-hosts", 1),
+    clientMemoryGiB: num(o["client-host-memory-in-gb"], "client-host-memory-in-gb"),
+  });
+  if (o.json) log(JSON.stringify(r, null, 2));
+  else {
+    log(
+      `${model}: num_files_train = ${r.numFilesTrain} (5 × client memory needs ${r.byMemory}; ` +
+        `500 steps per epoch need ${r.bySteps}); ${(r.datasetBytes / 2 ** 30).toFixed(1)} GiB`,
+    );
+    log(
+      `generate it: dl-driver mlperf datagen --model ${model} --data-dir DIR ` +
+        `--num-files-train ${r.numFilesTrain}`,
+    );
+  }
+  return Promise.resolve(0);
+}
+
+/** `mlperf datagen`: generate the model's dataset. */
+async function datagenCmd({ o, params, model, log }: Call): Promise<number> {
+  const dir = need(o["data-dir"], "data-dir");
+  const args = [
+    `workload=${need(o.model, "model")}_datagen`,
+    `dataset.data_folder=${join(dir, model)}`,
+    ...(o["num-files-train"] ? [`dataset.num_files_train=${o["num-files-train"]}`] : []),
+    ...params,
+  ];
+  const g = await generateDataset(resolveConfig({ args, requireRunnable: true }).config, {
+    quiet: o.quiet,
+  });
+  log(`generated ${g.files} files in ${g.location} (${g.written} written, ${g.skipped} kept)`);
+  return 0;
+}
+
+/** A warm-up run, then `runs` measured runs; the seed changes for every run (the rules). */
+async function trainingRuns(c: Call, base: string[], runs: number, results: string) {
+  const { o, log } = c;
+  const n = num(o["num-accelerators"], "num-accelerators");
+  const stamp = runStamp(Date.now());
+  const seed0 = resolveConfig({ args: base }).config.train.seed;
+  const metrics: Record<string, number>[] = [];
+  const folders: string[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const label = i === 0 ? "warmup" : `run${i}`;
+    const output = join(results, `${stamp}-${label}`);
+    const rc = resolveConfig({ args: [...base, `train.seed=${seed0 + i}`], requireRunnable: true });
+    const r = await runWorkload(rc, { accelerators: n, quiet: true, log: () => {}, output });
+    const summary = JSON.parse(await Deno.readTextFile(join(output, "summary.json")));
+    if (i > 0) {
+      metrics.push(summary.metric);
+      folders.push(output);
+    }
+    if (!o.quiet) {
+      const au = (r.report.train_au_mean_percentage as number).toFixed(2);
+      const sps = (r.report.train_throughput_mean_samples_per_second as number).toFixed(2);
+      log(`${label}: AU ${au} %, ${sps} samples/s → ${output}`);
+    }
+  }
+  return { n, stamp, metrics, folders };
+}
+
+/** `mlperf run`: warm-up and measured runs, their mean, and the rules' verdict. */
+async function runCmd(c: Call): Promise<number> {
+  const { o, params, model, log } = c;
+  const accel = need(o["accelerator-type"], "accelerator-type");
+  if (!MLPERF_MODELS[need(o.model, "model")]) {
+    throw new UserError(
+      `mlperf: unknown model '${model}' (${Object.keys(MLPERF_MODELS).join(", ")})`,
+    );
+  }
+  const runs = num(o.runs, "runs", 5);
+  const results = join(o["results-dir"] ?? "results", "training", model, "run");
+  const base = [
+    `workload=${model}_${accel}`,
+    `dataset.data_folder=${join(need(o["data-dir"], "data-dir"), model)}`,
+    ...params,
+  ];
+  const { n, stamp, metrics, folders } = await trainingRuns(c, base, runs, results);
+  const agg: Record<string, unknown> = { ...aggregateRuns(metrics), folders };
+  const checks = await Promise.all(folders.map(checkRun));
+  const category = checks.some((c) => c.category === "INVALID")
+    ? "INVALID"
+    : checks.some((c) => c.category === "OPEN")
+    ? "OPEN"
+    : "CLOSED";
+  const result = { model, accelerator: accel, num_accelerators: n, category, ...agg };
+  await Deno.writeTextFile(
+    join(results, `${stamp}-result.json`),
+    JSON.stringify(result, null, 2) + "\n",
+  );
+  if (o.json) log(JSON.stringify(result, null, 2));
+  else {
+    log(
+      `${category}: mean of ${runs} runs: AU ${agg.train_au_mean_percentage} %, ` +
+        `${agg.train_throughput_mean_samples_per_second} samples/s, ` +
+        `${agg.train_io_mean_MB_per_second} MB/s` +
+        (agg.within_5_percent ? "" : " (runs differ by more than 5 %)"),
+    );
+    for (const c of checks) for (const why of c.reasons) log(`  ${c.folder}: ${why}`);
+  }
+  return 0;
+}
+
+/** `mlperf check <folder>`: CLOSED, OPEN or INVALID, with the reasons. */
+async function checkCmd({ o, sub, log }: Call): Promise<number> {
+  const c = await checkRun(need(sub, "results folder"));
+  if (o.json) log(JSON.stringify(c, null, 2));
+  else log(`${c.category}: ${c.folder}` + c.reasons.map((r) => `\n  ${r}`).join(""));
+  return 0;
+}
+
+/** `mlperf reportgen`: every run under a results folder, checked, into results.json/csv. */
+async function reportgenCmd({ o, log }: Call): Promise<number> {
+  const dir = need(o["results-dir"], "results-dir");
+  const runs = await reportgen(dir);
+  for (const cat of ["CLOSED", "OPEN", "INVALID"]) {
+    const these = runs.filter((r) => r.category === cat);
+    if (these.length) log(`${cat}: ${these.map((r) => r.folder).join(", ")}`);
+  }
+  log(`${runs.length} runs → ${join(dir, "results.json")}, ${join(dir, "results.csv")}`);
+  return 0;
+}
+
+/** `mlperf checkpointing datasize|run`. */
+async function checkpointingCmd(c: Call): Promise<number> {
+  const { o, sub, params, model, log } = c;
+  const m = CHECKPOINT_MODELS[need(o.model, "model")];
+  if (!m) throw new UserError(`mlperf: unknown checkpointing model '${model}'`);
+  const procs = num(o["num-processes"], "num-processes", m.closed);
+  const base = resolveConfig({ args: [`workload=${m.workload}`] }).config;
+  const tpPp = base.model.parallelism.tensor * base.model.parallelism.pipeline;
+  const extra = checkpointingArgs(model, procs, tpPp);
+  if (sub === "datasize") {
+    const ck = resolveConfig({ args: [`workload=${m.workload}`, ...extra] }).config;
+    const total = checkpointBytes(ck, procs);
+    const perRank = Math.max(
+      ...Array.from(
+        { length: procs },
+        (_, r) => rankFiles(ck, r, procs).reduce((a, f) => a + f.bytes, 0),
+      ),
+    );
+    log(
+      `${model} on ${procs} processes${extra.length ? " (subset mode)" : ""}: checkpoint ` +
+        `${(total / 2 ** 30).toFixed(1)} GiB, at most ${(perRank / 2 ** 30).toFixed(2)} GiB per ` +
+        "process; dl-driver streams it in 8 MiB chunks (~24 MiB of memory per process)",
+    );
+    return 0;
+  }
+  if (sub !== "run") {
+    throw new UserError(`mlperf checkpointing: expected datasize or run, got '${sub ?? ""}'`);
+  }
+  const folder = join(need(o["checkpoint-folder"], "checkpoint-folder"), model);
+  const rc = resolveConfig({
+    args: [
+      `workload=${m.workload}`,
+      ...extra,
+      `checkpoint.checkpoint_folder=${folder}`,
+      `checkpoint.num_checkpoints_write=${o["num-checkpoints-write"] ?? 10}`,
+      `checkpoint.num_checkpoints_read=${o["num-checkpoints-read"] ?? 10}`,
+      ...params,
+    ],
+    requireRunnable: true,
+  });
+  const output = join(o["results-dir"] ?? "results", "checkpointing", model, runStamp(Date.now()));
+  const r = await runWorkload(rc, { accelerators: procs, quiet: o.quiet, output });
+  log(o.json ? JSON.stringify(r.report, null, 2) : r.summaryText);
+  return 0;
+}
+
+/** The subcommands. */
+const SUBCOMMANDS: Record<string, (c: Call) => Promise<number>> = {
+  datasize: datasizeCmd,
+  datagen: datagenCmd,
+  run: runCmd,
+  check: checkCmd,
+  reportgen: reportgenCmd,
+  checkpointing: checkpointingCmd,
+};
+
 /** Run an mlperf command; returns the exit code. */
 export async function mlperfMain(
   argv: string[],
   log: (s: string) => void = console.log,
 ): Promise<number> {
-  const { values: o, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      model: { type: "string", short: "m" },
-      "accelerator-type": { type: "string", short: "g" },
-      "num-accelerators": { type: "string", short: "n" },
-      "num-client-hosts": { type: "string" },
-      "client-host-memory-in-gb": { type: "string" },
-      "data-dir": { type: "string" },
-      "results-dir": { type: "string" },
-      "num-files-train": { type: "string" },
-      "num-processes": { type: "string" },
-      "checkpoint-folder": { type: "string" },
-      "num-checkpoints-write": { type: "string" },
-      "num-checkpoints-read": { type: "string" },
-      runs: { type: "string" },
-      param: { type: "string", multiple: true },
-      json: { type: "boolean" },
-      quiet: { type: "boolean", short: "q" },
-    },
-  });
+  const { values: o, positionals } = parse(argv);
   const [cmd, sub] = positionals;
-  const params = (o.param ?? []).map((p) => p.replace(/^(\+\+)?(workload\.)?/, ""));
-  const model = o.model ?? "";
-  switch (cmd) {
-    case "datasize": {
-      const accel = need(o["accelerator-type"], "accelerator-type");
-      const r = datasize({
-        model: need(o.model, "model"),
-        accelerator: accel,
-        accelerators: num(o["num-accelerators"], "num-accelerators"),
-        clients: num(o["num-client-hosts"], "num-client-hosts", 1),
-        clientMemoryGiB: num(o["client-host-memory-in-gb"], "client-host-memory-in-gb"),
-      });
-      if (o.json) log(JSON.stringify(r, null, 2));
-      else {
-        log(
-          `${model}: num_files_train = ${r.numFilesTrain} (5 × client memory needs ${r.byMemory}; ` +
-            `500 steps per epoch need ${r.bySteps}); ${(r.datasetBytes / 2 ** 30).toFixed(1)} GiB`,
-        );
-        log(
-          `generate it: dl-driver mlperf datagen --model ${model} --data-dir DIR ` +
-            `--num-files-train ${r.numFilesTrain}`,
-        );
-      }
-      return 0;
-    }
-    case "datagen": {
-      const dir = need(o["data-dir"], "data-dir");
-      const args = [
-        `workload=${need(o.model, "model")}_datagen`,
-        `dataset.data_folder=${join(dir, model)}`,
-        ...(o["num-files-train"] ? [`dataset.num_files_train=${o["num-files-train"]}`] : []),
-        ...params,
-      ];
-      const g = await generateDataset(resolveConfig({ args, requireRunnable: true }).config, {
-        quiet: o.quiet,
-      });
-      log(`generated ${g.files} files in ${g.location} (${g.written} written, ${g.skipped} kept)`);
-      return 0;
-    }
-    case "run": {
-      const accel = need(o["accelerator-type"], "accelerator-type");
-      if (!MLPERF_MODELS[need(o.model, "model")]) {
-        throw new UserError(
-          `mlperf: unknown model '${model}' (${Object.keys(MLPERF_MODELS).join(", ")})`,
-        );
-      }
-      const n = num(o["num-accelerators"], "num-accelerators");
-      const runs = num(o.runs, "runs", 5);
-      const results = join(o["results-dir"] ?? "results", "training", model, "run");
-      const stamp = runStamp(Date.now());
-      const base = [
-        `workload=${model}_${accel}`,
-        `dataset.data_folder=${join(need(o["data-dir"], "data-dir"), model)}`,
-        ...params,
-      ];
-      const seed0 = resolveConfig({ args: base }).config.train.seed;
-      const metrics: Record<string, number>[] = [];
-      const folders: string[] = [];
-      // A warm-up run, then `runs` measured runs; the seed changes for every run (the rules).
-      for (let i = 0; i <= runs; i++) {
-        const label = i === 0 ? "warmup" : `run${i}`;
-        const output = join(results, `${stamp}-${label}`);
-        const rc = resolveConfig({
-          args: [...base, `train.seed=${seed0 + i}`],
-          requireRunnable: true,
-        });
-        const r = await runWorkload(rc, { accelerators: n, quiet: true, log: () => {}, output });
-        const summary = JSON.parse(await Deno.readTextFile(join(output, "summary.json")));
-        if (i > 0) {
-          metrics.push(summary.metric);
-          folders.push(output);
-        }
-        if (!o.quiet) {
-          log(
-            `${label}: AU ${(r.report.train_au_mean_percentage as number).toFixed(2)} %, ` +
-              `${
-                (r.report.train_throughput_mean_samples_per_second as number).toFixed(2)
-              } samples/s → ${output}`,
-          );
-        }
-      }
-      const agg: Record<string, unknown> = { ...aggregateRuns(metrics), folders };
-      const checks = await Promise.all(folders.map(checkRun));
-      const category = checks.some((c) => c.category === "INVALID")
-        ? "INVALID"
-        : checks.some((c) => c.category === "OPEN")
-        ? "OPEN"
-        : "CLOSED";
-      const result = { model, accelerator: accel, num_accelerators: n, category, ...agg };
-      await Deno.writeTextFile(
-        join(results, `${stamp}-result.json`),
-        JSON.stringify(result, null, 2) + "\n",
-      );
-      if (o.json) log(JSON.stringify(result, null, 2));
-      else {
-        log(
-          `${category}: mean of ${runs} runs: AU ${agg.train_au_mean_percentage} %, ` +
-            `${agg.train_throughput_mean_samples_per_second} samples/s, ` +
-            `${agg.train_io_mean_MB_per_second} MB/s` +
-            (agg.within_5_percent ? "" : " (runs differ by more than 5 %)"),
-        );
-        for (const c of checks) for (const why of c.reasons) log(`  ${c.folder}: ${why}`);
-      }
-      return 0;
-    }
-    case "check": {
-      const c = await checkRun(need(sub, "results folder"));
-      if (o.json) log(JSON.stringify(c, null, 2));
-      else log(`${c.category}: ${c.folder}` + c.reasons.map((r) => `\n  ${r}`).join(""));
-      return 0;
-    }
-    case "reportgen": {
-      const dir = need(o["results-dir"], "results-dir");
-      const runs = await reportgen(dir);
-      for (const cat of ["CLOSED", "OPEN", "INVALID"]) {
-        const these = runs.filter((r) => r.category === cat);
-        if (these.length) log(`${cat}: ${these.map((r) => r.folder).join(", ")}`);
-      }
-      log(`${runs.length} runs → ${join(dir, "results.json")}, ${join(dir, "results.csv")}`);
-      return 0;
-    }
-    case "checkpointing": {
-      const m = CHECKPOINT_MODELS[need(o.model, "model")];
-      if (!m) throw new UserError(`mlperf: unknown checkpointing model '${model}'`);
-      const procs = num(o["num-processes"], "num-processes", m.closed);
-      const base = resolveConfig({ args: [`workload=${m.workload}`] }).config;
-      const tpPp = base.model.parallelism.tensor * base.model.parallelism.pipeline;
-      const extra = checkpointingArgs(model, procs, tpPp);
-      const c = resolveConfig({ args: [`workload=${m.workload}`, ...extra] }).config;
-      if (sub === "datasize") {
-        const total = checkpointBytes(c, procs);
-        const perRank = Math.max(
-          ...Array.from(
-            { length: procs },
-            (_, r) => rankFiles(c, r, procs).reduce((a, f) => a + f.bytes, 0),
-          ),
-        );
-        log(
-          `${model} on ${procs} processes${extra.length ? " (subset mode)" : ""}: checkpoint ` +
-            `${(total / 2 ** 30).toFixed(1)} GiB, at most ${
-              (perRank / 2 ** 30).toFixed(2)
-            } GiB per ` +
-            "process; dl-driver streams it in 8 MiB chunks (~24 MiB of memory per process)",
-        );
-        return 0;
-      }
-      if (sub === "run") {
-        const folder = join(need(o["checkpoint-folder"], "checkpoint-folder"), model);
-        const rc = resolveConfig({
-          args: [
-            `workload=${m.workload}`,
-            ...extra,
-            `checkpoint.checkpoint_folder=${folder}`,
-            `checkpoint.num_checkpoints_write=${o["num-checkpoints-write"] ?? 10}`,
-            `checkpoint.num_checkpoints_read=${o["num-checkpoints-read"] ?? 10}`,
-            ...params,
-          ],
-          requireRunnable: true,
-        });
-        const output = join(
-          o["results-dir"] ?? "results",
-          "checkpointing",
-          model,
-          runStamp(Date.now()),
-        );
-        const r = await runWorkload(rc, { accelerators: procs, quiet: o.quiet, output });
-        log(o.json ? JSON.stringify(r.report, null, 2) : r.summaryText);
-        return 0;
-      }
-      throw new UserError(`mlperf checkpointing: expected datasize or run, got '${sub ?? ""}'`);
-    }
-    default:
-      throw new UserError(
-        cmd === undefined
-          ? `usage: dl-driver ${USAGE}`
-          : `unknown mlperf command '${cmd}'; usage: dl-driver ${USAGE}`,
-      );
+  const command = cmd === undefined ? undefined : SUBCOMMANDS[cmd];
+  if (!command) {
+    throw new UserError(
+      cmd === undefined
+        ? `usage: dl-driver ${USAGE}`
+        : `unknown mlperf command '${cmd}'; usage: dl-driver ${USAGE}`,
+    );
   }
+  const params = (o.param ?? []).map((p) => p.replace(/^(\+\+)?(workload\.)?/, ""));
+  return await command({ o, sub, params, model: o.model ?? "", log });
 }

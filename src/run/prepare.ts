@@ -128,9 +128,10 @@ export async function prepare(
   const storageOptions = c.storage.storage_options;
   const backend = await deps.openBackend(configLocation(c), { storageOptions });
   if (!c.workflow.train && !c.workflow.checkpoint) return { kind: "generate", job };
+  // DLIO's world-size rules, now that the job's ranks are known (in-process × MPI).
+  checkWorldSize(rc, job.n * job.proc.size);
   const group = new LocalGroup(job.n, job.proc);
   const checkpoint = await checkpointParts(job);
-  if (checkpoint) checkWorldSize(rc, job.n * job.proc.size);
   if (!c.workflow.train) return { kind: "checkpoint", job, group, checkpoint: checkpoint! };
   const trainFiles = await splitFiles(
     backend,
