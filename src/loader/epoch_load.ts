@@ -1,0 +1,258 @@
+/**
+ * One epoch's reads in flight for the loader (loader.ts): lanes or workers claim samples within
+ * the readahead bound, batches fill as samples arrive (or leave the tf.data shuffle buffer), and
+ * the consumer takes complete batches in order.
+ * @module
+ */
+import type { LoaderStats } from "../metrics/records.ts";
+import { Prng } from "../util/prng.ts";
+import type { Batch, LoaderOptions } from "./loader.ts";
+import type { SampleResult } from "./sample_reader.ts";
+import type { SampleRef } from "./sampler.ts";
+
+/** A sample read and where it came from. */
+interface Arrival {
+  ref: SampleRef;
+  key: string;
+  r: SampleResult;
+  started: number;
+  done: number;
+}
+
+/** A batch being filled: its samples (composition) and its slots (bytes) may differ. */
+type State = Batch & { firstStart: number; filled: number };
+
+/** One epoch's reads in flight: lanes claim samples, batches fill, the consumer takes them. */
+export class EpochLoad {
+  readonly B: number;
+  readonly total: number;
+  readonly depth: number;
+  readonly shuffle: number;
+  readonly ring: Uint8Array[];
+  session = 0;
+  consumed = 0;
+  failed = false;
+  failure: unknown;
+  #outstanding = 0;
+  #claimed = 0;
+  #emitted = 0;
+  #arrivedN = 0;
+  #nextBatch = 0;
+  /** Batch states exist only while in reach (created on first use, dropped when consumed). */
+  #live = new Map<number, State>();
+  #wakeConsumer: (() => void) | undefined;
+  #wakeLanes: (() => void)[] = [];
+  /** tf.data's `.shuffle(shuffle_size)` buffer of arrived records. */
+  #buffer: Arrival[] = [];
+  #shufflePrng: Prng;
+
+  constructor(readonly o: LoaderOptions, readonly stats: LoaderStats) {
+    const plan = o.plan;
+    this.B = plan.batchSize;
+    this.total = plan.batches * this.B;
+    // While the loop holds batch b, batches up to b + maxAhead may be read (and, with a tf.data
+    // shuffle buffer, that many more records).
+    this.depth = Math.max(0, plan.maxAhead);
+    this.shuffle = plan.mode === "arrival" ? Math.max(0, plan.shuffleBuffer) : 0;
+    this.ring = Array.from(
+      { length: Math.min(this.depth + 1 + Math.ceil(this.shuffle / this.B), plan.batches) },
+      () => new Uint8Array(new SharedArrayBuffer(this.B * o.slotBytes)),
+    );
+    this.#shufflePrng = new Prng(plan.shuffleSeed, "shuffle_buffer");
+  }
+
+  /** Open the executor session for this epoch's buffers. */
+  async begin(): Promise<void> {
+    const o = this.o;
+    this.session = await o.executor.begin({
+      ring: this.ring,
+      counter: new Int32Array(new SharedArrayBuffer(4)),
+      batchSize: this.B,
+      slotBytes: o.slotBytes,
+      verifyChecksums: o.verifyChecksums,
+      readType: o.readType,
+      readIndex: o.readIndex,
+      transferSize: o.transferSize,
+      readColumns: o.readColumns,
+      preprocess: o.preprocess,
+    }, o.clock);
+  }
+
+  batch(index: number): State {
+    let st = this.#live.get(index);
+    if (!st) {
+      st = {
+        index,
+        buffer: this.ring[index % this.ring.length]!,
+        samples: 0,
+        filled: 0,
+        bytesRead: 0,
+        latencyMs: 0,
+        firstStart: Infinity,
+      };
+      this.#live.set(index, st);
+    }
+    return st;
+  }
+
+  get stopped(): boolean {
+    return this.failed || (this.o.signal?.aborted ?? false);
+  }
+
+  notifyConsumer(): void {
+    const w = this.#wakeConsumer;
+    this.#wakeConsumer = undefined;
+    w?.();
+  }
+
+  notifyLanes(): void {
+    for (const w of this.#wakeLanes.splice(0)) w();
+  }
+
+  fail(e: unknown): void {
+    if (!this.failed) {
+      this.failed = true;
+      this.failure = e;
+    }
+    this.notifyConsumer();
+    this.notifyLanes();
+  }
+
+  /** Wait until batch b is in reach of the consumer; false when the epoch stopped. */
+  async waitTurn(b: number): Promise<boolean> {
+    while (!this.stopped && b > this.consumed + this.depth) {
+      await new Promise<void>((r) => this.#wakeLanes.push(r));
+    }
+    this.stats.maxBatchesAhead = Math.max(this.stats.maxBatchesAhead, b - this.consumed);
+    return !this.stopped;
+  }
+
+  /** A sample becomes part of batch b: record it; wake the consumer when b is complete. */
+  emit(item: Arrival, b: number): void {
+    const batch = this.batch(b);
+    batch.samples++;
+    batch.bytesRead += item.r.bytes;
+    batch.firstStart = Math.min(batch.firstStart, item.started);
+    const r = item.r;
+    const where = { epoch: this.o.epoch, key: item.key, sample: item.ref.index };
+    this.o.events.record(
+      r.ioMs,
+      r.decodeMs,
+      r.h2dMs,
+      r.bytes,
+      where,
+      r.preprocessMs ?? 0,
+      item.done,
+    );
+    if (batch.samples === this.B && batch.filled === this.B) {
+      batch.latencyMs = this.o.clock.now() - batch.firstStart;
+      this.notifyConsumer();
+    }
+  }
+
+  /** Arrival mode: slot fixes the bytes' batch; composition follows the shuffle buffer. */
+  arrived(item: Arrival, slot: number): void {
+    const byteBatch = this.batch(Math.floor(slot / this.B));
+    byteBatch.filled++;
+    if (this.shuffle === 0) {
+      this.emit(item, Math.floor(slot / this.B));
+      return;
+    }
+    this.#buffer.push(item);
+    const done = ++this.#arrivedN === this.total;
+    while (this.#buffer.length > this.shuffle || (done && this.#buffer.length > 0)) {
+      const i = this.#shufflePrng.nextInt(this.#buffer.length);
+      const [pick] = this.#buffer.splice(i, 1);
+      this.emit(pick!, Math.floor(this.#emitted++ / this.B));
+    }
+    if (byteBatch.filled === this.B && byteBatch.samples === this.B) this.notifyConsumer();
+  }
+
+  /** Read one sample on the engine, counting reads in flight. */
+  async read(
+    ref: SampleRef,
+    lane: number,
+    reader?: number,
+    slot?: number,
+  ): Promise<Arrival & { slot: number }> {
+    const o = this.o;
+    const key = o.files.key(ref.file);
+    const started = o.clock.now();
+    this.#outstanding++;
+    this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, this.#outstanding);
+    try {
+      const job = { session: this.session, key, index: ref.index, reader, slot };
+      const r = await o.executor.run(job, lane, o.signal);
+      return { ref, key, r, started, done: o.clock.now(), slot: r.slot };
+    } finally {
+      this.#outstanding--;
+    }
+  }
+
+  /** Arrival mode: a lane claims samples in order; any free reader takes them. */
+  async arrivalLane(l: number): Promise<void> {
+    const o = this.o, base = o.readerBase ?? 0, readers = o.executor.readers;
+    for (;;) {
+      if (this.stopped || this.#claimed >= this.total) return;
+      // Claims beyond the batches in reach wait (records in the shuffle buffer do not count).
+      const b = Math.floor(Math.max(0, this.#claimed - this.shuffle) / this.B);
+      if (!(await this.waitTurn(b))) return;
+      if (this.#claimed >= this.total) return;
+      const ref = o.plan.order.at(this.#claimed++);
+      const reader = ref.reader !== undefined ? (base + ref.reader) % readers : undefined;
+      try {
+        const a = await this.read(ref, l, reader);
+        this.arrived(a, a.slot);
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+    }
+  }
+
+  /** Worker mode: batch b is built whole by its worker (samples in order, fixed slots). */
+  async workerLoop(): Promise<void> {
+    const o = this.o, base = o.readerBase ?? 0, readers = o.executor.readers;
+    const inFlight = new Set<Promise<void>>();
+    while (this.#nextBatch < o.plan.batches && !this.stopped) {
+      const b = this.#nextBatch;
+      if (!(await this.waitTurn(b))) break;
+      this.#nextBatch++;
+      const pb = o.plan.batch(b);
+      const reader = (base + pb.worker) % readers;
+      const p = Promise.all(pb.refs.map(async (ref, j) => {
+        const a = await this.read(ref, reader, reader, b * this.B + j);
+        this.batch(b).filled++;
+        this.emit(a, b);
+      })).then(() => {}, (e) => this.fail(e));
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p));
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Start reading: the plan's lanes or workers. */
+  run(): Promise<unknown> {
+    return this.o.plan.mode === "worker"
+      ? this.workerLoop()
+      : Promise.all(Array.from({ length: this.o.executor.lanes }, (_, l) => this.arrivalLane(l)));
+  }
+
+  /** Whether batch b is complete (or the epoch failed). */
+  settled(b: number): boolean {
+    return this.failed || (this.batch(b).samples === this.B && this.batch(b).filled >= this.B);
+  }
+
+  /** Until the next batch completes (or the epoch fails). */
+  completion(): Promise<void> {
+    return new Promise<void>((r) => (this.#wakeConsumer = r));
+  }
+
+  /** Hand over batch b (settled): the batch, or the epoch's failure. */
+  take(b: number): Batch {
+    if (this.failed) throw this.failure;
+    const { firstStart: _, filled: _f, ...batch } = this.batch(b);
+    this.#live.delete(b);
+    return batch;
+  }
+}
