@@ -15,10 +15,12 @@ export interface ComparedRun {
   report: Record<string, unknown>;
 }
 
-/** The rows of a comparison: the report fields marked for it, with their units (fields.ts). */
-const ROWS = REPORT_FIELDS.filter((f) => f.compare !== undefined).map((f) =>
-  [f.name, f.unit, f.compare!] as const
-);
+/** The rows of a comparison: the report fields marked for it, in their order (fields.ts). */
+const ROWS = REPORT_FIELDS.flatMap((f) =>
+  f.compare ? [{ ...f.compare, name: f.name, unit: f.unit }] : []
+)
+  .sort((a, b) => a.at - b.at)
+  .map((r) => [r.name, r.unit, r.better ?? ""] as const);
 
 /** Read a run from a results folder or a report.json path. */
 export async function loadRun(path: string): Promise<ComparedRun> {

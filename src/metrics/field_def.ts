@@ -65,6 +65,12 @@ export type Aggregation =
   | "per epoch"
   | "per rank";
 
+/** A field's place in `compare`: row order, and which way is better (none: a fact). */
+export interface Compare {
+  at: number;
+  better?: "higher" | "lower";
+}
+
 /** One report field. */
 export interface ReportField {
   readonly name: string;
@@ -74,8 +80,8 @@ export interface ReportField {
   readonly description: string;
   /** DLIO's label for it in the `[METRIC]` block of the text summary (dlio.log). */
   readonly dlioLabel?: string;
-  /** Shown by `compare`, and which way is better. */
-  readonly compare?: "higher" | "lower" | "";
+  /** Shown by `compare`: its row (`at`, ascending) and which way is better. */
+  readonly compare?: Compare;
   /** Present only when this holds (checkpoint fields, opt-in lists). */
   readonly when?: (x: FieldInputs) => boolean;
   readonly value: (x: FieldInputs) => unknown;
@@ -108,7 +114,7 @@ export function lat(
   stage: "batch" | "batch_wait" | "io" | "decode" | "preprocess" | "h2d",
   stat: "mean_ms" | "p50_ms" | "p95_ms" | "p99_ms" | "max_ms",
   what: string,
-  compare?: "lower",
+  compare?: Compare,
 ): ReportField {
   return f(name, "ms", "pooled", `${what}: ${stat.replace("_ms", "")}`, (x) => st(x)[stage][stat], {
     compare,
@@ -122,7 +128,7 @@ export function ckf(
   aggregation: Aggregation,
   description: string,
   value: ReportField["value"],
-  compare?: "higher" | "",
+  compare?: Compare,
   dlioLabel?: string,
 ): ReportField {
   return f(name, unit, aggregation, description, value, { when: ck, compare, dlioLabel });

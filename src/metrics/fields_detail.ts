@@ -7,9 +7,15 @@ import { ckf, f, type FieldInputs, lat, m, type ReportField, st } from "./field_
 import { mean } from "./stats.ts";
 
 export const LATENCY_FIELDS: ReportField[] = [
-  lat("p50_latency_ms", "batch", "p50_ms", "batch latency (first read to complete)", "lower"),
+  lat("p50_latency_ms", "batch", "p50_ms", "batch latency (first read to complete)", {
+    at: 11,
+    better: "lower",
+  }),
   lat("p95_latency_ms", "batch", "p95_ms", "batch latency (first read to complete)"),
-  lat("p99_latency_ms", "batch", "p99_ms", "batch latency (first read to complete)", "lower"),
+  lat("p99_latency_ms", "batch", "p99_ms", "batch latency (first read to complete)", {
+    at: 12,
+    better: "lower",
+  }),
   lat("batch_wait_p50_latency_ms", "batch_wait", "p50_ms", "time the loop waited for a batch"),
   lat("batch_wait_p95_latency_ms", "batch_wait", "p95_ms", "time the loop waited for a batch"),
   lat(
@@ -17,15 +23,18 @@ export const LATENCY_FIELDS: ReportField[] = [
     "batch_wait",
     "p99_ms",
     "time the loop waited for a batch",
-    "lower",
+    { at: 13, better: "lower" },
   ),
   lat("io_mean_latency_ms", "io", "mean_ms", "per-sample storage read"),
-  lat("io_p50_latency_ms", "io", "p50_ms", "per-sample storage read", "lower"),
+  lat("io_p50_latency_ms", "io", "p50_ms", "per-sample storage read", { at: 14, better: "lower" }),
   lat("io_p95_latency_ms", "io", "p95_ms", "per-sample storage read"),
-  lat("io_p99_latency_ms", "io", "p99_ms", "per-sample storage read", "lower"),
+  lat("io_p99_latency_ms", "io", "p99_ms", "per-sample storage read", { at: 15, better: "lower" }),
   lat("io_max_latency_ms", "io", "max_ms", "per-sample storage read"),
   lat("decode_mean_latency_ms", "decode", "mean_ms", "per-sample decode"),
-  lat("decode_p50_latency_ms", "decode", "p50_ms", "per-sample decode", "lower"),
+  lat("decode_p50_latency_ms", "decode", "p50_ms", "per-sample decode", {
+    at: 16,
+    better: "lower",
+  }),
   lat("decode_p95_latency_ms", "decode", "p95_ms", "per-sample decode"),
   lat("decode_p99_latency_ms", "decode", "p99_ms", "per-sample decode"),
   lat("preprocess_mean_latency_ms", "preprocess", "mean_ms", "per-sample emulated preprocessing"),
@@ -64,7 +73,7 @@ export const CHECKPOINT_FIELDS: ReportField[] = [
     "job",
     "one checkpoint, all ranks (2^30 bytes, as DLIO)",
     (x) => m(x).checkpoint_size_GB,
-    "",
+    { at: 22 },
     "Checkpoint size (GB)",
   ),
   ckf(
@@ -94,7 +103,7 @@ export const CHECKPOINT_FIELDS: ReportField[] = [
     "rank 0",
     "DLIO's: checkpoint size ÷ rank 0's save time",
     (x) => m(x).save_checkpoint_io_mean_GB_per_second,
-    "higher",
+    { at: 23, better: "higher" },
     "Checkpoint save I/O Throughput (GB/second)",
   ),
   ckf(
@@ -103,7 +112,7 @@ export const CHECKPOINT_FIELDS: ReportField[] = [
     "max",
     "checkpoint size ÷ the slowest rank's save time (MLPerf)",
     (x) => m(x).save_checkpoint_io_job_mean_GB_per_second ?? 0,
-    "higher",
+    { at: 24, better: "higher" },
   ),
   ckf(
     "save_checkpoint_duration_max_over_ranks_mean_seconds",
@@ -118,7 +127,7 @@ export const CHECKPOINT_FIELDS: ReportField[] = [
     "rank 0",
     "DLIO's: checkpoint size ÷ rank 0's load time",
     (x) => m(x).load_checkpoint_io_mean_GB_per_second,
-    "higher",
+    { at: 25, better: "higher" },
     "Checkpoint load I/O Throughput (GB/second)",
   ),
   ckf(

@@ -12,7 +12,7 @@ export const RUN_FIELDS: ReportField[] = [
     "job",
     "storage backend: `file`, `directio`, `s3`, `azure`, `mem`",
     (x) => x.ctx.backendType,
-    { compare: "" },
+    { compare: { at: 1 } },
   ),
   f("odirect", "", "config", "`reader.odirect` was asked for", (x) => x.c.reader.odirect),
   f(
@@ -31,7 +31,7 @@ export const RUN_FIELDS: ReportField[] = [
   ),
   f("framework", "", "config", "`framework`", (x) => x.c.framework),
   f("data_loader", "", "config", "`reader.data_loader`", (x) => x.c.reader.data_loader),
-  f("format", "", "config", "`dataset.format`", (x) => x.c.dataset.format, { compare: "" }),
+  f("format", "", "config", "`dataset.format`", (x) => x.c.dataset.format, { compare: { at: 2 } }),
   f("data_folder", "URI", "job", "where the dataset was read", (x) => x.ctx.dataFolder),
   f(
     "num_accelerators",
@@ -39,7 +39,7 @@ export const RUN_FIELDS: ReportField[] = [
     "job",
     "ranks (processes × accelerators per process)",
     (x) => x.ctx.ranks,
-    { compare: "", dlioLabel: "Number of Simulated Accelerators" },
+    { compare: { at: 3 }, dlioLabel: "Number of Simulated Accelerators" },
   ),
   f("processes", "", "job", "MPI processes", (x) => x.ctx.processes),
   f(
@@ -63,7 +63,7 @@ export const RUN_FIELDS: ReportField[] = [
     "rank 0",
     "framework profile (docs/frameworks.md)",
     (x) => x.all[0]!.profile.name,
-    { compare: "" },
+    { compare: { at: 4 } },
   ),
   f("sampler", "", "rank 0", "`index` or `iterative`", (x) => x.all[0]!.profile.sampler),
   f("access_order", "", "rank 0", "`native` or `dlio`", (x) => x.all[0]!.profile.access_order),
@@ -109,7 +109,7 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "bytes read from storage for training samples",
     (x) => x.s.totals.bytes_read,
-    { compare: "" },
+    { compare: { at: 17 } },
   ),
   f(
     "storage_requests",
@@ -117,7 +117,7 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "storage requests made by the readers",
     (x) => x.ctx.storage.requests,
-    { compare: "" },
+    { compare: { at: 18 } },
   ),
   f(
     "storage_retries",
@@ -125,7 +125,7 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "retries by the backend or its SDK",
     (x) => x.ctx.storage.retries,
-    { compare: "lower" },
+    { compare: { at: 19, better: "lower" } },
   ),
   f(
     "max_reads_outstanding",
@@ -140,7 +140,7 @@ export const RUN_FIELDS: ReportField[] = [
     "max",
     "peak resident memory of a process",
     (x) => Math.max(0, ...usage(x).map((u) => u.peakRssBytes)),
-    { compare: "lower" },
+    { compare: { at: 21, better: "lower" } },
   ),
   f("cpu_seconds", "s", "sum", "CPU time of all threads during training", cpu),
   f(
@@ -149,7 +149,7 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "CPU time per training sample",
     (x) => x.s.totals.samples > 0 ? (cpu(x) * 1e6) / x.s.totals.samples : 0,
-    { compare: "lower" },
+    { compare: { at: 20, better: "lower" } },
   ),
   f("max_batches_ahead", "batches", "max", "most batches read ahead of the one the loop holds", (
     x,
@@ -160,7 +160,7 @@ export const RUN_FIELDS: ReportField[] = [
     "job",
     "the whole command, generation included",
     (x) => r3(x.ctx.totalSeconds),
-    { compare: "lower" },
+    { compare: { at: 26, better: "lower" } },
   ),
   f(
     "train_time_secs",
@@ -175,7 +175,7 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "measured samples ÷ `train_time_secs`",
     (x) => perSec(x.s.totals.samples, x.s.totals.train_seconds),
-    { compare: "higher" },
+    { compare: { at: 7, better: "higher" } },
   ),
   f(
     "throughput_bytes_per_sec",
@@ -183,7 +183,7 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "measured bytes ÷ `train_time_secs`",
     (x) => perSec(x.s.totals.bytes_read, x.s.totals.train_seconds),
-    { compare: "higher" },
+    { compare: { at: 8, better: "higher" } },
   ),
   f(
     "train_au_mean_percentage",
@@ -191,7 +191,10 @@ export const RUN_FIELDS: ReportField[] = [
     "DLIO ranks",
     "DLIO's AU, mean over epochs",
     (x) => m(x).train_au_mean_percentage,
-    { compare: "higher", dlioLabel: "Training Accelerator Utilization [AU] (%)" },
+    {
+      compare: { at: 5, better: "higher" },
+      dlioLabel: "Training Accelerator Utilization [AU] (%)",
+    },
   ),
   f(
     "train_au_meet_expectation",
@@ -207,7 +210,7 @@ export const RUN_FIELDS: ReportField[] = [
     "DLIO ranks",
     "DLIO's throughput formula, mean over epochs",
     (x) => m(x).train_throughput_mean_samples_per_second,
-    { compare: "higher", dlioLabel: "Training Throughput (samples/second)" },
+    { compare: { at: 6, better: "higher" }, dlioLabel: "Training Throughput (samples/second)" },
   ),
   f(
     "train_io_mean_MB_per_second",
@@ -215,7 +218,7 @@ export const RUN_FIELDS: ReportField[] = [
     "DLIO ranks",
     "DLIO's formula: throughput × `record_length_bytes`",
     (x) => m(x).train_io_mean_MB_per_second,
-    { compare: "higher", dlioLabel: "Training I/O Throughput (MB/second)" },
+    { compare: { at: 9, better: "higher" }, dlioLabel: "Training I/O Throughput (MB/second)" },
   ),
   f(
     "train_io_measured_mean_MB_per_second",
@@ -223,6 +226,6 @@ export const RUN_FIELDS: ReportField[] = [
     "sum",
     "real bytes read ÷ block time, mean over epochs",
     (x) => m(x).train_io_measured_mean_MB_per_second,
-    { compare: "higher" },
+    { compare: { at: 10, better: "higher" } },
   ),
 ];
