@@ -109,7 +109,7 @@ const plugin: Deno.lint.Plugin = {
     "module-doc": {
       create(context) {
         const file = context.filename.replaceAll("\\", "/");
-        if (!/\/(src|scripts|lint)\//.test(file) && !/\/(cli|mod)\.ts$/.test(file)) return {};
+        if (!/\/(src|scripts|lint|tests)\//.test(file) && !/\/(cli|mod)\.ts$/.test(file)) return {};
         return {
           Program(node) {
             const text = context.sourceCode.text.replace(/^#![^\n]*\n/, "");

@@ -1,3 +1,4 @@
+// Test fixtures for storage: the backends every contract suite runs against (mem, file, direct, and S3/Azure on the local servers).
 import type { StorageBackend } from "../src/storage/backend.ts";
 import { DirectBackend } from "../src/storage/direct.ts";
 import { FileBackend } from "../src/storage/file.ts";
