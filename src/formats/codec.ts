@@ -178,9 +178,6 @@ export interface CodecCommon {
 /** A file format: what it writes, and how its samples are read. */
 export type Codec = CodecCommon & ReadMode;
 
-/** The read modes by name. */
-export type SampleAccess = ReadMode["access"];
-
 /** A file that does not parse as its format. */
 export class FormatError extends DataError {
   constructor(name: string, detail: string) {
