@@ -49,8 +49,8 @@ Options:
       --io-threads N      reader threads of the shared I/O engine (default read_threads × N)
       --threads N         concurrent file writes for generate (default 4)
       --json              print the report (run) or resolved config (validate) as JSON
-      --latency-lists     include every per-sample latency in report.json
-      --visited-items     include every visited item in report.json
+      --latency-lists     stream every sample's stage times to latencies-<rank>.tsv.gz
+      --visited-items     stream the planned order of every item to visited-<rank>.tsv.gz
       --csv-append FILE   append this run's scalar fields as one row to FILE (header when new)
       --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw; opens
                           in Perfetto): steps, compute, samples, checkpoints

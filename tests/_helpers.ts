@@ -3,6 +3,7 @@
  * @module
  */
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 
 /** Write a YAML string to a temporary file and return its path. */
 export async function yamlFile(text: string, name = "workload.yaml"): Promise<string> {
@@ -118,4 +119,31 @@ export async function mpirun(
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A line of a streamed list file (`--visited-items`, `--latency-lists`), with its rank. */
+export type ListRow = Record<string, string | number> & { rank: number };
+
+/** Read the gzip TSV list files a report names (`visited_items_files` or `latency_list_files`). */
+export function readLists(
+  report: { output_folder: string } & Record<string, unknown>,
+  field: "visited_items_files" | "latency_list_files",
+): ListRow[] {
+  const files = report[field] as string[];
+  const rows: ListRow[] = [];
+  for (const name of files) {
+    const rank = Number(/-(\d+)\.tsv\.gz$/.exec(name)![1]);
+    const gz = Deno.readFileSync(join(report.output_folder, name));
+    const [head, ...lines] = new TextDecoder().decode(gunzipSync(gz)).trimEnd().split("\n");
+    const cols = head!.split("\t");
+    for (const line of lines) {
+      const row: ListRow = { rank };
+      line.split("\t").forEach((v, i) => {
+        const k = cols[i]!;
+        row[k] = k === "key" ? v : Number(v);
+      });
+      rows.push(row);
+    }
+  }
+  return rows;
 }

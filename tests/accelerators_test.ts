@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { mpirun, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { mpirun, readLists, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
 
 interface Visited {
   rank: number;
@@ -12,6 +12,10 @@ interface Visited {
   key: string;
   sample: number;
 }
+
+/** The visited items of every rank, from the files the report names. */
+const visited = (rep: { output_folder: string }) =>
+  readLists(rep, "visited_items_files") as unknown as Visited[];
 
 /** Every sample of the split exactly once per epoch over all ranks (batch × steps × ranks = N). */
 function assertCoverage(visited: Visited[], ranks: number, epochs: number, samples: number) {
@@ -37,9 +41,9 @@ Deno.test("--accelerators 4: four ranks in one process, each its own share; DLIO
   assert.equal(rep.io_threads, 12); // read_threads 3 × 4 ranks share one engine
   assert.equal(rep.ranks.length, 4);
   assert.equal(rep.steps_completed, 6);
-  assertCoverage(rep.visited_items, 4, 2, 24);
+  assertCoverage(visited(rep), 4, 2, 24);
   // Index sampler: rank r reads the contiguous share [6r, 6r + 6) of the 24 samples.
-  const r2 = rep.visited_items.filter((v: Visited) => v.rank === 2 && v.epoch === 1)
+  const r2 = visited(rep).filter((v: Visited) => v.rank === 2 && v.epoch === 1)
     .map((v: Visited) => v.key).sort();
   assert.deepEqual(r2, [
     "train/img_06_of_12.npz",
@@ -103,8 +107,8 @@ Deno.test("visited items: the same seed gives the same order, another seed anoth
     ]);
     assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
-    assertCoverage(rep.visited_items, 2, 2, 24);
-    return rep.visited_items.map((v: Visited) => `${v.rank}/${v.epoch}/${v.key}#${v.sample}`);
+    assertCoverage(visited(rep), 2, 2, 24);
+    return visited(rep).map((v: Visited) => `${v.rank}/${v.epoch}/${v.key}#${v.sample}`);
   };
   const a = await order(7, "a"), b = await order(7, "b"), c = await order(8, "c");
   assert.deepEqual(a, b);
@@ -134,7 +138,7 @@ for (const [np, acc] of [[2, 2], [4, 1]] as const) {
     assert.equal(rep.processes, np);
     assert.equal(rep.accelerators_per_process, acc);
     assert.match(rep.comm, /^mpi: Open MPI/);
-    assertCoverage(rep.visited_items, 4, 2, 24);
+    assertCoverage(visited(rep), 4, 2, 24);
     const summary = JSON.parse(await Deno.readTextFile(join(dir, "out", "summary.json")));
     assert.equal(summary.num_accelerators, 4);
     assert.equal(summary.num_hosts, 1);
@@ -185,7 +189,7 @@ for (const loader of ["pytorch", "tensorflow", "jax", "dali"]) {
     const rep = JSON.parse(r.stdout);
     assert.equal(rep.profile, loader);
     assert.equal(rep.sampler, loader === "tensorflow" ? "iterative" : "index");
-    assertCoverage(rep.visited_items, 2, 2, 24);
+    assertCoverage(visited(rep), 2, 2, 24);
     assert.ok(rep.max_reads_outstanding >= 1);
   });
 }

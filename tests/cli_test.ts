@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CLI_PERMISSIONS, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { CLI_PERMISSIONS, readLists, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
 
 const readJson = async (p: string) => JSON.parse(await Deno.readTextFile(p));
 
@@ -136,7 +136,7 @@ Deno.test("cli: run generates, trains and writes every output file with DLIO's f
   assert.equal(rep.provenance.dl_driver_version, rep.dl_driver_version);
   assert.equal(typeof rep.provenance.deno, "string");
   assert.equal(rep.provenance.dependencies.yaml, "2.9.1");
-  assert.equal(rep.io_latencies_ms, undefined);
+  assert.equal(rep.latency_list_files, undefined);
 
   const csv = (await Deno.readTextFile(join(out, "report.csv"))).trimEnd().split("\n");
   assert.equal(csv.length, 2);
@@ -169,17 +169,22 @@ Deno.test("cli: re-running skips complete files; --json, lists, max-steps", asyn
   const rep = JSON.parse(r.stdout);
   assert.equal(rep.steps_completed, 4);
   assert.equal(rep.stopped_early, "--max-steps 4");
-  assert.equal(rep.io_latencies_ms.length, 16);
-  assert.equal(rep.decode_latencies_ms.length, 16);
-  assert.equal(rep.h2d_latencies_ms.length, 16);
-  assert.equal(rep.visited_items.length, 16);
-  assert.deepEqual(Object.keys(rep.visited_items[0]), ["rank", "epoch", "key", "sample"]);
+  // The lists streamed to gzip TSV files in the results folder, one per rank.
+  assert.deepEqual(rep.latency_list_files, ["latencies-0.tsv.gz"]);
+  const lat = readLists(rep, "latency_list_files");
+  assert.equal(lat.length, 16);
+  assert.ok(lat.every((l) => (l.io_ms as number) >= 0 && (l.bytes as number) > 0));
+  const visited = readLists(rep, "visited_items_files");
+  assert.equal(visited.length, 16);
+  assert.deepEqual(Object.keys(visited[0]!), ["rank", "epoch", "key", "sample"]);
+  // The visited items are the sampler's planned order; the report's sample is its start.
+  assert.deepEqual(
+    visited.slice(0, rep.access_order_sample.length).map((v) => `${v.key}#${v.sample}`),
+    rep.access_order_sample,
+  );
   // Real byte counts: exactly the sizes of the objects read, one whole-file read per sample.
   const size = (k: string) => Deno.statSync(join(dir, "data", k)).size;
-  const visitedBytes = rep.visited_items.reduce(
-    (a: number, v: { key: string }) => a + size(v.key),
-    0,
-  );
+  const visitedBytes = visited.reduce((a, v) => a + size(v.key as string), 0);
   assert.equal(rep.total_bytes, visitedBytes);
   assert.ok(Deno.statSync(join(dir, "o2", "summary.json")).isFile);
 });
@@ -453,4 +458,39 @@ Deno.test("the demo task's restricted permissions are enough for a run (no extra
       await Deno.remove(join(root, p), { recursive: true }).catch(() => {});
     }
   }
+});
+
+Deno.test("access order: the planned order is identical at read_threads 1, 2 and 8 and any prefetch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-order-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  assert.equal((await runCli(["generate", wl, "-q"])).code, 0);
+  const orders: string[][] = [], files: string[][] = [];
+  for (const [threads, prefetch] of [[1, 0], [2, 2], [8, 5]]) {
+    const r = await runCli([
+      "run",
+      wl,
+      "reader.sample_shuffle=seed",
+      "reader.file_shuffle=seed",
+      `reader.read_threads=${threads}`,
+      `reader.prefetch_size=${prefetch}`,
+      "--visited-items",
+      "--json",
+      "-q",
+      "-o",
+      join(dir, `o${threads}`),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.access_order_sample.length, 32);
+    assert.equal(rep.access_order_arrival_sample.length, 32);
+    orders.push(rep.access_order_sample);
+    files.push(readLists(rep, "visited_items_files").map((v) => `${v.epoch} ${v.key}#${v.sample}`));
+  }
+  assert.deepEqual(orders[1], orders[0]);
+  assert.deepEqual(orders[2], orders[0]);
+  assert.deepEqual(files[1], files[0]);
+  assert.deepEqual(files[2], files[0]);
+  // 2 epochs × 24 samples (12 files × 2), each once per epoch.
+  assert.equal(files[0]!.length, 2 * 24);
+  assert.equal(new Set(files[0]).size, 2 * 24);
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MemBackend, resolveConfig, runWorkload } from "../mod.ts";
-import { smallWorkload, yamlFile } from "./_helpers.ts";
+import { readLists, smallWorkload, yamlFile } from "./_helpers.ts";
 
 Deno.test("library: generate + run on mem:// in one process", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-lib-" });
@@ -46,7 +46,10 @@ Deno.test("library: DLIO sub-folders are generated, listed and read; read_thread
   assert.deepEqual(sub, ["0", "1", "2"]);
   assert.ok(Deno.statSync(join(dir, "data", "train", "1", "img_04_of_12.npz")).isFile);
   assert.ok(Deno.statSync(join(dir, "data", "valid", "1", "img_3_of_4.npz")).isFile);
-  const visited = r.report.visited_items as { key: string }[];
+  const visited = readLists(
+    r.report as { output_folder: string },
+    "visited_items_files",
+  ) as unknown as { key: string }[];
   assert.equal(new Set(visited.map((v) => v.key)).size, 12);
   assert.ok(visited.every((v) => /^train\/[012]\/img_\d\d_of_12\.npz$/.test(v.key)));
   assert.equal(r.report.eval_samples, 2 * 4 * 2); // 2 epochs × 4 files × 2 samples

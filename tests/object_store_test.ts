@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openBackend } from "../src/storage/open.ts";
-import { azureConnectionString, newBucket, newContainer, runCli, s3Options } from "./_helpers.ts";
+import {
+  azureConnectionString,
+  newBucket,
+  newContainer,
+  readLists,
+  runCli,
+  s3Options,
+} from "./_helpers.ts";
 
 const UNET = [
   "workload=unet3d_h100",
@@ -69,7 +76,10 @@ async function roundTrip(
   for await (const o of remote.list("train")) sizes.set(o.key, o.size);
   // Bytes counted = sizes of the objects read: per sample for NPZ (whole file per sample, as
   // DLIO), once per file and epoch for streamed TFRecord.
-  const visited: { key: string; epoch: number }[] = rep.visited_items;
+  const visited = readLists(rep, "visited_items_files") as unknown as {
+    key: string;
+    epoch: number;
+  }[];
   const reads = expect.ext === "tfrecord"
     ? [...new Set(visited.map((v) => `${v.epoch} ${v.key}`))].map((k) => k.split(" ")[1]!)
     : visited.map((v) => v.key);

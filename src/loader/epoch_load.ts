@@ -134,16 +134,17 @@ export class EpochLoad {
     batch.bytesRead += item.r.bytes;
     batch.firstStart = Math.min(batch.firstStart, item.started);
     const r = item.r;
-    const where = { epoch: this.o.epoch, key: item.key, sample: item.ref.index };
-    this.o.events.record(
-      r.ioMs,
-      r.decodeMs,
-      r.h2dMs,
-      r.bytes,
-      where,
-      r.preprocessMs ?? 0,
-      item.done,
-    );
+    this.o.events.record({
+      epoch: this.o.epoch,
+      key: item.key,
+      sample: item.ref.index,
+      ioMs: r.ioMs,
+      decodeMs: r.decodeMs,
+      h2dMs: r.h2dMs,
+      preprocessMs: r.preprocessMs ?? 0,
+      bytes: r.bytes,
+      doneMs: item.done,
+    });
     if (batch.samples === this.B && batch.filled === this.B) {
       batch.latencyMs = this.o.clock.now() - batch.firstStart;
       this.notifyConsumer();

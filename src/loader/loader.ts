@@ -68,6 +68,7 @@ export function arrivalPlan(order: Order, batchSize: number, prefetch: number): 
     batchSize,
     order,
     sampled: order,
+    planned: order,
     batch: (b) => ({
       worker: 0,
       refs: Array.from({ length: batchSize }, (_, j) => order.at(b * batchSize + j)),

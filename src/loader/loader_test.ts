@@ -82,7 +82,7 @@ function options(backend: StorageBackend, keys: string[], over: Over = {}): Load
     verifyChecksums: true,
     readType: "on_demand",
     clock: realClock,
-    events: new SampleEvents(true),
+    events: new SampleEvents(0, Infinity),
     epoch: 1,
     ...rest,
   };
@@ -100,7 +100,7 @@ Deno.test("loader: read_threads reads in flight, every sample once, drop_last", 
   const seen = opts.events.visited.map((v) => v.key);
   assert.equal(seen.length, 20);
   assert.equal(new Set(seen).size, 20);
-  assert.equal(opts.events.bytes.sum(), batches.reduce((a, b) => a + b.bytesRead, 0));
+  assert.equal(opts.events.total().bytes, batches.reduce((a, b) => a + b.bytesRead, 0));
   assert.ok(batches.every((b) => b.latencyMs >= 5));
 });
 
@@ -190,7 +190,7 @@ Deno.test("loader: the thread engine delivers the same samples as the inline eng
   }
   const contents = async (executor: Executor) => {
     const out: string[] = [];
-    const events = new SampleEvents(true);
+    const events = new SampleEvents(0, Infinity);
     for await (
       const b of loadBatches({ ...options(file, keys, { events, slotBytes: 300 * 301 }), executor })
     ) {
@@ -200,8 +200,8 @@ Deno.test("loader: the thread engine delivers the same samples as the inline eng
       }
     }
     await executor.close();
-    assert.equal(events.ioMs.length, 12);
-    assert.ok(events.bytes.sum() > 12 * 300 * 301);
+    assert.equal(events.samples, 12);
+    assert.ok(events.total().bytes > 12 * 300 * 301);
     return out.sort();
   };
   const inline = await contents(new InlineExecutor(file, npzCodec, 2, realClock));

@@ -85,6 +85,12 @@ export interface EpochPlan {
   order: Order;
   /** The sampler's order over the rank's share, once (DLIO's coverage check sums its ids). */
   sampled: Order;
+  /**
+   * The order the sampler planned, before the loader groups samples into batches or interleaves
+   * files over reader threads: it depends only on config, seed, epoch, rank and world size
+   * (`access_order_sample` and the visited-items files list it).
+   */
+  planned: Order;
   batch(b: number): PlannedBatch;
   /** Readers the plan uses (workers or interleave slots). */
   workers: number;
@@ -178,6 +184,8 @@ function planTfRecord(o: PlanOptions, x: PlanContext): EpochPlan {
     mode: "arrival",
     order,
     sampled: interleaved,
+    // The files dealt to the rank, each read to its end, one after another.
+    planned: interleaveFiles(files, o.samplesPerFile, 1, stride, recordStride),
     batch: x.fromOrder(order, () => 0),
     workers: Math.min(x.W, Math.max(1, files.length)),
     maxAhead: x.prefetch,
@@ -225,6 +233,7 @@ function planTensorflow(o: PlanOptions, x: PlanContext): EpochPlan {
     mode: "worker",
     order: sampled,
     sampled,
+    planned: sampled,
     batch(b) {
       const [t, k] = regular ? [b % W, Math.floor(b / W)] : schedule(b);
       const start = t * chunk + k * B;
@@ -248,6 +257,7 @@ function planJax(o: PlanOptions, x: PlanContext): EpochPlan {
     mode: "worker",
     order: sampled,
     sampled,
+    planned: sampled,
     batch: (b) => {
       const w = b % W, kth = Math.floor(b / W);
       return {
@@ -272,6 +282,7 @@ function planDali(o: PlanOptions, x: PlanContext): EpochPlan {
     mode: "arrival",
     order,
     sampled,
+    planned: sampled,
     batch: x.fromOrder(order, () => 0),
     workers: x.W,
     maxAhead: x.prefetch > 0 ? x.prefetch : 2,
@@ -287,6 +298,7 @@ function planPytorch(o: PlanOptions, x: PlanContext): EpochPlan {
     mode: "worker",
     order,
     sampled: order,
+    planned: order,
     batch: x.fromOrder(order, (b) => b % x.W),
     workers: x.W,
     // read_threads 0: no workers; each batch is loaded when the loop asks for it.

@@ -158,7 +158,7 @@ async function load(p: EpochPlan, threads: number, holdMs: number) {
     );
   }
   const s = slow(mem, 3);
-  const events = new SampleEvents(true);
+  const events = new SampleEvents(0, Infinity);
   const stats: LoaderStats = { maxOutstanding: 0, maxBatchesAhead: 0 };
   const batches: number[] = [];
   for await (

@@ -190,8 +190,10 @@ function rankRows(x: FieldInputs) {
   });
 }
 
-const latencyList = (k: "ioMs" | "decodeMs" | "h2dMs") => (x: FieldInputs) =>
-  x.all.flatMap((r) => Array.from(r.trainEvents[k].values()));
+/** Rank r's latency list (`--latency-lists`), relative to the results folder. */
+export const latencyListFile = (rank: number) => `latencies-${rank}.tsv.gz`;
+/** Rank r's visited items (`--visited-items`), relative to the results folder. */
+export const visitedItemsFile = (rank: number) => `visited-${rank}.tsv.gz`;
 
 export const DETAIL_FIELDS: ReportField[] = [
   f(
@@ -214,7 +216,16 @@ export const DETAIL_FIELDS: ReportField[] = [
     "access_order_sample",
     "",
     "rank 0",
-    "the first 32 items read (keys relative to `data_folder`, `#sample` when files hold several)",
+    "the first 32 items of the order the sampler planned for rank 0 (keys relative to " +
+      "`data_folder`, `#sample` when files hold several): depends only on config, seed, epoch " +
+      "and rank, not on read threads, prefetch or timing",
+    (x) => x.all[0]!.planned.slice(0, 32).map(itemKey(x)),
+  ),
+  f(
+    "access_order_arrival_sample",
+    "",
+    "rank 0",
+    "the first 32 items in the order their reads completed (depends on thread timing)",
     (x) => x.all[0]!.trainEvents.visited.slice(0, 32).map(itemKey(x)),
   ),
   f(
@@ -257,39 +268,22 @@ export const DETAIL_FIELDS: ReportField[] = [
     (x) => x.ctx.provenance,
   ),
   f(
-    "io_latencies_ms",
-    "ms",
-    "per rank",
-    "every per-sample io time (`--latency-lists`)",
-    latencyList(
-      "ioMs",
-    ),
-    { when: (x) => x.ctx.latencyLists },
-  ),
-  f(
-    "decode_latencies_ms",
-    "ms",
-    "per rank",
-    "every per-sample decode time (`--latency-lists`)",
-    latencyList("decodeMs"),
-    { when: (x) => x.ctx.latencyLists },
-  ),
-  f(
-    "h2d_latencies_ms",
-    "ms",
-    "per rank",
-    "every per-sample copy time (`--latency-lists`)",
-    latencyList(
-      "h2dMs",
-    ),
-    { when: (x) => x.ctx.latencyLists },
-  ),
-  f(
-    "visited_items",
+    "latency_list_files",
     "",
     "per rank",
-    "every item read, in arrival order per rank: `{rank, epoch, key, sample}` (`--visited-items`)",
-    (x) => x.all.flatMap((r) => r.trainEvents.visited.map((v) => ({ rank: r.rank, ...v }))),
+    "with `--latency-lists`: gzip TSV files in the results folder, one per rank, a line per " +
+      "sample as it completed (epoch, key, sample, io_ms, decode_ms, preprocess_ms, h2d_ms, " +
+      "bytes, done_ms), written as the run goes",
+    (x) => x.all.map((r) => latencyListFile(r.rank)),
+    { when: (x) => x.ctx.latencyLists },
+  ),
+  f(
+    "visited_items_files",
+    "",
+    "per rank",
+    "with `--visited-items`: gzip TSV files in the results folder, one per rank, a line per " +
+      "training item in the order the sampler planned (epoch, key, sample), written as the run goes",
+    (x) => x.all.map((r) => visitedItemsFile(r.rank)),
     { when: (x) => x.ctx.visitedItems },
   ),
 ];

@@ -11,7 +11,9 @@
  */
 import { stringify } from "yaml";
 import type { WorkloadConfig } from "../config/schema.ts";
-import { joinColumns, type RunSummary } from "./summarize.ts";
+import type { Histogram } from "./histogram.ts";
+import { StageHistograms } from "./recorder.ts";
+import type { RunSummary } from "./summarize.ts";
 import type { TrainRecord } from "./records.ts";
 
 /** Bounded series for the page (at most ~600 points per series). */
@@ -21,24 +23,25 @@ function pageData(
   recs: TrainRecord[],
   report: Record<string, unknown>,
 ) {
-  // Bytes/s over time from every sample's completion time (all ranks), in ≤ 600 buckets.
+  // Bytes/s over time from every rank's timeline (fixed-size buckets), in ≤ 600 buckets.
   const t0 = Math.min(...recs.map((r) => r.startMs));
   const t1 = Math.max(...recs.map((r) => r.endMs), t0 + 1);
   // Buckets of at least 50 ms (fewer, smoother points for short runs), at most 600.
   const n = Math.max(10, Math.min(600, Math.floor((t1 - t0) / 50))), width = (t1 - t0) / n;
   const buckets = new Float64Array(n);
   for (const r of recs) {
-    const done = r.trainEvents.doneMs.values(), bytes = r.trainEvents.bytes.values();
-    for (let i = 0; i < done.length; i++) {
-      const b = Math.min(n - 1, Math.max(0, Math.floor((done[i]! - t0) / width)));
-      buckets[b] = buckets[b]! + bytes[i]!;
-    }
+    const tl = r.trainEvents.timeline;
+    tl.bytes.forEach((bytes, i) => {
+      const mid = tl.t0 + (i + 0.5) * tl.widthMs;
+      const b = Math.min(n - 1, Math.max(0, Math.floor((mid - t0) / width)));
+      buckets[b] = buckets[b]! + bytes;
+    });
   }
   const throughput = Array.from(
     buckets,
     (b, i) => [((i + 0.5) * width) / 1000, b / (width / 1000)],
   );
-  // Latency CDFs from each stage's values (≤ 200 points each).
+  // Latency CDFs (≤ 200 points each): per-sample stages from the merged histograms.
   const cdf = (v: Float64Array) => {
     const sorted = Float64Array.from(v).sort();
     const k = Math.min(200, sorted.length);
@@ -47,7 +50,15 @@ function pageData(
       return [sorted[idx]!, (idx + 1) / sorted.length];
     });
   };
-  const col = (f: (r: TrainRecord) => Float64Array) => joinColumns(recs, f);
+  const samples = new StageHistograms();
+  for (const r of recs) samples.merge(r.trainEvents.total());
+  const hcdf = (h: Histogram) => {
+    const pts: number[][] = [];
+    let seen = 0;
+    for (const [v, c] of h.buckets()) pts.push([v, (seen += c) / h.count]);
+    const step = Math.max(1, Math.ceil(pts.length / 200));
+    return pts.filter((_, i) => i % step === step - 1 || i === pts.length - 1);
+  };
   const steps = (r: TrainRecord) =>
     r.epochs.flatMap((e) => e.blocks).flatMap((b) =>
       b.stepStart.map((t, i) => [t, b.load[i]!, b.compute[i]!])
@@ -64,9 +75,9 @@ function pageData(
     })),
     throughput,
     latency: {
-      io: cdf(col((r) => r.trainEvents.ioMs.values())),
-      decode: cdf(col((r) => r.trainEvents.decodeMs.values())),
-      h2d: cdf(col((r) => r.trainEvents.h2dMs.values())),
+      io: hcdf(samples.io),
+      decode: hcdf(samples.decode),
+      h2d: hcdf(samples.h2d),
       "batch wait": cdf(
         Float64Array.from(
           recs.flatMap((r) => r.epochs.flatMap((e) => e.blocks).flatMap((b) => b.load)),

@@ -1,34 +1,12 @@
 /**
- * Raw per-operation events: one row per sample (io, decode, h2d, bytes) and per step
- * (batch wait, compute). Aggregation happens later in one pure function.
+ * Per-sample stage events of one rank, in memory that does not grow with the samples read:
+ * per epoch a latency histogram per stage (io, decode, preprocess, h2d) with exact counts and
+ * sums, bytes over time in a fixed number of buckets, the first few items for the report, and
+ * the first `traceLimit` samples' rows for `--trace`. Every value can also stream to a sink
+ * (`--latency-lists`, `--visited-items`) that writes it to disk as the run goes.
  * @module
  */
-
-/** A growable column of numbers. */
-export class Column {
-  #data = new Float64Array(1024);
-  #n = 0;
-  push(v: number): void {
-    if (this.#n === this.#data.length) {
-      const d = new Float64Array(this.#data.length * 2);
-      d.set(this.#data);
-      this.#data = d;
-    }
-    this.#data[this.#n++] = v;
-  }
-  get length(): number {
-    return this.#n;
-  }
-  /** The values recorded (a copy). */
-  values(): Float64Array {
-    return this.#data.slice(0, this.#n);
-  }
-  sum(): number {
-    let s = 0;
-    for (let i = 0; i < this.#n; i++) s += this.#data[i]!;
-    return s;
-  }
-}
+import { Histogram, type HistogramData } from "./histogram.ts";
 
 /** An item visited by the loader. */
 export interface VisitedItem {
@@ -39,70 +17,166 @@ export interface VisitedItem {
   sample: number;
 }
 
-/** Per-sample stage events for one rank. */
-export class SampleEvents {
-  readonly ioMs = new Column();
-  readonly decodeMs = new Column();
-  readonly h2dMs = new Column();
-  readonly bytes = new Column();
-  /** Emulated preprocessing per sample (reader.preprocess_time), measured. */
-  readonly preprocessMs = new Column();
-  /** When each sample's result reached the loader (run clock, ms). */
-  readonly doneMs = new Column();
-  /** Visited items (all when `keepAll`, else the first `sampleLimit`). */
-  readonly visited: VisitedItem[] = [];
-  constructor(readonly keepAll = false, readonly sampleLimit = 32) {}
+/** One sample's full row (kept for the first `traceLimit` samples only). */
+export interface SampleRow extends VisitedItem {
+  ioMs: number;
+  decodeMs: number;
+  h2dMs: number;
+  preprocessMs: number;
+  bytes: number;
+  /** When the sample's result reached the loader (run clock, ms). */
+  doneMs: number;
+}
 
-  record(
-    io: number,
-    decode: number,
-    h2d: number,
-    bytes: number,
-    item: VisitedItem,
-    preprocess = 0,
-    done = 0,
-  ): void {
-    this.ioMs.push(io);
-    this.doneMs.push(done);
-    this.preprocessMs.push(preprocess);
-    this.decodeMs.push(decode);
-    this.h2dMs.push(h2d);
-    this.bytes.push(bytes);
-    if (this.keepAll || this.visited.length < this.sampleLimit) this.visited.push(item);
+/** Where every sample's row streams to (files in the results folder). */
+export interface SampleSink {
+  sample(row: SampleRow): void;
+}
+
+/** Where visited (planned) items stream to (`--visited-items`). */
+export interface ItemSink {
+  item(v: VisitedItem): void;
+}
+
+/** The per-sample stages that have histograms. */
+export const SAMPLE_STAGES = ["io", "decode", "preprocess", "h2d"] as const;
+export type SampleStage = (typeof SAMPLE_STAGES)[number];
+
+/** One epoch's stage histograms, samples and bytes. */
+export class StageHistograms {
+  readonly io = new Histogram();
+  readonly decode = new Histogram();
+  readonly preprocess = new Histogram();
+  readonly h2d = new Histogram();
+  samples = 0;
+  bytes = 0;
+
+  merge(o: StageHistograms): void {
+    for (const s of SAMPLE_STAGES) this[s].merge(o[s]);
+    this.samples += o.samples;
+    this.bytes += o.bytes;
   }
 }
 
-/** Plain data of a rank's sample events (to send them to rank 0). */
+/**
+ * Bytes over time in at most `max` buckets: when the run outlasts them, neighbours merge and
+ * the bucket width doubles (fixed memory for any run length).
+ */
+export class Timeline {
+  t0 = NaN;
+  widthMs: number;
+  bytes: number[] = [];
+  constructor(widthMs = 50, readonly max = 512) {
+    this.widthMs = widthMs;
+  }
+
+  add(t: number, bytes: number): void {
+    if (Number.isNaN(this.t0)) this.t0 = t;
+    let i = Math.max(0, Math.floor((t - this.t0) / this.widthMs));
+    while (i >= this.max) {
+      const merged: number[] = [];
+      for (let k = 0; k < this.bytes.length; k += 2) {
+        merged.push((this.bytes[k] ?? 0) + (this.bytes[k + 1] ?? 0));
+      }
+      this.bytes = merged;
+      this.widthMs *= 2;
+      i = Math.floor((t - this.t0) / this.widthMs);
+    }
+    while (this.bytes.length <= i) this.bytes.push(0);
+    this.bytes[i] = this.bytes[i]! + bytes;
+  }
+}
+
+/** Per-sample stage events for one rank. */
+export class SampleEvents {
+  readonly epochs = new Map<number, StageHistograms>();
+  readonly timeline = new Timeline();
+  /** The first `visitedLimit` items in arrival order. */
+  readonly visited: VisitedItem[] = [];
+  /** The first `traceLimit` samples' rows (for the trace; 0 keeps none). */
+  readonly rows: SampleRow[] = [];
+  /** Samples recorded in all. */
+  samples = 0;
+  constructor(
+    readonly traceLimit = 0,
+    readonly visitedLimit = 32,
+    public sink?: SampleSink,
+  ) {}
+
+  record(row: SampleRow): void {
+    let h = this.epochs.get(row.epoch);
+    if (!h) this.epochs.set(row.epoch, h = new StageHistograms());
+    h.io.add(row.ioMs);
+    h.decode.add(row.decodeMs);
+    h.preprocess.add(row.preprocessMs);
+    h.h2d.add(row.h2dMs);
+    h.samples++;
+    h.bytes += row.bytes;
+    this.samples++;
+    this.timeline.add(row.doneMs, row.bytes);
+    if (this.visited.length < this.visitedLimit) {
+      this.visited.push({ epoch: row.epoch, key: row.key, sample: row.sample });
+    }
+    if (this.rows.length < this.traceLimit) this.rows.push(row);
+    this.sink?.sample(row);
+  }
+
+  /** Every epoch's histograms merged. */
+  total(): StageHistograms {
+    const t = new StageHistograms();
+    for (const h of this.epochs.values()) t.merge(h);
+    return t;
+  }
+}
+
+/** Plain data of a rank's sample events (fixed size whatever the samples read). */
 export interface SampleEventsData {
-  ioMs: number[];
-  decodeMs: number[];
-  h2dMs: number[];
-  bytes: number[];
-  preprocessMs: number[];
-  doneMs: number[];
+  epochs: {
+    epoch: number;
+    samples: number;
+    bytes: number;
+    stages: Record<SampleStage, HistogramData>;
+  }[];
+  timeline: { t0: number; widthMs: number; bytes: number[] };
   visited: VisitedItem[];
+  rows: SampleRow[];
+  samples: number;
 }
 
 /** Events as plain data. */
 export function eventsToData(e: SampleEvents): SampleEventsData {
   return {
-    ioMs: Array.from(e.ioMs.values()),
-    decodeMs: Array.from(e.decodeMs.values()),
-    h2dMs: Array.from(e.h2dMs.values()),
-    bytes: Array.from(e.bytes.values()),
-    preprocessMs: Array.from(e.preprocessMs.values()),
-    doneMs: Array.from(e.doneMs.values()),
+    epochs: [...e.epochs].map(([epoch, h]) => ({
+      epoch,
+      samples: h.samples,
+      bytes: h.bytes,
+      stages: Object.fromEntries(SAMPLE_STAGES.map((s) => [s, h[s].toData()])) as Record<
+        SampleStage,
+        HistogramData
+      >,
+    })),
+    timeline: { t0: e.timeline.t0, widthMs: e.timeline.widthMs, bytes: e.timeline.bytes },
     visited: e.visited,
+    rows: e.rows,
+    samples: e.samples,
   };
 }
 
 /** Events from plain data. */
-export function eventsFromData(d: SampleEventsData, keepAll = true): SampleEvents {
-  const e = new SampleEvents(keepAll);
-  for (const k of ["ioMs", "decodeMs", "h2dMs", "bytes", "preprocessMs", "doneMs"] as const) {
-    const col = e[k];
-    for (const v of d[k]) col.push(v);
+export function eventsFromData(d: SampleEventsData): SampleEvents {
+  const e = new SampleEvents(d.rows.length, d.visited.length);
+  for (const ep of d.epochs) {
+    const h = new StageHistograms();
+    for (const s of SAMPLE_STAGES) h[s].merge(Histogram.from(ep.stages[s]));
+    h.samples = ep.samples;
+    h.bytes = ep.bytes;
+    e.epochs.set(ep.epoch, h);
   }
+  e.timeline.t0 = d.timeline.t0 ?? NaN;
+  e.timeline.widthMs = d.timeline.widthMs;
+  e.timeline.bytes = d.timeline.bytes;
   e.visited.push(...d.visited);
+  e.rows.push(...d.rows);
+  e.samples = d.samples;
   return e;
 }

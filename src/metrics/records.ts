@@ -9,6 +9,7 @@ import {
   eventsToData,
   type SampleEvents,
   type SampleEventsData,
+  type VisitedItem,
 } from "./recorder.ts";
 
 /** Request counters of a backend (object stores). */
@@ -89,6 +90,8 @@ export interface TrainRecord {
   wallEnd: number;
   trainEvents: SampleEvents;
   evalEvents: SampleEvents;
+  /** The first items of the order the sampler planned (training), for `access_order_sample`. */
+  planned: VisitedItem[];
   /** Seed used for `random` shuffles. */
   randomSeed: number;
   /** Bytes of one sample in the batch buffer. */

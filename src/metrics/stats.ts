@@ -1,7 +1,9 @@
 /**
- * Small statistics helpers: exact percentiles over recorded values, mean, population stdev.
+ * Small statistics helpers: exact percentiles over recorded values (per-step timers), histogram
+ * statistics (per-sample stages), mean, population stdev.
  * @module
  */
+import type { Histogram } from "./histogram.ts";
 
 /** Percentile `p` (0-100) of ascending-sorted values, linear interpolation (numpy's default). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -51,5 +53,18 @@ export function latencyStats(values: Float64Array | number[]): LatencyStats {
     p95_ms: percentile(s, 95),
     p99_ms: percentile(s, 99),
     max_ms: s.length ? s[s.length - 1]! : 0,
+  };
+}
+
+/** Latency statistics from a histogram: count, mean, min and max exact; percentiles within its bound. */
+export function histogramStats(h: Histogram): LatencyStats {
+  return {
+    count: h.count,
+    mean_ms: h.mean,
+    min_ms: h.count ? h.min : 0,
+    p50_ms: h.percentile(50),
+    p95_ms: h.percentile(95),
+    p99_ms: h.percentile(99),
+    max_ms: h.count ? h.max : 0,
   };
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
-import { type LatencyStats, latencyStats, mean, stdev } from "./stats.ts";
+import { StageHistograms } from "./recorder.ts";
+import { histogramStats, type LatencyStats, latencyStats, mean, stdev } from "./stats.ts";
 import type { BlockRecord, TrainRecord } from "./records.ts";
 import { type CheckpointSummary, summarizeCheckpoints } from "./summarize_checkpoints.ts";
 
@@ -268,7 +269,8 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
   }
   const blocksOf = (r: TrainRecord) => r.epochs.flatMap((e) => e.blocks);
   const allBlocks = all.flatMap(blocksOf);
-  const events = (f: (r: TrainRecord) => Float64Array) => joinColumns(all, f);
+  const samples = new StageHistograms();
+  for (const r of all) samples.merge(r.trainEvents.total());
   const checkpoints = summarizeCheckpoints(all.flatMap((r) => r.checkpoints ?? []));
   if (checkpoints) Object.assign(metric, checkpoints.metric);
   return {
@@ -277,10 +279,10 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
     checkpoints,
     rankEpochs: per,
     stages: {
-      io: latencyStats(events((r) => r.trainEvents.ioMs.values())),
-      decode: latencyStats(events((r) => r.trainEvents.decodeMs.values())),
-      preprocess: latencyStats(events((r) => r.trainEvents.preprocessMs.values())),
-      h2d: latencyStats(events((r) => r.trainEvents.h2dMs.values())),
+      io: histogramStats(samples.io),
+      decode: histogramStats(samples.decode),
+      preprocess: histogramStats(samples.preprocess),
+      h2d: histogramStats(samples.h2d),
       batch: latencyStats(allBlocks.flatMap((b) => b.batchLatency)),
       batch_wait: latencyStats(allBlocks.flatMap((b) => b.load)),
       compute: latencyStats(allBlocks.flatMap((b) => b.compute)),
@@ -296,19 +298,4 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
       eval_bytes_read: evals.reduce((a, e) => a + e.measured.bytes_read, 0),
     },
   };
-}
-
-/** One column over all ranks' records (rank order). */
-export function joinColumns(
-  recs: TrainRecord[],
-  f: (r: TrainRecord) => Float64Array,
-): Float64Array {
-  const parts = recs.map(f);
-  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

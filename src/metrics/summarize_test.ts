@@ -74,6 +74,7 @@ Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) a
     loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
     trainEvents: new SampleEvents(),
     evalEvents: new SampleEvents(),
+    planned: [],
     randomSeed: 0,
     slotBytes: 1,
     storage: { requests: 0, retries: 0 },

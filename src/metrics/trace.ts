@@ -73,19 +73,18 @@ export function traceEvents(rec: TrainRecord, maxSamples = 100_000): TraceEvent[
     }
   }
   const ev = rec.trainEvents;
-  const n = ev.doneMs.length, keep = Math.min(n, maxSamples);
-  const io = ev.ioMs.values(), dec = ev.decodeMs.values(), h2d = ev.h2dMs.values();
-  const pre = ev.preprocessMs.values(), done = ev.doneMs.values(), bytes = ev.bytes.values();
-  for (let i = 0; i < keep; i++) {
-    const total = io[i]! + dec[i]! + pre[i]! + h2d[i]!;
-    const item = ev.visited[i];
-    x("data/item", "reader", done[i]! - total, done[i]!, 1, {
-      ...(item ? { key: item.key, sample: item.sample, epoch: item.epoch } : {}),
-      bytes: bytes[i],
-      io_ms: io[i],
-      decode_ms: dec[i],
-      preprocess_ms: pre[i],
-      h2d_ms: h2d[i],
+  const n = ev.samples, rows = ev.rows.slice(0, maxSamples), keep = rows.length;
+  for (const row of rows) {
+    const total = row.ioMs + row.decodeMs + row.preprocessMs + row.h2dMs;
+    x("data/item", "reader", row.doneMs - total, row.doneMs, 1, {
+      key: row.key,
+      sample: row.sample,
+      epoch: row.epoch,
+      bytes: row.bytes,
+      io_ms: row.ioMs,
+      decode_ms: row.decodeMs,
+      preprocess_ms: row.preprocessMs,
+      h2d_ms: row.h2dMs,
     });
   }
   if (keep < n) {

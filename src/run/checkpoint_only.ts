@@ -39,6 +39,7 @@ export async function runCheckpointOnly(
     wallEnd: clock.wallNow(),
     trainEvents: new SampleEvents(),
     evalEvents: new SampleEvents(),
+    planned: [],
     randomSeed: 0,
     slotBytes: 0,
     storage: { requests: 0, retries: 0 },

@@ -10,7 +10,11 @@ import { train } from "../train/loop.ts";
 import { PluginHost } from "../train/plugins.ts";
 import { runCheckpointOnly } from "./checkpoint_only.ts";
 import type { Prepared, TrainingRun } from "./prepare.ts";
+import { openRankLists } from "./lists.ts";
 import { stepProgress } from "./progress.ts";
+
+/** Samples per rank whose rows the trace shows (`--trace`; bounded, the cap is recorded). */
+const TRACE_SAMPLES = 100_000;
 
 /** What the ranks produced, and the facts of the storage they used. */
 export interface Started {
@@ -70,6 +74,12 @@ async function startTraining(p: TrainingRun): Promise<Started> {
     job.n * job.proc.size,
   );
   const cpu0 = deps.usage().cpuSeconds;
+  const lists = group.members.map((comm) =>
+    openRankLists(job.outputDir, comm.rank, {
+      latencies: opts.latencyLists,
+      visited: opts.visitedItems,
+    })
+  );
   let local: TrainRecord[];
   let storage: BackendStats;
   try {
@@ -88,7 +98,9 @@ async function startTraining(p: TrainingRun): Promise<Started> {
         comm,
         maxEpochs: opts.maxEpochs,
         maxSteps: opts.maxSteps,
-        keepVisited: opts.visitedItems || opts.trace,
+        traceSamples: opts.trace ? TRACE_SAMPLES : 0,
+        sampleSink: lists[i]!.samples,
+        itemSink: lists[i]!.items,
         signal,
         executor: p.executor,
         readerBase: i * perRank,
@@ -98,6 +110,7 @@ async function startTraining(p: TrainingRun): Promise<Started> {
     }));
   } finally {
     progress.stop();
+    for (const l of lists) l.close();
     storage = await p.executor.close();
   }
   return {

@@ -12,7 +12,7 @@ import type { Executor } from "../loader/executor.ts";
 import type { FileKeys } from "../loader/files.ts";
 import { profileFor } from "../loader/profile.ts";
 import { stepsPerEpoch } from "../loader/sampler.ts";
-import { SampleEvents } from "../metrics/recorder.ts";
+import { type ItemSink, SampleEvents, type SampleSink } from "../metrics/recorder.ts";
 import type { EpochRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
@@ -35,8 +35,12 @@ export interface TrainSetup {
   maxEpochs?: number;
   /** Stop after this many training steps in total. */
   maxSteps?: number;
-  /** Keep every visited item (not just the first few). */
-  keepVisited?: boolean;
+  /** Rows of the first samples kept for the trace (0: none). */
+  traceSamples?: number;
+  /** Where every sample's row streams (`--latency-lists`). */
+  sampleSink?: SampleSink;
+  /** Where every planned training item streams (`--visited-items`). */
+  itemSink?: ItemSink;
   /** Seed for `random` shuffles (drawn by the caller). */
   randomSeed?: number;
   signal?: AbortSignal;
@@ -76,8 +80,9 @@ function newRecord(s: TrainSetup, randomSeed: number): TrainRecord {
     endMs: 0,
     wallStart: s.clock.wallNow(),
     wallEnd: 0,
-    trainEvents: new SampleEvents(s.keepVisited ?? false),
-    evalEvents: new SampleEvents(s.keepVisited ?? false),
+    trainEvents: new SampleEvents(s.traceSamples ?? 0, 32, s.sampleSink),
+    evalEvents: new SampleEvents(),
+    planned: [],
     randomSeed,
     slotBytes: slotBytes(s.config),
     storage: { requests: 0, retries: 0 },
@@ -112,6 +117,7 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     plugins: s.plugins,
     signal: s.signal,
     onStep: s.onStep,
+    itemSink: s.itemSink,
   };
   try {
     await s.plugins?.initialize();

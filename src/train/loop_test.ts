@@ -16,7 +16,7 @@ Deno.test("train loop: DLIO step counts, epochs and fake-time compute", async ()
     assert.equal(b.endMs - b.startMs, 700);
     assert.equal(e.eval, undefined);
   }
-  assert.equal(rec.trainEvents.ioMs.length, 84);
+  assert.equal(rec.trainEvents.samples, 84);
   assert.equal(rec.stoppedEarly, undefined);
 });
 
@@ -47,7 +47,7 @@ Deno.test("train loop: evaluation schedule (eval_after_epoch, epochs_between_eva
   const ev = rec.epochs[1]!.eval!;
   assert.equal(ev.compute.length, 3); // floor(6 / 2)
   assert.ok(ev.compute.every((c) => c === 50));
-  assert.equal(rec.evalEvents.ioMs.length, 6 * 2);
+  assert.equal(rec.evalEvents.samples, 6 * 2);
 });
 
 Deno.test("train loop: compute distributions are drawn from the seed", async () => {

@@ -13,6 +13,7 @@ import { loadBatches, type LoaderOptions } from "../loader/loader.ts";
 import { type EpochPlan, planEpoch, type Profile } from "../loader/profile.ts";
 import { idSum, type ShuffleMode } from "../loader/sampler.ts";
 import type { BlockRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
+import type { ItemSink } from "../metrics/recorder.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Comm } from "./comm.ts";
 import type { PluginHost } from "./plugins.ts";
@@ -31,6 +32,8 @@ export interface PhaseContext {
   plugins?: PluginHost;
   signal?: AbortSignal;
   onStep?: (info: StepInfo) => void;
+  /** Where every planned training item streams (`--visited-items`). */
+  itemSink?: ItemSink;
 }
 
 /** One pass: which split, how many steps, and the compute draw. */
@@ -154,6 +157,7 @@ export async function runPhase(x: PhaseContext, p: PhaseSpec): Promise<BlockReco
       await clock.sleep(p.draw() * 1000);
       const t2 = clock.now();
       recordStep(block, so, next.value, t0, t1, t2);
+      if (p.kind === "train") notePlanned(x, p, plan, step);
       if (p.kind === "train") await x.comm.barrier();
       x.onStep?.({
         phase: p.kind,
@@ -178,6 +182,24 @@ export async function runPhase(x: PhaseContext, p: PhaseSpec): Promise<BlockReco
   }
   if (block.compute.length > 0 || blocks.length === 0) endBlock(block);
   return blocks;
+}
+
+/** How many planned items the record keeps (access_order_sample). */
+const PLANNED_KEPT = 32;
+
+/**
+ * The step's share of the order the sampler planned (independent of how the loader batches and
+ * interleaves): kept for the report while few, streamed to the item sink when there is one.
+ */
+function notePlanned(x: PhaseContext, p: PhaseSpec, plan: EpochPlan, step: number): void {
+  const n = plan.planned.length;
+  if (n === 0 || (!x.itemSink && x.rec.planned.length >= PLANNED_KEPT)) return;
+  for (let j = 0; j < p.batchSize; j++) {
+    const ref = plan.planned.at(((step - 1) * p.batchSize + j) % n);
+    const item = { epoch: p.epoch, key: p.files.key(ref.file), sample: ref.index };
+    if (x.rec.planned.length < PLANNED_KEPT) x.rec.planned.push(item);
+    x.itemSink?.item(item);
+  }
 }
 
 /** Add one step's timers to its block and the pass's running totals. */
