@@ -61,7 +61,8 @@ Options:
 Exit codes:
   0 success · 1 internal error (a bug; printed with a stack trace) · 2 bad command line or
   configuration · 3 storage or data error (missing dataset, I/O failure, corrupt file) ·
-  130 interrupted
+  130 interrupted (SIGINT) · 143 terminated (SIGTERM); a run stopped by a signal or a failure
+  leaves its results folder with everything measured so far, marked incomplete
 `;
 
 /** The MPI job this process belongs to, while a run is in progress (aborted on failure). */

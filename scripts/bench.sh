@@ -18,6 +18,10 @@ echo "Scale: accelerators per client, CPU per sample per profile, memory per acc
 $DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
   scripts/bench_scale.ts
 echo
+echo "Memory: peak RSS by samples read (synthetic), histogram error vs exact percentiles:"
+$DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
+  scripts/bench_memory.ts
+echo
 echo "Checkpoints: write and restore vs fio (same size and block size), zstd levels:"
 $DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
   scripts/bench_checkpoint.ts

@@ -12,8 +12,10 @@ export const ExitCode = {
   usage: 2,
   /** Storage or data failure: missing dataset, I/O error, corrupt file. */
   data: 3,
-  /** Interrupted by SIGINT/SIGTERM. */
+  /** Interrupted by SIGINT (128 + 2). */
   interrupted: 130,
+  /** Terminated by SIGTERM (128 + 15). */
+  terminated: 143,
 } as const;
 
 /** Where a problem is: a file position or an override. */

@@ -72,9 +72,10 @@ export async function workloadCommand(
     return ExitCode.ok;
   }
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new UserError("interrupted", ExitCode.interrupted));
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const onInt = () => controller.abort(new UserError("interrupted (SIGINT)", ExitCode.interrupted));
+  const onTerm = () => controller.abort(new UserError("terminated (SIGTERM)", ExitCode.terminated));
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   try {
     if (cmd === "generate") return await generate(rc.config, o, controller.signal);
     // Under mpirun/srun: this process is one rank of the job (MPI through FFI).
@@ -89,8 +90,8 @@ export async function workloadCommand(
     if (controller.signal.aborted) throw controller.signal.reason;
     throw e;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
   }
 }
 

@@ -92,6 +92,8 @@ export async function* loadBatches(
   // An abort (another rank failed, or Ctrl-C) ends the epoch: wake everyone waiting.
   const onAbort = () => load.fail(o.signal?.reason ?? new Error("aborted"));
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  // Aborted before this epoch began: the event has fired already.
+  if (o.signal?.aborted) onAbort();
   const running = load.run();
   try {
     for (let b = 0; b < nBatches; b++) {

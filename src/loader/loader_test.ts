@@ -229,3 +229,15 @@ Deno.test("loader: thread engine errors name the object and keep the data exit c
   );
   await executor.close();
 });
+
+Deno.test("loader: a signal aborted before the epoch begins ends it at once (no hang)", async () => {
+  const { backend, keys } = await dataset(8);
+  const ac = new AbortController();
+  ac.abort(new Error("stop"));
+  const opts = options(backend, keys, { signal: ac.signal });
+  const t0 = performance.now();
+  await assert.rejects(async () => {
+    for await (const _ of loadBatches(opts)) { /* nothing arrives */ }
+  }, /stop/);
+  assert.ok(performance.now() - t0 < 2000);
+});

@@ -29,6 +29,8 @@ export interface ReportContext {
   /** Each process's peak RSS and CPU time. */
   usage?: ProcessUsage[];
   totalSeconds: number;
+  /** Why the results are incomplete (failure, signal, run still going); absent: complete. */
+  incomplete?: string;
   provenance: Record<string, unknown>;
   /** Include full per-stage latency lists. */
   latencyLists: boolean;

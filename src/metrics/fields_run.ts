@@ -102,6 +102,22 @@ export const RUN_FIELDS: ReportField[] = [
       x,
     ) => x.all[0]!.stoppedEarly ?? "",
   ),
+  f(
+    "status",
+    "",
+    "job",
+    "`complete`, or `incomplete` when a failure or a signal stopped the run (or it is still " +
+      "going): everything measured up to then is in the folder",
+    (x) => (x.ctx.incomplete === undefined ? "complete" : "incomplete"),
+  ),
+  f(
+    "incomplete_reason",
+    "",
+    "job",
+    "why the results are incomplete (the error or signal, or `running: …`)",
+    (x) => x.ctx.incomplete,
+    { when: (x) => x.ctx.incomplete !== undefined },
+  ),
   f("total_samples", "samples", "sum", "training samples delivered", (x) => x.s.totals.samples),
   f(
     "total_bytes",

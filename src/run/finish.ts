@@ -27,12 +27,17 @@ interface ProcessPart {
   usage: ProcessUsage;
 }
 
-/** Gather every process's part on rank 0 (others get an empty list). */
-async function gatherParts(job: Job, s: Started, host: HostInfo): Promise<ProcessPart[]> {
+/** This process's part: its ranks' records (fixed-size data), host, storage counts, CPU. */
+function localPart(job: Job, s: Started, host: HostInfo): ProcessPart {
   // CPU of the training (all threads of this process: loop, readers, decoders).
   const now = job.deps.usage();
   const usage = { ...now, cpuSeconds: now.cpuSeconds - (s.cpu0 ?? 0) };
-  const mine: ProcessPart = { records: s.local.map(recordToData), host, storage: s.storage, usage };
+  return { records: s.local.map(recordToData), host, storage: s.storage, usage };
+}
+
+/** Gather every process's part on rank 0 (others get an empty list). */
+async function gatherParts(job: Job, s: Started, host: HostInfo): Promise<ProcessPart[]> {
+  const mine = localPart(job, s, host);
   const parts = await job.proc.gather(new TextEncoder().encode(JSON.stringify(mine)));
   return parts.map((p) => JSON.parse(new TextDecoder().decode(p)) as ProcessPart);
 }
@@ -44,6 +49,7 @@ async function writeJob(
   parts: ProcessPart[],
   host: HostInfo,
   wallEnd: number,
+  incomplete?: string,
 ): Promise<{ report: Record<string, unknown>; summaryText: string }> {
   const { c, opts, outputDir, generated } = job;
   const records = parts.flatMap((p) => p.records.map(recordFromData));
@@ -65,6 +71,7 @@ async function writeJob(
     storage: { requests: sum("requests"), retries: sum("retries") },
     usage: parts.map((p) => p.usage),
     totalSeconds: job.elapsed() / 1000,
+    incomplete,
     provenance: job.deps.provenance(job.rc),
     latencyLists: opts.latencyLists ?? false,
     visitedItems: opts.visitedItems ?? false,
@@ -78,7 +85,15 @@ async function writeJob(
     },
   });
   const summaryText = formatHumanSummary(c, summary, report, outputDir);
-  await writeJobFiles(outputDir, { rc: job.rc, summary, records, ctx, report, summaryText });
+  await writeJobFiles(outputDir, {
+    rc: job.rc,
+    summary,
+    records,
+    ctx,
+    report,
+    summaryText,
+    incomplete,
+  });
   return { report, summaryText };
 }
 
@@ -127,4 +142,26 @@ export async function finish(
     records: s.local,
     generated: job.generated,
   };
+}
+
+/**
+ * Results so far, from this process alone (no MPI gather: other processes may be gone): its
+ * ranks' files, and on rank 0 the job's files marked incomplete with the reason. Written after
+ * every epoch (`running: …`) and when a failure or a signal stops the run.
+ */
+export async function writeIncomplete(
+  p: Exclude<Prepared, { kind: "generate" }>,
+  s: Started,
+  reason: string,
+): Promise<void> {
+  const job = p.job;
+  if (s.local.length === 0) return;
+  const wallEnd = job.deps.clock(job.proc.rank * job.n).wallNow();
+  const host = job.deps.host();
+  const ranks = job.n * job.proc.size;
+  const ctxLocal = { ranks, hosts: 1, host, wallStart: job.wallStart, wallEnd };
+  await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, job.opts.trace ?? false);
+  if (job.proc.rank !== 0) return;
+  const why = job.proc.size > 1 ? `${reason} (this process's ranks only)` : reason;
+  await writeJob(job, s, [localPart(job, s, host)], host, wallEnd, why);
 }

@@ -10,8 +10,8 @@ import type { Clock } from "../util/clock.ts";
 import { realDeps, type RunDeps } from "./deps.ts";
 import type { RunOptions, RunResult } from "./options.ts";
 import { prepare } from "./prepare.ts";
-import { finish } from "./finish.ts";
-import { start } from "./start.ts";
+import { finish, writeIncomplete } from "./finish.ts";
+import { RunFailure, start } from "./start.ts";
 
 /** Run a resolved workload with explicit dependencies. */
 export async function runLifecycle(
@@ -24,7 +24,18 @@ export async function runLifecycle(
     const { outputDir, generated } = p.job;
     return { outputDir, report: { generation: generated }, summaryText: "", generated };
   }
-  return await finish(p, await start(p));
+  let started;
+  try {
+    started = await start(p);
+  } catch (e) {
+    if (!(e instanceof RunFailure)) throw e;
+    // Keep what was measured: the results folder says it is incomplete, and why.
+    await writeIncomplete(p, e.started, e.message).catch((w) =>
+      deps.log(`could not write the incomplete results: ${(w as Error)?.message ?? w}`)
+    );
+    throw e.cause;
+  }
+  return await finish(p, started);
 }
 
 /** Library options: run options plus the common dependencies. */

@@ -44,12 +44,19 @@ export interface JobFiles {
   ctx: RunContext;
   report: Record<string, unknown>;
   summaryText: string;
+  /** Why the results are incomplete (a failure, a signal, or a run still going); absent: complete. */
+  incomplete?: string;
 }
 
 /** Write the job's files (rank 0). */
 export async function writeJobFiles(dir: string, f: JobFiles): Promise<void> {
   const c = f.rc.config;
-  await writeJson(join(dir, "summary.json"), dlioSummary(c, f.summary, f.records[0]!, f.ctx));
+  // DLIO's files first: a failure writing dl-driver's report never loses them.
+  const summary = dlioSummary(c, f.summary, f.records[0]!, f.ctx);
+  const marked = f.incomplete === undefined
+    ? summary
+    : { ...summary, incomplete: true, incomplete_reason: f.incomplete };
+  await writeJson(join(dir, "summary.json"), marked);
   await writeYaml(join(dir, "dlio_config", "config.yaml"), { workload: c });
   await writeYaml(join(dir, "dlio_config", "overrides.yaml"), f.rc.overrides);
   await writeJson(join(dir, "report.json"), f.report);

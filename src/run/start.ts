@@ -10,8 +10,10 @@ import { train } from "../train/loop.ts";
 import { PluginHost } from "../train/plugins.ts";
 import { runCheckpointOnly } from "./checkpoint_only.ts";
 import type { Prepared, TrainingRun } from "./prepare.ts";
-import { openRankLists } from "./lists.ts";
-import { stepProgress } from "./progress.ts";
+import type { Comm } from "../train/comm.ts";
+import { writeIncomplete } from "./finish.ts";
+import { openRankLists, type RankLists } from "./lists.ts";
+import { type StepProgress, stepProgress } from "./progress.ts";
 
 /** Samples per rank whose rows the trace shows (`--trace`; bounded, the cap is recorded). */
 const TRACE_SAMPLES = 100_000;
@@ -62,64 +64,115 @@ export async function start(p: Exclude<Prepared, { kind: "generate" }>): Promise
   };
 }
 
-/** Train every rank of this process on the shared I/O engine. */
-async function startTraining(p: TrainingRun): Promise<Started> {
-  const { job, group } = p;
-  const { c, opts, deps } = job;
-  const { signal, rankFailed } = failFast(p);
-  const perRank = Math.max(1, c.reader.read_threads);
-  const progress = stepProgress(
-    c.train.epochs,
-    (opts.quiet ?? false) || job.proc.rank !== 0,
-    job.n * job.proc.size,
-  );
-  const cpu0 = deps.usage().cpuSeconds;
-  const lists = group.members.map((comm) =>
-    openRankLists(job.outputDir, comm.rank, {
-      latencies: opts.latencyLists,
-      visited: opts.visitedItems,
-    })
-  );
-  let local: TrainRecord[];
-  let storage: BackendStats;
-  try {
-    local = await Promise.all(group.members.map((comm, i) => {
-      const saves: CheckpointEvent[] = [];
-      const plugins = new PluginHost(
-        p.checkpoint ? [p.checkpoint.plugin(comm, signal, saves)] : [],
-      );
-      return train({
-        config: c,
-        backend: p.reader.backend,
-        codec: p.codec,
-        trainFiles: p.trainFiles,
-        evalFiles: p.evalFiles,
-        clock: deps.clock(comm.rank),
-        comm,
-        maxEpochs: opts.maxEpochs,
-        maxSteps: opts.maxSteps,
-        traceSamples: opts.trace ? TRACE_SAMPLES : 0,
-        sampleSink: lists[i]!.samples,
-        itemSink: lists[i]!.items,
-        signal,
-        executor: p.executor,
-        readerBase: i * perRank,
-        plugins,
-        onStep: i === 0 ? progress.onStep : undefined,
-      }).then((rec) => ({ ...rec, checkpoints: saves })).catch(rankFailed);
-    }));
-  } finally {
-    progress.stop();
-    for (const l of lists) l.close();
-    storage = await p.executor.close();
+/** A run stopped by a failure or a signal, with what its ranks measured up to then. */
+export class RunFailure extends Error {
+  constructor(readonly started: Started, override readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause });
   }
+}
+
+/** What the ranks of this process share while they train. */
+interface Training {
+  p: TrainingRun;
+  signal: AbortSignal;
+  lists: RankLists[];
+  /** Each rank's record as of its last completed epoch. */
+  partial: (TrainRecord | undefined)[];
+  progress: StepProgress;
+  cpu0: number;
+}
+
+/** The facts of what ran so far (records of completed epochs, storage counts). */
+function startedOf(t: Training, local: TrainRecord[], storage?: BackendStats): Started {
+  const p = t.p;
   return {
     local,
-    storage,
-    cpu0,
+    storage: storage ?? p.reader.backend.stats?.() ?? { requests: 0, retries: 0 },
+    cpu0: t.cpu0,
     backend: p.reader.backend,
     dataFolder: p.backend.root,
     ioThreads: p.ioThreads,
     fallback: p.reader.fallback,
   };
+}
+
+/** Rank i's training: its loop settings, sinks, plug-ins, and results written each epoch. */
+function trainRank(t: Training, comm: Comm, i: number): Promise<TrainRecord> {
+  const { p, signal } = t;
+  const { c, opts, deps } = p.job;
+  const saves: CheckpointEvent[] = [];
+  const plugins = new PluginHost(p.checkpoint ? [p.checkpoint.plugin(comm, signal, saves)] : []);
+  const onEpoch = async (rec: TrainRecord) => {
+    t.partial[i] = { ...rec, checkpoints: saves };
+    // Results on disk as each epoch ends (rank 0 of the process writes them all).
+    if (i !== 0) return;
+    const local = t.partial.filter((r): r is TrainRecord => r !== undefined);
+    const done = `running: ${rec.epochs.length} of ${c.train.epochs} epochs done`;
+    await writeIncomplete(p, startedOf(t, local), done);
+  };
+  return train({
+    config: c,
+    backend: p.reader.backend,
+    codec: p.codec,
+    trainFiles: p.trainFiles,
+    evalFiles: p.evalFiles,
+    clock: deps.clock(comm.rank),
+    comm,
+    maxEpochs: opts.maxEpochs,
+    maxSteps: opts.maxSteps,
+    traceSamples: opts.trace ? TRACE_SAMPLES : 0,
+    sampleSink: t.lists[i]!.samples,
+    itemSink: t.lists[i]!.items,
+    signal,
+    executor: p.executor,
+    readerBase: i * Math.max(1, c.reader.read_threads),
+    plugins,
+    onStep: i === 0 ? t.progress.onStep : undefined,
+    onEpoch,
+  }).then((rec) => ({ ...rec, checkpoints: saves }));
+}
+
+/**
+ * Train every rank of this process on the shared I/O engine. A failure or a signal ends in a
+ * `RunFailure` carrying the records of every completed epoch.
+ */
+async function startTraining(p: TrainingRun): Promise<Started> {
+  const { job, group } = p;
+  const { c, opts, deps } = job;
+  const { signal, rankFailed } = failFast(p);
+  const t: Training = {
+    p,
+    signal,
+    lists: group.members.map((comm) =>
+      openRankLists(job.outputDir, comm.rank, {
+        latencies: opts.latencyLists,
+        visited: opts.visitedItems,
+      })
+    ),
+    partial: group.members.map(() => undefined),
+    progress: stepProgress(
+      c.train.epochs,
+      (opts.quiet ?? false) || job.proc.rank !== 0,
+      job.n * job.proc.size,
+    ),
+    cpu0: deps.usage().cpuSeconds,
+  };
+  let local: TrainRecord[] | undefined, failure: unknown;
+  let storage: BackendStats;
+  try {
+    local = await Promise.all(
+      group.members.map((comm, i) => trainRank(t, comm, i).catch(rankFailed)),
+    );
+  } catch (e) {
+    failure = e;
+  } finally {
+    t.progress.stop();
+    for (const l of t.lists) l.close();
+    storage = await p.executor.close();
+  }
+  if (!local) {
+    const done = t.partial.filter((r): r is TrainRecord => r !== undefined);
+    throw new RunFailure(startedOf(t, done, storage), failure);
+  }
+  return startedOf(t, local, storage);
 }

@@ -53,6 +53,8 @@ export interface TrainSetup {
   readerBase?: number;
   /** Plug-ins run at the loop's hooks (checkpoints). */
   plugins?: PluginHost;
+  /** Called with the record so far after each epoch (results on disk as the run goes). */
+  onEpoch?: (rec: TrainRecord) => Promise<void>;
 }
 
 /** Bytes of one sample as handed to the accelerator (DLIO's resized/transformed sample). */
@@ -186,5 +188,8 @@ async function runEpochs(s: TrainSetup, x: PhaseContext): Promise<void> {
       });
     }
     rec.epochs.push(e);
+    rec.endMs = clock.now();
+    rec.wallEnd = clock.wallNow();
+    await s.onEpoch?.(rec);
   }
 }

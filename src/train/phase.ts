@@ -136,6 +136,7 @@ function newBlock(clock: Clock, n: number, expectedSteps: number): BlockRecord {
 
 /** Run one pass; returns its blocks. */
 export async function runPhase(x: PhaseContext, p: PhaseSpec): Promise<BlockRecord[]> {
+  x.signal?.throwIfAborted();
   const plan = planFor(x, p);
   if (p.kind === "train") await checkCoverage(x, p, plan);
   const clock = x.clock;

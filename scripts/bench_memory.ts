@@ -1,0 +1,102 @@
+/**
+ * Memory benchmark: peak RSS of a synthetic run (no I/O: the pipeline and the metrics alone) at
+ * growing numbers of samples read (default 1 M, 10 M and 50 M; goal: the largest within 1.2× of
+ * the smallest), and the histogram percentile error against exact values on the 1 M-sample run
+ * (its `--latency-lists` file holds every value).
+ *
+ *   deno task bench (runs it), or: deno run -A scripts/bench_memory.ts [--samples 1e6,1e7] [--dir D]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    dir: { type: "string", default: ".bench" },
+    samples: { type: "string", default: "1e6,1e7,5e7" },
+  },
+});
+const root = resolve(values.dir!, "memory");
+const cli = new URL("../cli.ts", import.meta.url).pathname;
+const PER_FILE = 1000;
+
+/** One synthetic run of `n` samples; returns its report. */
+async function run(n: number, extra: string[] = []): Promise<Record<string, unknown>> {
+  const files = Math.ceil(n / PER_FILE);
+  const out = join(root, `out-${n}`);
+  const p = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      cli,
+      "run",
+      "workload=demo",
+      "dataset.format=synthetic",
+      `dataset.data_folder=${join(root, `data-${files}`)}`,
+      `dataset.num_files_train=${files}`,
+      `dataset.num_samples_per_file=${PER_FILE}`,
+      "dataset.num_files_eval=0",
+      "dataset.record_length_bytes=16",
+      "dataset.record_length_bytes_stdev=0",
+      "dataset.record_length_bytes_resize=0",
+      "reader.batch_size=1024",
+      "train.computation_time=0",
+      "train.epochs=1",
+      "storage.skip_listing=True",
+      ...extra,
+      "--json",
+      "-q",
+      "-o",
+      out,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (p.code !== 0) throw new Error(new TextDecoder().decode(p.stderr));
+  return JSON.parse(new TextDecoder().decode(p.stdout));
+}
+
+const sizes = values.samples!.split(",").map(Number).sort((a, b) => a - b);
+const rss: [number, number, number][] = [];
+let first: Record<string, unknown> | undefined;
+for (const n of sizes) {
+  const rep = await run(n, n === sizes[0] ? ["--latency-lists"] : []);
+  first ??= rep;
+  const mb = (rep.peak_rss_bytes as number) / 2 ** 20;
+  rss.push([rep.total_samples as number, mb, rep.throughput_samples_per_sec as number]);
+  console.log(
+    `  ${(rep.total_samples as number).toLocaleString("en")} samples read: peak RSS ` +
+      `${mb.toFixed(0)} MiB (${(rep.throughput_samples_per_sec as number).toFixed(0)} samples/s)`,
+  );
+}
+console.log(
+  `  largest ÷ smallest peak RSS: ${(rss.at(-1)![1] / rss[0]![1]).toFixed(2)}× (goal ≤ 1.2×)`,
+);
+
+// Histogram percentiles vs exact percentiles of every value the 1 M-sample run streamed.
+const out = join(root, `out-${sizes[0]}`);
+// h2d (the copy into the batch buffer) is the synthetic run's stage with real, varied times.
+const h2d: number[] = [];
+for (const f of first!.latency_list_files as string[]) {
+  const text = new TextDecoder().decode(gunzipSync(Deno.readFileSync(join(out, f))));
+  for (const line of text.split("\n").slice(1)) if (line) h2d.push(Number(line.split("\t")[6]));
+}
+const sorted = Float64Array.from(h2d).sort();
+const exact = (p: number) => {
+  const r = (p / 100) * (sorted.length - 1), lo = Math.floor(r);
+  return sorted[lo]! + (sorted[Math.ceil(r)]! - sorted[lo]!) * (r - lo);
+};
+for (const p of [50, 95, 99]) {
+  const got = first![`h2d_p${p}_latency_ms`] as number, want = exact(p);
+  const err = want > 0 ? Math.abs(got - want) / want : Math.abs(got - want);
+  console.log(
+    `  h2d p${p} over ${sorted.length.toLocaleString("en")} samples: histogram ` +
+      `${got.toFixed(6)} ms, exact ${want.toFixed(6)} ms, error ${
+        (100 * err).toFixed(3)
+      } % (bound 0.78 %)`,
+  );
+}
+await Deno.remove(root, { recursive: true }).catch(() => {});
