@@ -138,7 +138,28 @@ const storage = section("Where the dataset lives.", {
     s3_force_path_style: boolish(false, {
       doc: 'Path-style S3 addressing (bool or "true"/"false"); on by default with an endpoint.',
     }),
-    s3_max_attempts: int(5, { doc: "S3 attempts per request (retries with backoff).", min: 1 }),
+    s3_max_attempts: int(5, {
+      doc: "Attempts per request (S3 and Azure; retries with backoff).",
+      min: 1,
+    }),
+    connect_timeout_s: num(10, {
+      doc: "(dl-driver) Seconds to wait for a connection to the object store.",
+      unit: "s",
+      min: 0.001,
+    }),
+    idle_timeout_s: num(20, {
+      doc: "(dl-driver) Seconds a request may wait with no bytes moving before it is retried " +
+        "(S3: socket idle timeout; Azure: per-try timeout).",
+      unit: "s",
+      min: 0.001,
+    }),
+    request_timeout_s: num(110, {
+      doc: "(dl-driver) Seconds one storage operation may take in all, retries included; then " +
+        "it fails with exit 3 naming the operation and object (a stalled endpoint ends within " +
+        "two minutes by default).",
+      unit: "s",
+      min: 0.001,
+    }),
     multipart_threshold_bytes: int(16777216, {
       doc: "(dl-driver) Objects of this size or more are uploaded in parts (S3 multipart, " +
         "Azure blocks).",

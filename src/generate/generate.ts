@@ -66,7 +66,10 @@ export async function generateDataset(
   const t0 = performance.now();
   const codec = await codecFor(c.dataset.format);
   const location = configLocation(c);
-  const backend = await openBackend(location, { storageOptions: c.storage.storage_options });
+  const backend = await openBackend(location, {
+    storageOptions: c.storage.storage_options,
+    signal: opts.signal,
+  });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;
   const plan = planDataset(c, codec.extension);
   const mine = plan.filter((_, i) => i % size === rank);

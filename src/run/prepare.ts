@@ -103,6 +103,7 @@ async function checkpointParts(job: Job): Promise<CheckpointParts | undefined> {
   if (!c.workflow.checkpoint && !c.checkpoint.enabled) return undefined;
   const backend = await job.deps.openBackend(checkpointLocation(c), {
     storageOptions: c.storage.storage_options,
+    signal: job.deps.signal,
   });
   const { Checkpointer } = await import("../checkpoint/checkpoint.ts");
   const { checkpointPlugin } = await import("../checkpoint/plugin.ts");
@@ -126,7 +127,10 @@ export async function prepare(
   const c = job.c;
   const codec = await codecFor(c.dataset.format);
   const storageOptions = c.storage.storage_options;
-  const backend = await deps.openBackend(configLocation(c), { storageOptions });
+  const backend = await deps.openBackend(configLocation(c), {
+    storageOptions,
+    signal: deps.signal,
+  });
   if (!c.workflow.train && !c.workflow.checkpoint) return { kind: "generate", job };
   // DLIO's world-size rules, now that the job's ranks are known (in-process × MPI).
   checkWorldSize(rc, job.n * job.proc.size);

@@ -12,6 +12,7 @@ import { Readable } from "node:stream";
 import {
   BlobServiceClient,
   type ContainerClient,
+  StoragePipelineOptions,
   StorageSharedKeyCredential,
 } from "@azure/storage-blob";
 import {
@@ -30,6 +31,7 @@ import {
 import { DEPENDENCIES } from "../version.ts";
 import { concatBytes } from "../util/bytes.ts";
 import type { BackendStats } from "../metrics/records.ts";
+import { bounded, timedOut, timeoutError, type Timeouts, timeoutsOf } from "./timeouts.ts";
 
 /** Azure settings (dl-driver's block-upload knobs; credentials come from the environment). */
 export interface AzureOptions {
@@ -38,6 +40,11 @@ export interface AzureOptions {
   multipart_concurrency?: number | null;
   /** Connection string (else AZURE_STORAGE_CONNECTION_STRING). */
   connection_string?: string | null;
+  /** Tries per request (the S3 key's name, shared with Azure). */
+  s3_max_attempts?: number | null;
+  connect_timeout_s?: number | null;
+  idle_timeout_s?: number | null;
+  request_timeout_s?: number | null;
 }
 
 const MiB = 1024 * 1024;
@@ -57,10 +64,14 @@ function parseUri(uri: string): { account?: string; container: string; prefix: s
   throw new StorageError("invalid", "open", uri, "expected az://container[/prefix]");
 }
 
-function serviceClient(account: string | undefined, conn: string | undefined): BlobServiceClient {
+function serviceClient(
+  account: string | undefined,
+  conn: string | undefined,
+  pipeline: StoragePipelineOptions,
+): BlobServiceClient {
   const env = (k: string) => Deno.env.get(k);
   const connection = conn ?? env("AZURE_STORAGE_CONNECTION_STRING");
-  if (connection) return BlobServiceClient.fromConnectionString(connection);
+  if (connection) return BlobServiceClient.fromConnectionString(connection, pipeline);
   const name = account ?? env("AZURE_STORAGE_ACCOUNT");
   const key = env("AZURE_STORAGE_KEY") ?? env("AZURE_STORAGE_ACCESS_KEY");
   const sas = env("AZURE_STORAGE_SAS_TOKEN");
@@ -68,10 +79,15 @@ function serviceClient(account: string | undefined, conn: string | undefined): B
     return new BlobServiceClient(
       `https://${name}.blob.core.windows.net`,
       new StorageSharedKeyCredential(name, key),
+      pipeline,
     );
   }
   if (name && sas) {
-    return new BlobServiceClient(`https://${name}.blob.core.windows.net?${sas.replace(/^\?/, "")}`);
+    return new BlobServiceClient(
+      `https://${name}.blob.core.windows.net?${sas.replace(/^\?/, "")}`,
+      undefined,
+      pipeline,
+    );
   }
   throw new StorageError(
     "permission",
@@ -103,12 +119,22 @@ export class AzureBackend implements StorageBackend {
   readonly #partSize: number;
   readonly #concurrency: number;
   readonly #stats: BackendStats = { requests: 0, retries: 0 };
+  readonly #timeouts: Timeouts;
 
-  constructor(uri: string, opts: AzureOptions = {}) {
+  /** Aborts every request (the run's signal). */
+  readonly #runSignal?: AbortSignal;
+
+  constructor(uri: string, opts: AzureOptions = {}, runSignal?: AbortSignal) {
+    this.#runSignal = runSignal;
     const u = parseUri(uri);
     this.prefix = u.prefix;
     this.root = `az://${u.container}${u.prefix ? "/" + u.prefix : ""}`;
-    this.container = serviceClient(u.account, opts.connection_string ?? undefined)
+    this.#timeouts = timeoutsOf(opts);
+    // No request waits forever: every try is bounded, and retried a bounded number of times.
+    const pipeline = {
+      retryOptions: { maxTries: opts.s3_max_attempts ?? 5, tryTimeoutInMs: this.#timeouts.idleMs },
+    };
+    this.container = serviceClient(u.account, opts.connection_string ?? undefined, pipeline)
       .getContainerClient(u.container);
     this.#threshold = opts.multipart_threshold_bytes ?? 16 * MiB;
     this.#partSize = opts.multipart_part_size_bytes ?? 8 * MiB;
@@ -124,11 +150,21 @@ export class AzureBackend implements StorageBackend {
     return this.container.getBlockBlobClient(joinKey(this.prefix, key));
   }
 
-  async #call<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
+  /** One operation (the SDK's retries included), bounded by `request_timeout_s`. */
+  async #call<T>(
+    op: string,
+    key: string,
+    fn: (abortSignal: AbortSignal) => Promise<T>,
+    caller?: AbortSignal,
+  ): Promise<T> {
     this.#stats.requests++;
+    const signal = bounded(this.#timeouts, caller, this.#runSignal);
     try {
-      return await fn();
+      return await fn(signal);
     } catch (e) {
+      if (timedOut(signal, caller, this.#runSignal)) {
+        throw timeoutError(op, key ? `${this.root}/${key}` : this.root, this.#timeouts, e);
+      }
       throw this.#error(op, key, e as AzError);
     }
   }
@@ -163,7 +199,8 @@ export class AzureBackend implements StorageBackend {
     const r = await this.#call(
       count === undefined ? "GET" : "ranged GET",
       key,
-      () => blob.download(offset, count, { abortSignal: opts?.signal }),
+      (abortSignal) => blob.download(offset, count, { abortSignal }),
+      opts?.signal,
     );
     const parts: Uint8Array[] = [];
     let n = 0;
@@ -207,7 +244,12 @@ export class AzureBackend implements StorageBackend {
     const blob = this.#blob(key);
     const b = await splitBody(body, this.#threshold);
     if ("whole" in b) {
-      await this.#call("PUT", key, () => blob.uploadData(b.whole, { abortSignal: opts?.signal }));
+      await this.#call(
+        "PUT",
+        key,
+        (abortSignal) => blob.uploadData(b.whole, { abortSignal }),
+        opts?.signal,
+      );
       return b.whole.byteLength;
     }
     // Block upload; the SDK's block scheduler needs Node Buffers.
@@ -219,16 +261,19 @@ export class AzureBackend implements StorageBackend {
     await this.#call(
       "block PUT",
       key,
-      () =>
-        blob.uploadStream(buffers, this.#partSize, this.#concurrency, {
-          abortSignal: opts?.signal,
-        }),
+      (abortSignal) =>
+        blob.uploadStream(buffers, this.#partSize, this.#concurrency, { abortSignal }),
+      opts?.signal,
     );
     return b.bytes();
   }
 
   async stat(key: string): Promise<ObjectInfo> {
-    const p = await this.#call("HEAD", key, () => this.#blob(key).getProperties());
+    const p = await this.#call(
+      "HEAD",
+      key,
+      (abortSignal) => this.#blob(key).getProperties({ abortSignal }),
+    );
     return { key, size: Number(p.contentLength ?? 0) };
   }
 
@@ -250,15 +295,27 @@ export class AzureBackend implements StorageBackend {
   }
 
   async delete(key: string): Promise<void> {
-    await this.#call("DELETE", key, () => this.#blob(key).deleteIfExists());
+    await this.#call(
+      "DELETE",
+      key,
+      (abortSignal) => this.#blob(key).deleteIfExists({ abortSignal }),
+    );
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    const keys: string[] = [];
-    for await (const o of this.list(prefix)) keys.push(o.key);
-    for (let i = 0; i < keys.length; i += 64) {
-      await Promise.all(keys.slice(i, i + 64).map((k) => this.delete(k)));
+    // In batches as the listing streams (no list of every key in memory).
+    let keys: string[] = [];
+    const flush = async () => {
+      for (let i = 0; i < keys.length; i += 64) {
+        await Promise.all(keys.slice(i, i + 64).map((k) => this.delete(k)));
+      }
+      keys = [];
+    };
+    for await (const o of this.list(prefix)) {
+      keys.push(o.key);
+      if (keys.length >= 1000) await flush();
     }
+    await flush();
   }
 
   close(): Promise<void> {

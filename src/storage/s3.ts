@@ -33,6 +33,7 @@ import {
 } from "./backend.ts";
 import { DEPENDENCIES } from "../version.ts";
 import type { BackendStats } from "../metrics/records.ts";
+import { bounded, timedOut, timeoutError, type Timeouts, timeoutsOf } from "./timeouts.ts";
 
 /** S3 settings (DLIO's `storage_options` keys plus dl-driver's multipart knobs). */
 export interface S3Options {
@@ -45,6 +46,9 @@ export interface S3Options {
   multipart_threshold_bytes?: number | null;
   multipart_part_size_bytes?: number | null;
   multipart_concurrency?: number | null;
+  connect_timeout_s?: number | null;
+  idle_timeout_s?: number | null;
+  request_timeout_s?: number | null;
 }
 
 const MiB = 1024 * 1024;
@@ -81,8 +85,14 @@ export class S3Backend implements StorageBackend {
   readonly #concurrency: number;
   readonly #maxAttempts: number;
   readonly #stats: BackendStats = { requests: 0, retries: 0 };
+  readonly #timeouts: Timeouts;
 
-  constructor(uri: string, opts: S3Options = {}) {
+  /** Aborts every request (the run's signal). */
+  readonly #runSignal?: AbortSignal;
+
+  constructor(uri: string, opts: S3Options = {}, runSignal?: AbortSignal) {
+    this.#runSignal = runSignal;
+    this.#timeouts = timeoutsOf(opts);
     const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
     if (!m) throw new StorageError("invalid", "open", uri, "expected s3://bucket[/prefix]");
     this.bucket = m[1]!;
@@ -99,6 +109,12 @@ export class S3Backend implements StorageBackend {
       credentials: key && secret ? { accessKeyId: key, secretAccessKey: secret } : undefined,
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
+      // No request waits forever: a connection, and every try, gives up when nothing moves.
+      requestHandler: {
+        connectionTimeout: this.#timeouts.connectMs,
+        requestTimeout: this.#timeouts.idleMs,
+        throwOnRequestTimeout: true,
+      },
     });
     this.#threshold = opts.multipart_threshold_bytes ?? 16 * MiB;
     this.#partSize = Math.max(5 * MiB, opts.multipart_part_size_bytes ?? 8 * MiB);
@@ -115,19 +131,25 @@ export class S3Backend implements StorageBackend {
     return { ...this.#stats };
   }
 
+  /** One operation (the SDK's retries included), bounded by `request_timeout_s`. */
   async #send<T extends { $metadata?: { attempts?: number } }>(
     op: string,
     key: string,
-    fn: () => Promise<T>,
+    fn: (signal: AbortSignal) => Promise<T>,
+    caller?: AbortSignal,
   ): Promise<T> {
     this.#stats.requests++;
+    const signal = bounded(this.#timeouts, caller, this.#runSignal);
     try {
-      const r = await fn();
+      const r = await fn(signal);
       this.#stats.retries += Math.max(0, (r.$metadata?.attempts ?? 1) - 1);
       return r;
     } catch (e) {
       const err = e as SdkError;
       this.#stats.retries += Math.max(0, (err.$metadata?.attempts ?? 1) - 1);
+      if (timedOut(signal, caller, this.#runSignal)) {
+        throw timeoutError(op, key ? `${this.root}/${key}` : this.root, this.#timeouts, e);
+      }
       throw this.#error(op, key, err);
     }
   }
@@ -171,6 +193,9 @@ export class S3Backend implements StorageBackend {
       code = "permission";
       detail =
         `access denied (${name}): check the credentials (storage_options or AWS_* environment)`;
+    } else if (name === "TimeoutError" || e.code === "ETIMEDOUT") {
+      detail = `no answer from the S3 endpoint within storage_options.idle_timeout_s ` +
+        `(${this.#timeouts.idleMs / 1000} s)${tries}`;
     } else if (
       /ECONNREFUSED|ECONNRESET|connect|socket|EPIPE|ETIMEDOUT/i.test(`${name} ${e.message}`)
     ) {
@@ -217,10 +242,11 @@ export class S3Backend implements StorageBackend {
     const out = await this.#send(
       "GET",
       key,
-      () =>
+      (abortSignal) =>
         this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }), {
-          abortSignal: opts?.signal,
+          abortSignal,
         }),
+      opts?.signal,
     );
     try {
       return await this.#body(out as never, opts?.buffer);
@@ -241,15 +267,15 @@ export class S3Backend implements StorageBackend {
   ): Promise<Uint8Array> {
     if (length <= 0) return new Uint8Array(0);
     try {
-      const out = await this.#send("ranged GET", key, () =>
+      const out = await this.#send("ranged GET", key, (abortSignal) =>
         this.client.send(
           new GetObjectCommand({
             Bucket: this.bucket,
             Key: this.#key(key),
             Range: `bytes=${offset}-${offset + length - 1}`,
           }),
-          { abortSignal: opts?.signal },
-        ));
+          { abortSignal },
+        ), opts?.signal);
       try {
         return await this.#body(out as never, opts?.buffer);
       } catch (e) {
@@ -267,7 +293,7 @@ export class S3Backend implements StorageBackend {
     const b = await splitBody(body, this.#threshold);
     if ("whole" in b) {
       const data = b.whole;
-      await this.#send("PUT", key, () =>
+      await this.#send("PUT", key, (abortSignal) =>
         this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
@@ -275,8 +301,8 @@ export class S3Backend implements StorageBackend {
             Body: data,
             ContentLength: data.byteLength,
           }),
-          { abortSignal: opts?.signal },
-        ));
+          { abortSignal },
+        ), opts?.signal);
       return data.byteLength;
     }
     // On abort the body stream fails; with leavePartsOnError false, lib-storage then aborts the
@@ -295,7 +321,12 @@ export class S3Backend implements StorageBackend {
     await this.#send(
       "multipart PUT",
       key,
-      () => upload.done() as Promise<{ $metadata?: { attempts?: number } }>,
+      (signal) => {
+        // The overall timeout (or an abort) ends the upload; lib-storage aborts the parts.
+        signal.addEventListener("abort", () => void upload.abort(), { once: true });
+        return upload.done() as Promise<{ $metadata?: { attempts?: number } }>;
+      },
+      opts?.signal,
     );
     return b.bytes();
   }
@@ -304,7 +335,10 @@ export class S3Backend implements StorageBackend {
     const out = await this.#send(
       "HEAD",
       key,
-      () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key) })),
+      (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }), {
+          abortSignal,
+        }),
     );
     return { key, size: Number(out.ContentLength ?? 0) };
   }
@@ -332,7 +366,10 @@ export class S3Backend implements StorageBackend {
     await this.#send(
       "DELETE",
       key,
-      () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) })),
+      (abortSignal) =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }), {
+          abortSignal,
+        }),
     );
   }
 
@@ -342,12 +379,13 @@ export class S3Backend implements StorageBackend {
       if (batch.length === 0) return;
       const keys = batch;
       batch = [];
-      await this.#send("DELETE", prefix, () =>
+      await this.#send("DELETE", prefix, (abortSignal) =>
         this.client.send(
           new DeleteObjectsCommand({
             Bucket: this.bucket,
             Delete: { Objects: keys.map((k) => ({ Key: this.#key(k) })), Quiet: true },
           }),
+          { abortSignal },
         ));
     };
     for await (const o of this.list(prefix)) {

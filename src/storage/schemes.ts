@@ -9,6 +9,8 @@ import type { StorageBackend } from "./backend.ts";
 export interface OpenOptions {
   /** DLIO's `storage.storage_options` (S3 credentials, endpoint, region, ...). */
   storageOptions?: Record<string, unknown>;
+  /** Aborts every request of the backend (Ctrl-C, SIGTERM): nothing in flight outlives the run. */
+  signal?: AbortSignal;
 }
 
 /** One scheme. */
@@ -24,7 +26,7 @@ export interface Scheme {
 const absolute = (rest: string) => decodeURIComponent(rest.startsWith("/") ? rest : "/" + rest);
 const options = (o: OpenOptions) => (o.storageOptions ?? {}) as Record<string, never>;
 const azure = async (_rest: string, uri: string, o: OpenOptions) =>
-  new (await import("./azure.ts")).AzureBackend(uri, options(o));
+  new (await import("./azure.ts")).AzureBackend(uri, options(o), o.signal);
 
 /** Every scheme, by name. Object-store SDKs load only when their scheme is opened. */
 export const SCHEME_REGISTRY: Readonly<Record<string, Scheme>> = {
@@ -50,7 +52,8 @@ export const SCHEME_REGISTRY: Readonly<Record<string, Scheme>> = {
   s3: {
     description: "S3 and S3-compatible object stores",
     localFiles: false,
-    open: async (_rest, uri, o) => new (await import("./s3.ts")).S3Backend(uri, options(o)),
+    open: async (_rest, uri, o) =>
+      new (await import("./s3.ts")).S3Backend(uri, options(o), o.signal),
   },
   az: { description: "Azure Blob Storage (az://container/prefix)", localFiles: false, open: azure },
   https: {
