@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { openBackend } from "../src/storage/open.ts";
 import { CLI_PERMISSIONS, newBucket, runCli, s3Endpoint, s3Options } from "./_helpers.ts";
 
@@ -224,4 +229,35 @@ Deno.test("s3 faults: SIGINT during multipart generation leaves only complete ob
   const done = left.objects.filter((k) => k.includes("/train/")).length;
   assert.match(again.stdout, new RegExp(`${done} already complete`));
   await b.close();
+});
+
+Deno.test("s3 faults: a rerun aborts the multipart uploads a dead writer left, and says so", async () => {
+  const endpoint = s3Endpoint();
+  const bucket = await newBucket(endpoint);
+  const c = new S3Client({
+    endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+  // What a SIGKILLed writer leaves: an upload begun and never completed or aborted.
+  await c.send(
+    new CreateMultipartUploadCommand({ Bucket: bucket, Key: "d/train/img_0_of_4.npz" }),
+  );
+  c.destroy();
+  assert.equal((await leftovers(bucket, endpoint)).uploads, 1);
+  await new Promise((r) => setTimeout(r, 1100)); // moto's Initiated has one-second resolution
+  const r = await runCli([
+    "generate",
+    "workload=demo",
+    `dataset.data_folder=s3://${bucket}/d`,
+    "dataset.num_files_train=4",
+    "dataset.num_files_eval=0",
+    "dataset.record_length_bytes=4096",
+    "dataset.record_length_bytes_stdev=0",
+    ...so(s3Options(endpoint)),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /removed 1 leftover of an interrupted earlier run in s3:\/\//);
+  assert.equal((await leftovers(bucket, endpoint)).uploads, 0);
 });

@@ -8,6 +8,7 @@
 import type { WorkloadConfig } from "../config/schema.ts";
 import { codecFor } from "../formats/mod.ts";
 import { configLocation } from "../config/location.ts";
+import { cleanLeftovers } from "../storage/leftovers.ts";
 import { openBackend } from "../storage/open.ts";
 import { StorageError } from "../storage/backend.ts";
 import { pooledMap } from "../util/pool.ts";
@@ -71,6 +72,7 @@ export async function generateDataset(
     signal: opts.signal,
   });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;
+  if (rank === 0) await cleanLeftovers(backend, log);
   const plan = planDataset(c, codec.extension);
   const mine = plan.filter((_, i) => i % size === rank);
 

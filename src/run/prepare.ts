@@ -17,6 +17,7 @@ import type { Executor } from "../loader/executor.ts";
 import { type FileKeys, keyList, splitFiles } from "../loader/files.ts";
 import type { CheckpointEvent } from "../metrics/records.ts";
 import type { StorageBackend } from "../storage/backend.ts";
+import { cleanLeftovers, removeDeadPartials } from "../storage/leftovers.ts";
 import { readBackend } from "../storage/read_backend.ts";
 import { type Comm, LocalGroup, type ProcessComm } from "../train/comm.ts";
 import type { Plugin } from "../train/plugins.ts";
@@ -94,6 +95,10 @@ async function begin(rc: ResolvedConfig, opts: RunOptions, deps: RunDeps): Promi
   const outputDir = new TextDecoder().decode(
     await proc.broadcast(new TextEncoder().encode(wanted)),
   );
+  if (proc.rank === 0) {
+    const results = { root: outputDir, cleanLeftovers: () => removeDeadPartials(outputDir) };
+    await cleanLeftovers(results, deps.log);
+  }
   return { rc, c, opts, deps, proc, n, outputDir, wallStart, elapsed, generated };
 }
 
@@ -105,6 +110,7 @@ async function checkpointParts(job: Job): Promise<CheckpointParts | undefined> {
     storageOptions: c.storage.storage_options,
     signal: job.deps.signal,
   });
+  if (job.proc.rank === 0) await cleanLeftovers(backend, job.deps.log);
   const { Checkpointer } = await import("../checkpoint/checkpoint.ts");
   const { checkpointPlugin } = await import("../checkpoint/plugin.ts");
   const clock = (comm: Comm) => job.deps.clock(comm.rank);

@@ -12,7 +12,7 @@ import { Readable } from "node:stream";
 import {
   BlobServiceClient,
   type ContainerClient,
-  StoragePipelineOptions,
+  type StoragePipelineOptions,
   StorageSharedKeyCredential,
 } from "@azure/storage-blob";
 import {

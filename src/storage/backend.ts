@@ -87,6 +87,12 @@ export interface StorageBackend {
   readonly sdk?: string;
   /** Request and retry counts so far (backends that make requests). */
   stats?(): BackendStats;
+  /**
+   * Remove what dead writers left under `prefix` (file systems: temporary partial files of
+   * processes that no longer exist; S3: multipart uploads begun before this backend was opened);
+   * returns how many. A rerun calls it on the folders it writes.
+   */
+  cleanLeftovers?(prefix: string): Promise<number>;
   /** Release resources. */
   close(): Promise<void>;
 }

@@ -275,6 +275,11 @@ export class DirectBackend implements StorageBackend {
     return this.#meta.list(prefix);
   }
 
+  /** Remove dead writers' partial files under `prefix` (a rerun's clean-up). */
+  cleanLeftovers(prefix: string): Promise<number> {
+    return this.#meta.cleanLeftovers(prefix);
+  }
+
   delete(key: string): Promise<void> {
     return this.#meta.delete(key);
   }

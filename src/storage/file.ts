@@ -16,6 +16,7 @@ import {
   type StorageErrorCode,
 } from "./backend.ts";
 import type { BackendStats } from "../metrics/records.ts";
+import { removeDeadPartials } from "./leftovers.ts";
 
 let tmpCounter = 0;
 
@@ -239,6 +240,11 @@ export class FileBackend implements StorageBackend {
       }
     };
     yield* walk(base, prefix.replace(/\/+$/, ""));
+  }
+
+  /** Remove dead writers' partial files under `prefix` (a rerun's clean-up). */
+  cleanLeftovers(prefix: string): Promise<number> {
+    return removeDeadPartials(this.path(prefix));
   }
 
   async delete(key: string): Promise<void> {

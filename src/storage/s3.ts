@@ -9,10 +9,12 @@
  */
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
@@ -86,6 +88,8 @@ export class S3Backend implements StorageBackend {
   readonly #maxAttempts: number;
   readonly #stats: BackendStats = { requests: 0, retries: 0 };
   readonly #timeouts: Timeouts;
+  /** When this backend was opened (uploads begun before are a dead writer's). */
+  readonly #opened = Date.now();
 
   /** Aborts every request (the run's signal). */
   readonly #runSignal?: AbortSignal;
@@ -359,6 +363,42 @@ export class S3Backend implements StorageBackend {
       }
     } catch (e) {
       throw this.#error("LIST", prefix, e as SdkError);
+    }
+  }
+
+  /** Abort the multipart uploads under `prefix` begun before this backend was opened. */
+  async cleanLeftovers(prefix: string): Promise<number> {
+    const full = joinKey(this.prefix, prefix);
+    let aborted = 0, keyMarker: string | undefined, idMarker: string | undefined;
+    for (;;) {
+      const page = await this.#send("LIST uploads", prefix, (abortSignal) =>
+        this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: full ? full + "/" : undefined,
+            KeyMarker: keyMarker,
+            UploadIdMarker: idMarker,
+          }),
+          { abortSignal },
+        ));
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || (u.Initiated && u.Initiated.getTime() >= this.#opened)) {
+          continue;
+        }
+        await this.#send("ABORT upload", u.Key, (abortSignal) =>
+          this.client.send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.bucket,
+              Key: u.Key,
+              UploadId: u.UploadId,
+            }),
+            { abortSignal },
+          ));
+        aborted++;
+      }
+      if (!page.IsTruncated) return aborted;
+      keyMarker = page.NextKeyMarker;
+      idMarker = page.NextUploadIdMarker;
     }
   }
 
