@@ -34,6 +34,15 @@ export function intOption(name: string, v: string | undefined): number | undefin
   return n;
 }
 
+/** This host's memory, when the permissions allow asking (else no capacity checks). */
+function hostMemory(): number | undefined {
+  try {
+    return Deno.systemMemoryInfo().total;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolve the workload named by the arguments (one file or workload=NAME, plus overrides). */
 async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
   const { isOverrideArg } = await import("../config/overrides.ts");
@@ -49,6 +58,7 @@ async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
     args,
     configDir: o["config-dir"],
     requireRunnable: cmd !== "validate",
+    hostMemoryBytes: hostMemory(),
   });
   if (!o.quiet || cmd === "validate") {
     for (const w of rc.warnings) console.error(formatDiagnostic(w));

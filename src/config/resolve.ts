@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type Diagnostic, UserError } from "../errors.ts";
+import { capacityRules } from "./capacity.ts";
 import { crossFieldRules, unsupported, worldSizeRules } from "./rules.ts";
 import { SCHEMA, type WorkloadConfig } from "./schema.ts";
 import { Locations, parseYamlSource } from "./source.ts";
@@ -28,6 +29,8 @@ export interface ResolveOptions {
   worldSize?: number;
   /** Also report what dl-driver cannot run yet as errors (generate/run). */
   requireRunnable?: boolean;
+  /** This host's memory: refuse sizes it cannot hold (capacity.ts). */
+  hostMemoryBytes?: number;
 }
 
 /** A loaded, validated workload. */
@@ -138,6 +141,9 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
       config.reader.data_loader = config.framework === "pytorch" ? "pytorch" : "tensorflow";
     }
     diagnostics.push(...crossFieldRules(config, locations, opts.worldSize));
+    if (opts.hostMemoryBytes) {
+      diagnostics.push(...capacityRules(config, locations, opts.hostMemoryBytes));
+    }
     const notYet = unsupported(config, locations);
     if (opts.requireRunnable) diagnostics.push(...notYet);
     else diagnostics.push(...notYet.map((d) => ({ ...d, severity: "warning" as const })));

@@ -359,3 +359,34 @@ Deno.test("validation asks the registries: formats from the codec registry, sche
   );
   assert.match(bad.message, new RegExp(`available: ${SCHEMES.map((s) => s + "://").join(", ")}`));
 });
+
+Deno.test("sizes the host cannot hold are refused up front, with the arithmetic", () => {
+  const mem = 8 * 2 ** 30;
+  const err = (args: string[]) =>
+    configError(() =>
+      resolveConfig({
+        args: ["workload=demo", ...args],
+        hostMemoryBytes: mem,
+        requireRunnable: true,
+      })
+    ).message;
+  assert.match(
+    err(["dataset.num_files_train=1e12"]),
+    /dataset\.num_files_train: checking a listing of 1000000000000 files needs a 116\.4 GiB bitset .* set storage\.skip_listing: True/,
+  );
+  assert.match(
+    err(["reader.read_threads=100000"]),
+    /reader\.read_threads: 100000 reader threads need ~6250\.0 GiB/,
+  );
+  assert.match(
+    err(["reader.batch_size=100000000"]),
+    /reader\.batch_size: batch buffers need 6 × batch 100000000 × 262144 B per sample = 146484\.4 GiB/,
+  );
+  // Derived names need no listing: a trillion files is then the user's call.
+  resolveConfig({
+    args: ["workload=demo", "dataset.num_files_train=1e12", "storage.skip_listing=True"],
+    hostMemoryBytes: mem,
+  });
+  // Without the host's memory (no permission to ask) nothing is checked.
+  resolveConfig({ args: ["workload=demo", "reader.read_threads=100000"] });
+});

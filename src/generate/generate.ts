@@ -14,7 +14,7 @@ import { StorageError } from "../storage/backend.ts";
 import { pooledMap } from "../util/pool.ts";
 import { progressBar } from "../util/progress.ts";
 import { VERSION } from "../version.ts";
-import { planDataset } from "./plan.ts";
+import { planCount, planFiles } from "./plan.ts";
 
 /** Name of the manifest at the dataset root. */
 export const MANIFEST = ".dl-driver-dataset.json";
@@ -73,8 +73,13 @@ export async function generateDataset(
   });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;
   if (rank === 0) await cleanLeftovers(backend, log);
-  const plan = planDataset(c, codec.extension);
-  const mine = plan.filter((_, i) => i % size === rank);
+  // This process's files (every size-th from rank), planned as they are written: no list.
+  const mine = () =>
+    (function* () {
+      let i = 0;
+      for (const f of planFiles(c, codec.extension)) if (i++ % size === rank) yield f;
+    })();
+  const count = Math.max(0, Math.ceil((planCount(c) - rank) / size));
 
   const want = JSON.stringify(manifestOf(c));
   let have: string | undefined;
@@ -93,7 +98,7 @@ export async function generateDataset(
       log(`generate: ${backend.root} was generated with other settings; rewriting its files`);
     }
     fresh = have !== undefined;
-    await pooledMap(mine, 16, (f) => backend.delete(f.key));
+    await pooledMap(mine(), 16, (f) => backend.delete(f.key));
     await backend.put(
       MANIFEST,
       new TextEncoder().encode(
@@ -104,11 +109,11 @@ export async function generateDataset(
   }
 
   let written = 0, skipped = 0, bytesWritten = 0, done = 0;
-  const bar = progressBar("generate", mine.length, "files", {
+  const bar = progressBar("generate", count, "files", {
     quiet: opts.quiet,
     extra: " | {mbps} MB/s",
   });
-  await pooledMap(mine, opts.threads ?? 4, async (f) => {
+  await pooledMap(mine(), opts.threads ?? 4, async (f) => {
     const expected = codec.encodedSize(f);
     let complete = false;
     if (!fresh) {
@@ -157,7 +162,7 @@ export async function generateDataset(
   return {
     retries,
     location: backend.root,
-    files: mine.length,
+    files: count,
     written,
     skipped,
     bytesWritten,

@@ -46,15 +46,28 @@ export function sampleGeometry(c: WorkloadConfig): { dimension: number; dimensio
   return { dimension, dimensionStdev };
 }
 
-/** Plan every train and eval file. Sizes are drawn from the seed (DLIO uses a fixed seed 10). */
+/** Plan every train and eval file (small datasets and tests; generation streams `planFiles`). */
 export function planDataset(c: WorkloadConfig, extension: string): PlannedFile[] {
+  return [...planFiles(c, extension)];
+}
+
+/** Files of the dataset, in DLIO's order. */
+export function planCount(c: WorkloadConfig): number {
+  return c.dataset.num_files_train + c.dataset.num_files_eval;
+}
+
+/**
+ * Every train and eval file, one at a time (memory independent of the file count). Sizes are
+ * drawn in order from the seed (DLIO uses a fixed seed 10), so files `rank, rank + size, …` of
+ * a generation shared by several processes come out the same as a whole plan's.
+ */
+export function* planFiles(c: WorkloadConfig, extension: string): Generator<PlannedFile> {
   const d = c.dataset;
   const seed = c.train.seed;
   const nTrain = d.num_files_train, nEval = d.num_files_eval;
   const { dimension, dimensionStdev } = sampleGeometry(c);
   const sizes = new Prng(seed, "sizes");
   const dtype = d.record_element_type as ElementType;
-  const out: PlannedFile[] = [];
   const total = nTrain + nEval;
   for (let g = 0; g < total; g++) {
     const split: Split = g < nTrain ? "train" : "valid";
@@ -67,7 +80,7 @@ export function planDataset(c: WorkloadConfig, extension: string): PlannedFile[]
         Math.max(1, Math.floor(sizes.normal(dimension, dimensionStdev))),
       ];
     } else dims = [dimension, dimension];
-    out.push({
+    yield {
       split,
       key: fileKey(
         split,
@@ -95,7 +108,6 @@ export function planDataset(c: WorkloadConfig, extension: string): PlannedFile[]
         rowGroupSize: d.parquet.row_group_size,
         compression: d.parquet.compression,
       },
-    });
+    };
   }
-  return out;
 }

@@ -4,9 +4,9 @@
  * Timers follow DLIO's (`load`, `compute`, `proc` per step; blocks), from an injected clock.
  * @module
  */
+import { slotBytes } from "../config/capacity.ts";
 import type { WorkloadConfig } from "../config/schema.ts";
 import type { Codec } from "../formats/codec.ts";
-import { type ElementType, ITEMSIZE } from "../formats/codec.ts";
 import { makeExecutor } from "../loader/engine.ts";
 import type { Executor } from "../loader/executor.ts";
 import type { FileKeys } from "../loader/files.ts";
@@ -55,22 +55,6 @@ export interface TrainSetup {
   plugins?: PluginHost;
   /** Called with the record so far after each epoch (results on disk as the run goes). */
   onEpoch?: (rec: TrainRecord) => Promise<void>;
-}
-
-/** Bytes of one sample as handed to the accelerator (DLIO's resized/transformed sample). */
-export function slotBytes(c: WorkloadConfig): number {
-  const r = c.reader;
-  if (r.transformed_record_dims.length > 0) {
-    return r.transformed_record_dims.reduce((a, b) => a * b, 1) *
-      ITEMSIZE[r.transformed_record_element_type as ElementType];
-  }
-  const d = c.dataset;
-  return Math.max(
-    1,
-    Math.round(
-      d.record_length_bytes_resize > 0 ? d.record_length_bytes_resize : d.record_length_bytes,
-    ),
-  );
 }
 
 /** A rank's empty record, started now. */
