@@ -139,7 +139,7 @@ Deno.test("s3 faults: wrong credentials are a one-line error", async () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(
       r.stderr,
-      /^dl-driver: LIST s3:\/\/dl-driver-[0-9a-f]+\/x\/valid: access denied \(InvalidAccessKeyId\): check the credentials \(storage_options or AWS_\* environment\)\n$|^dl-driver: (GET|LIST|HEAD) s3:\/\/.*: access denied \(InvalidAccessKeyId\)/,
+      /^dl-driver: LIST s3:\/\/dl-driver-[0-9a-f]+\/x\/valid: access denied \(InvalidAccessKeyId\): check the credentials \(storage_options or AWS_\* environment\)\n$|^dl-driver: (GET|LIST|LIST uploads|HEAD) s3:\/\/.*: access denied \(InvalidAccessKeyId\)/,
     );
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   } finally {

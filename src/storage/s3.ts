@@ -325,11 +325,10 @@ export class S3Backend implements StorageBackend {
     await this.#send(
       "multipart PUT",
       key,
-      (signal) => {
-        // The overall timeout (or an abort) ends the upload; lib-storage aborts the parts.
-        signal.addEventListener("abort", () => void upload.abort(), { once: true });
-        return upload.done() as Promise<{ $metadata?: { attempts?: number } }>;
-      },
+      // An abort fails the body stream and lib-storage aborts the upload itself (calling
+      // upload.abort() here would cancel that clean-up); each part is bounded by the SDK's
+      // connect and idle timeouts.
+      () => upload.done() as Promise<{ $metadata?: { attempts?: number } }>,
       opts?.signal,
     );
     return b.bytes();
