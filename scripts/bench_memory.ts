@@ -2,7 +2,8 @@
  * Memory benchmark: peak RSS of a synthetic run (no I/O: the pipeline and the metrics alone) at
  * growing numbers of samples read (default 1 M, 10 M and 50 M; goal: the largest within 1.2× of
  * the smallest), and the histogram percentile error against exact values on the 1 M-sample run
- * (its `--latency-lists` file holds every value).
+ * (its `--latency-lists` file holds every value); and peak RSS of generating 20 k and 200 k
+ * files (flat in the file count: files are planned as they are written).
  *
  *   deno task bench (runs it), or: deno run -A scripts/bench_memory.ts [--samples 1e6,1e7] [--dir D]
  * @module
@@ -99,4 +100,37 @@ for (const p of [50, 95, 99]) {
       } % (bound 0.78 %)`,
   );
 }
+
+// Generation: peak RSS by files written (tiny synthetic files: the planning and bookkeeping).
+const gen: number[] = [];
+for (const files of [20_000, 200_000]) {
+  const p = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      cli,
+      "generate",
+      "workload=demo",
+      "dataset.format=synthetic",
+      `dataset.data_folder=${join(root, `gen-${files}`)}`,
+      `dataset.num_files_train=${files}`,
+      "dataset.num_files_eval=0",
+      "--threads",
+      "8",
+      "--json",
+      "-q",
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (p.code !== 0) throw new Error(new TextDecoder().decode(p.stderr));
+  const g = JSON.parse(new TextDecoder().decode(p.stdout));
+  gen.push(g.peak_rss_bytes / 2 ** 20);
+  console.log(
+    `  generate ${files.toLocaleString("en")} files: peak RSS ${gen.at(-1)!.toFixed(0)} MiB ` +
+      `(${g.seconds.toFixed(1)} s)`,
+  );
+}
+console.log(`  200 k ÷ 20 k files peak RSS: ${(gen[1]! / gen[0]!).toFixed(2)}×`);
 await Deno.remove(root, { recursive: true }).catch(() => {});

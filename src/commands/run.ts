@@ -120,7 +120,9 @@ async function generate(
   const line = `generated ${g.files} files in ${g.location}: ${g.written} written, ` +
     `${g.skipped} already complete, ${(g.bytesWritten / 2 ** 20).toFixed(1)} MiB in ` +
     `${g.seconds.toFixed(2)} s`;
-  console.log(o.json ? JSON.stringify(g, null, 2) : line);
+  const { processUsage } = await import("../metrics/host.ts");
+  const json = { ...g, peak_rss_bytes: processUsage().peakRssBytes };
+  console.log(o.json ? JSON.stringify(json, null, 2) : line);
   return ExitCode.ok;
 }
 
