@@ -129,6 +129,8 @@ export async function finish(
     wallEnd,
   };
   await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, job.opts.trace ?? false);
+  // Every process arrives before the gather (a missing one is named, not waited for forever).
+  await job.proc.barrier();
   const parts = await gatherParts(job, s, host);
   const out = job.proc.rank === 0
     ? await writeJob(job, s, parts, host, wallEnd)

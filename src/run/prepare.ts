@@ -88,8 +88,9 @@ async function begin(rc: ResolvedConfig, opts: RunOptions, deps: RunDeps): Promi
         } s → ${generated.location}`,
     );
   }
-  // Other processes wait for rank 0's data; every process uses rank 0's output folder name.
-  await proc.barrier();
+  // Other processes wait for rank 0's data (as long as generation takes: no timeout); every
+  // process uses rank 0's output folder name.
+  await proc.barrier(Infinity);
   const wanted = opts.output ?? rc.runDir ?? c.output.folder ??
     defaultOutputDir(c.model.name, wallStart);
   const outputDir = new TextDecoder().decode(

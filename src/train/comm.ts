@@ -26,7 +26,8 @@ export interface ProcessComm {
   readonly size: number;
   /** What provides it, for the report ("solo", "mpi: Open MPI v4.1.6"). */
   readonly kind: string;
-  barrier(): Promise<void>;
+  /** Wait for every process; past `timeoutMs` (default: DL_DRIVER_MPI_TIMEOUT_S) fail naming who is missing. */
+  barrier(timeoutMs?: number): Promise<void>;
   allreduceSum(v: number): Promise<number>;
   /** Rank 0 receives every process's bytes (in rank order); others receive []. */
   gather(data: Uint8Array): Promise<Uint8Array[]>;

@@ -12,6 +12,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
+import { barrierSymbols, mpiTimeoutMs, timedBarrier } from "./mpi_barrier.ts";
 import { type ProcessComm, soloProcess } from "./comm.ts";
 
 /** Rank and size from the launcher's environment, if launched by one. */
@@ -129,7 +130,11 @@ type Lib = { symbols: Record<string, AnyFn> };
 /** Load libmpi: Open MPI (handles are exported statics) or MPICH (handles are constants). */
 function loadMpi(path: string): { lib: Lib; h: Handles; flavour: "ompi" | "mpich" } {
   try {
-    const l = Deno.dlopen(path, { ...commonSymbols("pointer", true), ...OMPI_STATICS });
+    const l = Deno.dlopen(path, {
+      ...commonSymbols("pointer", true),
+      ...barrierSymbols("pointer"),
+      ...OMPI_STATICS,
+    });
     const s = l.symbols as unknown as Record<string, Deno.PointerValue>;
     const h = {
       comm: s.ompi_mpi_comm_world!,
@@ -142,7 +147,10 @@ function loadMpi(path: string): { lib: Lib; h: Handles; flavour: "ompi" | "mpich
   } catch (e) {
     if (!/ompi_mpi|symbol/i.test((e as Error).message)) throw e;
     return {
-      lib: Deno.dlopen(path, commonSymbols("i32", true)) as unknown as Lib,
+      lib: Deno.dlopen(path, {
+        ...commonSymbols("i32", true),
+        ...barrierSymbols("i32"),
+      }) as unknown as Lib,
       h: MPICH,
       flavour: "mpich",
     };
@@ -222,7 +230,17 @@ function openMpi(path: string, info: LaunchInfo): ProcessComm {
     rank,
     size,
     kind: `mpi: ${version || flavour} (${info.launcher})`,
-    barrier: () => serial(() => run("MPI_Barrier", calls.MPI_Barrier(h.comm))),
+    barrier: (timeoutMs = mpiTimeoutMs()) =>
+      serial(() =>
+        timeoutMs === Infinity ? run("MPI_Barrier", calls.MPI_Barrier(h.comm)) : timedBarrier({
+          calls: sym,
+          comm: h.comm,
+          int: h.int,
+          statusIgnore: flavour === "ompi" ? null : Deno.UnsafePointer.create(1n),
+          rank,
+          size,
+        }, timeoutMs)
+      ),
     allreduceSum: (v) =>
       serial(async () => {
         const send = new Float64Array([v]), recv = new Float64Array(1);
