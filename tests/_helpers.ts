@@ -75,6 +75,17 @@ export async function runCli(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** Start the CLI as a child process (to signal it mid-run); stdout and stderr are piped. */
+export function spawnCli(args: string[]): Deno.ChildProcess {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...CLI_PERMISSIONS, cli, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
 export {
   azureConnectionString,
   newBucket,

@@ -6,31 +6,23 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, smallWorkload, yamlFile } from "./_helpers.ts";
+import { smallWorkload, spawnCli, yamlFile } from "./_helpers.ts";
 
 /** Start a 4-epoch run (~0.6 s per epoch) and wait until `epochs` epochs are on disk. */
 async function runUntil(epochs: number) {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-int-" });
   const wl = await yamlFile(smallWorkload(dir));
   const out = join(dir, "res");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...CLI_PERMISSIONS,
-      new URL("../cli.ts", import.meta.url).pathname,
-      "run",
-      wl,
-      "train.epochs=4",
-      "train.computation_time=0.1",
-      "workflow.evaluation=False",
-      "-q",
-      "-o",
-      out,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnCli([
+    "run",
+    wl,
+    "train.epochs=4",
+    "train.computation_time=0.1",
+    "workflow.evaluation=False",
+    "-q",
+    "-o",
+    out,
+  ]);
   const stats = join(out, "0_per_epoch_stats.json");
   for (let i = 0; i < 600; i++) {
     await new Promise((r) => setTimeout(r, 25));

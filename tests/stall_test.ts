@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { runCli, smallWorkload, spawnCli, yamlFile } from "./_helpers.ts";
 
 /** A loopback server that accepts every connection and never sends a byte. */
 function blackhole(): { port: number; close(): void } {
@@ -80,22 +80,14 @@ Deno.test("SIGTERM while the endpoint stalls (default timeouts): exit 143 within
   try {
     const dir = await Deno.makeTempDir({ prefix: "dl-driver-stall-" });
     const wl = await yamlFile(smallWorkload(dir));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...CLI_PERMISSIONS,
-        new URL("../cli.ts", import.meta.url).pathname,
-        "run",
-        wl,
-        ...endpointArgs("s3", hole.port),
-        "-q",
-        "-o",
-        join(dir, "out"),
-      ],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = spawnCli([
+      "run",
+      wl,
+      ...endpointArgs("s3", hole.port),
+      "-q",
+      "-o",
+      join(dir, "out"),
+    ]);
     await new Promise((r) => setTimeout(r, 1500)); // well into the stalled first request
     const t0 = performance.now();
     child.kill("SIGTERM");
