@@ -7,7 +7,7 @@ import type { StorageBackend } from "./backend.ts";
 import { FileBackend } from "./file.ts";
 import { type OpenOptions, SCHEME_REGISTRY, schemeOf, SCHEMES } from "./schemes.ts";
 
-export { isLocal, type OpenOptions, schemeOf, SCHEMES } from "./schemes.ts";
+export type { OpenOptions } from "./schemes.ts";
 
 /** Open the backend for a URI or path. Object-store SDKs load only when their scheme is used. */
 export async function openBackend(uri: string, opts: OpenOptions = {}): Promise<StorageBackend> {

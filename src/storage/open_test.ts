@@ -1,7 +1,7 @@
 // Tests of dataset locations and URI schemes.
 import assert from "node:assert/strict";
 import { datasetLocation } from "../config/location.ts";
-import { schemeOf } from "./open.ts";
+import { schemeOf } from "./schemes.ts";
 
 Deno.test("dataset location follows DLIO's storage_root + data_folder rules", () => {
   assert.equal(datasetLocation("data/unet3d/", "./"), "data/unet3d");

@@ -64,6 +64,11 @@ function post(m: BarrierMpi, kind: "MPI_Isend" | "MPI_Irecv", peer: number, tag:
   return p;
 }
 
+/** The same post to every process but rank 0 (rank 0's side of the barrier). */
+function postEach(m: BarrierMpi, kind: "MPI_Isend" | "MPI_Irecv", tag: number): Pending[] {
+  return Array.from({ length: m.size - 1 }, (_, i) => post(m, kind, i + 1, tag));
+}
+
 /** Poll until every request completes; past the deadline, throw `onTimeout(peers not done)`. */
 async function waitAll(
   m: BarrierMpi,
@@ -90,10 +95,7 @@ export async function timedBarrier(m: BarrierMpi, timeoutMs: number): Promise<vo
   if (m.size === 1) return;
   const deadline = performance.now() + timeoutMs, secs = timeoutMs / 1000;
   if (m.rank === 0) {
-    const arrivals = Array.from(
-      { length: m.size - 1 },
-      (_, i) => post(m, "MPI_Irecv", i + 1, ARRIVE),
-    );
+    const arrivals = postEach(m, "MPI_Irecv", ARRIVE);
     await waitAll(
       m,
       arrivals,
@@ -104,10 +106,7 @@ export async function timedBarrier(m: BarrierMpi, timeoutMs: number): Promise<vo
         } of ${m.size} ` +
         `did not arrive within ${secs} s (stuck or gone; DL_DRIVER_MPI_TIMEOUT_S sets the wait)`,
     );
-    const releases = Array.from(
-      { length: m.size - 1 },
-      (_, i) => post(m, "MPI_Isend", i + 1, RELEASE),
-    );
+    const releases = postEach(m, "MPI_Isend", RELEASE);
     await waitAll(
       m,
       releases,
