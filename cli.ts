@@ -60,7 +60,8 @@ Options:
 
 Exit codes:
   0 success · 1 internal error (a bug; printed with a stack trace) · 2 bad command line or
-  configuration · 3 storage or data error (missing dataset, I/O failure, corrupt file) ·
+  configuration · 3 storage or data error (missing dataset, I/O failure, corrupt file, an
+  endpoint that stopped answering, an MPI process that never reached a barrier) ·
   130 interrupted (SIGINT) · 143 terminated (SIGTERM); a run stopped by a signal or a failure
   leaves its results folder with everything measured so far, marked incomplete
 `;
