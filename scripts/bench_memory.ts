@@ -2,8 +2,9 @@
  * Memory benchmark: peak RSS of a synthetic run (no I/O: the pipeline and the metrics alone) at
  * growing numbers of samples read (default 1 M, 10 M and 50 M; goal: the largest within 1.2× of
  * the smallest), and the histogram percentile error against exact values on the 1 M-sample run
- * (its `--latency-lists` file holds every value); and peak RSS of generating 20 k and 200 k
- * files (flat in the file count: files are planned as they are written).
+ * (its `--latency-lists` file holds every value); peak RSS at batch 1 (one step per sample:
+ * per-step timers) at 200 k and 1 M steps; and peak RSS of generating 20 k and 200 k files (flat
+ * in the file count: files are planned as they are written).
  *
  *   deno task bench (runs it), or: deno run -A scripts/bench_memory.ts [--samples 1e6,1e7] [--dir D]
  * @module
@@ -24,9 +25,13 @@ const cli = new URL("../cli.ts", import.meta.url).pathname;
 const PER_FILE = 1000;
 
 /** One synthetic run of `n` samples; returns its report. */
-async function run(n: number, extra: string[] = []): Promise<Record<string, unknown>> {
+async function run(
+  n: number,
+  extra: string[] = [],
+  batch = 1024,
+): Promise<Record<string, unknown>> {
   const files = Math.ceil(n / PER_FILE);
-  const out = join(root, `out-${n}`);
+  const out = join(root, `out-${n}-${batch}`);
   const p = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -42,7 +47,7 @@ async function run(n: number, extra: string[] = []): Promise<Record<string, unkn
       "dataset.record_length_bytes=16",
       "dataset.record_length_bytes_stdev=0",
       "dataset.record_length_bytes_resize=0",
-      "reader.batch_size=1024",
+      `reader.batch_size=${batch}`,
       "train.computation_time=0",
       "train.epochs=1",
       "storage.skip_listing=True",
@@ -78,7 +83,7 @@ console.log(
 );
 
 // Histogram percentiles vs exact percentiles of every value the 1 M-sample run streamed.
-const out = join(root, `out-${sizes[0]}`);
+const out = join(root, `out-${sizes[0]}-1024`);
 // h2d (the copy into the batch buffer) is the synthetic run's stage with real, varied times.
 const h2d: number[] = [];
 for (const f of first!.latency_list_files as string[]) {
@@ -100,6 +105,17 @@ for (const p of [50, 95, 99]) {
       } % (bound 0.78 %)`,
   );
 }
+
+// Per-step timers: batch 1, so one step per sample (DLIO's per-step lists stream to a spool).
+const stepRss: number[] = [];
+for (const n of [200_000, 1_000_000]) {
+  const rep = await run(n, [], 1);
+  stepRss.push((rep.peak_rss_bytes as number) / 2 ** 20);
+  console.log(
+    `  batch 1, ${n.toLocaleString("en")} steps: peak RSS ${stepRss.at(-1)!.toFixed(0)} MiB`,
+  );
+}
+console.log(`  1 M ÷ 200 k steps peak RSS: ${(stepRss[1]! / stepRss[0]!).toFixed(2)}×`);
 
 // Generation: peak RSS by files written (tiny synthetic files: the planning and bookkeeping).
 const gen: number[] = [];

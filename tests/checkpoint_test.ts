@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, mpirun, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { CLI_PERMISSIONS, mpirun, runCli, smallWorkload, spawnCli, yamlFile } from "./_helpers.ts";
 
 const llama = [
   "workload=llama3_8b",
@@ -156,19 +156,7 @@ Deno.test("a checkpoint write killed with SIGKILL leaves nothing complete-lookin
   }).spawn();
   // Kill once the model file is being written.
   const folder = join(ck, "global_epoch1_step1");
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const partial = (() => {
-      try {
-        return [...Deno.readDirSync(folder)].find((e) => e.name.includes(".partial-"));
-      } catch {
-        return undefined;
-      }
-    })();
-    if (partial && Deno.statSync(join(folder, partial.name)).size > 16 * 2 ** 20) break;
-    assert.ok(Date.now() < deadline, "the checkpoint write never started");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitForPartial(folder, 16 * 2 ** 20);
   child.kill("SIGKILL");
   await child.status;
   const names = [...Deno.readDirSync(folder)].map((e) => e.name);
@@ -191,6 +179,57 @@ Deno.test("a checkpoint write killed with SIGKILL leaves nothing complete-lookin
   assert.match(r.stderr, /global_epoch1_step1 is incomplete \(its completion marker is missing\)/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("SIGTERM during a checkpoint write: exit 143 within 5 s, completed checkpoints kept", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-ckt-" });
+  const ck = join(dir, "ck"), out = join(dir, "out");
+  const child = spawnCli([
+    "run",
+    "workload=unet3d_h100",
+    "workflow.train=False",
+    "workflow.checkpoint=True",
+    "model.model_size_bytes=1073741824",
+    "checkpoint.num_checkpoints_write=3",
+    "checkpoint.num_checkpoints_read=0",
+    "checkpoint.time_between_checkpoints=0",
+    `checkpoint.uri=file://${ck}`,
+    "-q",
+    "-o",
+    out,
+  ]);
+  try {
+    // Signal once the second checkpoint's model file is being written.
+    await waitForPartial(join(ck, "global_epoch1_step2"), 16 * 2 ** 20);
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    const r = await child.output();
+    assert.equal(r.code, 143, new TextDecoder().decode(r.stderr));
+    assert.ok(performance.now() - t0 < 5000, "stopped within 5 s");
+    const summary = JSON.parse(await Deno.readTextFile(join(out, "summary.json")));
+    assert.equal(summary.incomplete, true);
+    assert.match(summary.incomplete_reason, /SIGTERM/);
+    const report = JSON.parse(await Deno.readTextFile(join(out, "report.json")));
+    assert.equal(report.checkpoints_written, 1);
+    assert.equal(report.status, "incomplete");
+    const names = [...Deno.readDirSync(join(ck, "global_epoch1_step2"))].map((e) => e.name);
+    assert.ok(!names.includes("model_states-0.pt"), names.join(", "));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Wait (≤ 60 s) until a `.partial-` file in `folder` has more than `bytes`. */
+async function waitForPartial(folder: string, bytes: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const p = [...Deno.readDirSync(folder)].find((e) => e.name.includes(".partial-"));
+      if (p && Deno.statSync(join(folder, p.name)).size > bytes) return;
+    } catch { /* not there yet */ }
+    assert.ok(Date.now() < deadline, `no checkpoint write started in ${folder}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 Deno.test("--trace: a Chrome trace per rank with DLIO's event names, bounded, checkpoints in it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-trace-" });

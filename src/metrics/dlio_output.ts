@@ -82,7 +82,19 @@ export function dlioPerEpochStats(rec: TrainRecord): Record<string, unknown> {
   return out;
 }
 
-const secs = (v: number[]) => v.map((x) => x / 1000);
+/** A column of DLIO's per-step lists. */
+export type StepColumn = "load" | "proc" | "compute";
+
+/**
+ * Stands in for a block's per-step list (seconds) in `<rank>_output.json`: the values are not
+ * held in memory; the run's writer streams them from the rank's step spool in its place.
+ */
+export function stepListMarker(b: BlockRecord, col: StepColumn): string {
+  return `@@steps ${b.steps.first} ${b.steps.count} ${col}@@`;
+}
+
+/** Finds the markers in the JSON text: first step, count, column. */
+export const STEP_LIST_MARKER = /"@@steps (\d+) (\d+) (load|proc|compute)@@"/g;
 
 /** `<rank>_output.json`. */
 export function dlioRankOutput(
@@ -90,19 +102,18 @@ export function dlioRankOutput(
   rec: TrainRecord,
   ctx: RunContext,
 ): Record<string, unknown> {
-  const ex = c.output.metric;
   const out: Record<string, unknown> = {};
   for (const e of rec.epochs) {
-    const load: Record<string, number[]> = {}, proc: Record<string, number[]> = {};
-    const compute: Record<string, number[]> = {}, au: Record<string, number> = {};
+    const load: Record<string, string> = {}, proc: Record<string, string> = {};
+    const compute: Record<string, string> = {}, au: Record<string, number> = {};
     const throughput: Record<string, number> = {};
     const add = (name: string, b: BlockRecord, evalPhase: boolean) => {
-      load[name] = secs(b.load);
-      proc[name] = secs(b.proc);
-      compute[name] = secs(b.compute);
+      load[name] = stepListMarker(b, "load");
+      proc[name] = stepListMarker(b, "proc");
+      compute[name] = stepListMarker(b, "compute");
       const m = evalPhase
-        ? dlioEvalMetrics(b, c.reader.batch_size_eval, ex.exclude_start_steps, ex.exclude_end_steps)
-        : dlioBlockMetrics(b, c.reader.batch_size, ex.exclude_start_steps, ex.exclude_end_steps);
+        ? dlioEvalMetrics(b, c.reader.batch_size_eval)
+        : dlioBlockMetrics(b, c.reader.batch_size);
       au[name] = m.au_percentage;
       throughput[name] = m.throughput_samples_per_second;
     };

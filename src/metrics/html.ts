@@ -15,6 +15,7 @@ import type { Histogram } from "./histogram.ts";
 import { StageHistograms } from "./recorder.ts";
 import type { RunSummary } from "./summarize.ts";
 import type { TrainRecord } from "./records.ts";
+import { mergedSteps } from "./steps.ts";
 
 /** Bounded series for the page (at most ~600 points per series). */
 function pageData(
@@ -41,15 +42,7 @@ function pageData(
     buckets,
     (b, i) => [((i + 0.5) * width) / 1000, b / (width / 1000)],
   );
-  // Latency CDFs (≤ 200 points each): per-sample stages from the merged histograms.
-  const cdf = (v: Float64Array) => {
-    const sorted = Float64Array.from(v).sort();
-    const k = Math.min(200, sorted.length);
-    return Array.from({ length: k }, (_, i) => {
-      const idx = Math.floor(((i + 1) / k) * (sorted.length - 1));
-      return [sorted[idx]!, (idx + 1) / sorted.length];
-    });
-  };
+  // Latency CDFs (≤ 200 points each) from the merged histograms.
   const samples = new StageHistograms();
   for (const r of recs) samples.merge(r.trainEvents.total());
   const hcdf = (h: Histogram) => {
@@ -59,10 +52,8 @@ function pageData(
     const step = Math.max(1, Math.ceil(pts.length / 200));
     return pts.filter((_, i) => i % step === step - 1 || i === pts.length - 1);
   };
-  const steps = (r: TrainRecord) =>
-    r.epochs.flatMap((e) => e.blocks).flatMap((b) =>
-      b.stepStart.map((t, i) => [t, b.load[i]!, b.compute[i]!])
-    );
+  const blocks = (r: TrainRecord) => r.epochs.flatMap((e) => e.blocks);
+  const steps = (r: TrainRecord) => blocks(r).flatMap((b) => b.steps.rows);
   return {
     title: `${c.model.name}: ${report.format} on ${report.data_folder}`,
     report,
@@ -78,11 +69,7 @@ function pageData(
       io: hcdf(samples.io),
       decode: hcdf(samples.decode),
       h2d: hcdf(samples.h2d),
-      "batch wait": cdf(
-        Float64Array.from(
-          recs.flatMap((r) => r.epochs.flatMap((e) => e.blocks).flatMap((b) => b.load)),
-        ),
-      ),
+      "batch wait": hcdf(mergedSteps(recs.flatMap(blocks).map((b) => b.steps)).load),
     },
     // Per-rank timelines: at most 16 ranks × 300 steps.
     ranks: recs.slice(0, 16).map((r) => ({

@@ -11,6 +11,7 @@ import {
   type SampleEventsData,
   type VisitedItem,
 } from "./recorder.ts";
+import { StepSeries, type StepSeriesData } from "./steps.ts";
 
 /** Request counters of a backend (object stores). */
 export interface BackendStats {
@@ -58,14 +59,8 @@ export interface BlockRecord {
   wallEnd: number;
   /** Steps the epoch was expected to have (DLIO's metric window uses it). */
   expectedSteps: number;
-  /** Per step: batch wait, emulated compute, and both together. */
-  load: number[];
-  compute: number[];
-  proc: number[];
-  /** Per step: time to assemble the batch in the loader. */
-  batchLatency: number[];
-  /** Per step: when the loop asked for the batch (run clock, ms). */
-  stepStart: number[];
+  /** Per step: batch wait, emulated compute, batch assembly (constant memory; streamed). */
+  steps: StepSeries;
   samples: number;
   bytesRead: number;
 }
@@ -123,16 +118,37 @@ export interface StepInfo {
   computeMs: number;
 }
 
-/** A record as plain data (JSON), to send a rank's record to rank 0. */
-export type TrainRecordData = Omit<TrainRecord, "trainEvents" | "evalEvents"> & {
+/** A block as plain data. */
+export type BlockRecordData = Omit<BlockRecord, "steps"> & { steps: StepSeriesData };
+
+/** An epoch as plain data. */
+export type EpochRecordData = Omit<EpochRecord, "blocks" | "eval"> & {
+  blocks: BlockRecordData[];
+  eval?: BlockRecordData;
+};
+
+/** A record as plain data (JSON, fixed size), to send a rank's record to rank 0. */
+export type TrainRecordData = Omit<TrainRecord, "trainEvents" | "evalEvents" | "epochs"> & {
+  epochs: EpochRecordData[];
   trainEvents: SampleEventsData;
   evalEvents: SampleEventsData;
 };
+
+const blockToData = (b: BlockRecord): BlockRecordData => ({ ...b, steps: b.steps.toData() });
+const blockFromData = (b: BlockRecordData): BlockRecord => ({
+  ...b,
+  steps: StepSeries.from(b.steps),
+});
 
 /** A record as plain data. */
 export function recordToData(rec: TrainRecord): TrainRecordData {
   return {
     ...rec,
+    epochs: rec.epochs.map((e) => ({
+      ...e,
+      blocks: e.blocks.map(blockToData),
+      eval: e.eval && blockToData(e.eval),
+    })),
     trainEvents: eventsToData(rec.trainEvents),
     evalEvents: eventsToData(rec.evalEvents),
   };
@@ -142,6 +158,11 @@ export function recordToData(rec: TrainRecord): TrainRecordData {
 export function recordFromData(d: TrainRecordData): TrainRecord {
   return {
     ...d,
+    epochs: d.epochs.map((e) => ({
+      ...e,
+      blocks: e.blocks.map(blockFromData),
+      eval: e.eval && blockFromData(e.eval),
+    })),
     trainEvents: eventsFromData(d.trainEvents),
     evalEvents: eventsFromData(d.evalEvents),
   };

@@ -5,7 +5,8 @@
  */
 import type { WorkloadConfig } from "../config/schema.ts";
 import { StageHistograms } from "./recorder.ts";
-import { histogramStats, type LatencyStats, latencyStats, mean, stdev } from "./stats.ts";
+import { histogramStats, type LatencyStats, mean, stdev } from "./stats.ts";
+import { mergedSteps } from "./steps.ts";
 import type { BlockRecord, TrainRecord } from "./records.ts";
 import { type CheckpointSummary, summarizeCheckpoints } from "./summarize_checkpoints.ts";
 
@@ -21,37 +22,23 @@ export interface BlockMetrics {
   metric_time_seconds: number;
 }
 
-/** DLIO's train-block formula. */
-export function dlioBlockMetrics(
-  b: BlockRecord,
-  batch: number,
-  excludeStart: number,
-  excludeEnd: number,
-): BlockMetrics {
-  const s = excludeStart, e = b.expectedSteps - 1 - excludeEnd;
-  let compute = 0, excluded = 0;
-  b.compute.forEach((v, i) => {
-    if (i >= s && i <= e) compute += v;
-  });
-  b.proc.forEach((v, i) => {
-    if (i < s || i > e) excluded += v;
-  });
-  const tMs = b.endMs - b.startMs - excluded;
+/**
+ * DLIO's train-block formula over the block's metric window (`output.metric` exclusions,
+ * applied as the steps were recorded).
+ */
+export function dlioBlockMetrics(b: BlockRecord, batch: number): BlockMetrics {
+  const tMs = b.endMs - b.startMs - b.steps.procOutsideWindow;
+  const compute = b.steps.computeInWindow;
   const au = compute === 0 || tMs <= 0 ? 0 : (compute / tMs) * 100;
-  const thr = tMs > 0 ? ((b.compute.length - 2) / (tMs / 1000)) * batch : 0;
+  const thr = tMs > 0 ? ((b.steps.count - 2) / (tMs / 1000)) * batch : 0;
   return { au_percentage: au, throughput_samples_per_second: thr, metric_time_seconds: tMs / 1000 };
 }
 
 /** DLIO's eval formula (statscounter.compute_metrics_eval): no "−2", whole duration. */
-export function dlioEvalMetrics(
-  b: BlockRecord,
-  batch: number,
-  excludeStart: number,
-  excludeEnd: number,
-): BlockMetrics {
-  const m = dlioBlockMetrics(b, batch, excludeStart, excludeEnd);
+export function dlioEvalMetrics(b: BlockRecord, batch: number): BlockMetrics {
+  const m = dlioBlockMetrics(b, batch);
   const dur = (b.endMs - b.startMs) / 1000;
-  return { ...m, throughput_samples_per_second: dur > 0 ? (b.compute.length / dur) * batch : 0 };
+  return { ...m, throughput_samples_per_second: dur > 0 ? (b.steps.count / dur) * batch : 0 };
 }
 
 /** Measured values of a block: what really happened, no exclusions. */
@@ -68,16 +55,26 @@ export interface MeasuredBlock {
 
 /** Measured values of a block. */
 export function measuredBlock(b: BlockRecord): MeasuredBlock {
-  const dur = (b.endMs - b.startMs) / 1000;
-  const compute = b.compute.reduce((a, x) => a + x, 0) / 1000;
+  return measured(b.startMs, b.endMs, b.steps.count, b.steps.computeSum, b.samples, b.bytesRead);
+}
+
+function measured(
+  startMs: number,
+  endMs: number,
+  steps: number,
+  computeMs: number,
+  samples: number,
+  bytesRead: number,
+): MeasuredBlock {
+  const dur = (endMs - startMs) / 1000;
   return {
-    steps: b.compute.length,
-    samples: b.samples,
-    bytes_read: b.bytesRead,
+    steps,
+    samples,
+    bytes_read: bytesRead,
     duration_seconds: dur,
-    samples_per_second: dur > 0 ? b.samples / dur : 0,
-    bytes_per_second: dur > 0 ? b.bytesRead / dur : 0,
-    au_all_steps_percentage: dur > 0 ? (compute / dur) * 100 : 0,
+    samples_per_second: dur > 0 ? samples / dur : 0,
+    bytes_per_second: dur > 0 ? bytesRead / dur : 0,
+    au_all_steps_percentage: dur > 0 ? (computeMs / 1000 / dur) * 100 : 0,
   };
 }
 
@@ -123,12 +120,11 @@ const MiB = 1024 * 1024;
 
 /** One rank's epochs: DLIO's per-rank block formulas and the measured values. */
 export function rankEpochs(rec: TrainRecord, c: WorkloadConfig): EpochSummary[] {
-  const ex = c.output.metric;
   return rec.epochs.map((e) => {
     // Blocks weighted by their step counts (DLIO's end_train).
     const blocks = e.blocks.map((b) => ({
-      m: dlioBlockMetrics(b, c.reader.batch_size, ex.exclude_start_steps, ex.exclude_end_steps),
-      n: b.compute.length,
+      m: dlioBlockMetrics(b, c.reader.batch_size),
+      n: b.steps.count,
     }));
     const n = blocks.reduce((a, b) => a + b.n, 0);
     const w = (f: (m: BlockMetrics) => number) =>
@@ -139,17 +135,12 @@ export function rankEpochs(rec: TrainRecord, c: WorkloadConfig): EpochSummary[] 
         au_percentage: w((m) => m.au_percentage),
         throughput_samples_per_second: w((m) => m.throughput_samples_per_second),
         metric_time_seconds: blocks.reduce((a, b) => a + b.m.metric_time_seconds, 0),
-        measured: measuredBlock(mergeBlocks(e.blocks)),
+        measured: measuredBlocks(e.blocks),
       },
     };
     if (e.eval) {
       out.eval = {
-        ...dlioEvalMetrics(
-          e.eval,
-          c.reader.batch_size_eval,
-          ex.exclude_start_steps,
-          ex.exclude_end_steps,
-        ),
+        ...dlioEvalMetrics(e.eval, c.reader.batch_size_eval),
         measured: measuredBlock(e.eval),
       };
     }
@@ -157,15 +148,17 @@ export function rankEpochs(rec: TrainRecord, c: WorkloadConfig): EpochSummary[] 
   });
 }
 
-function mergeBlocks(blocks: BlockRecord[]): BlockRecord {
-  return {
-    ...blocks[0]!,
-    startMs: Math.min(...blocks.map((b) => b.startMs)),
-    endMs: Math.max(...blocks.map((b) => b.endMs)),
-    compute: blocks.flatMap((b) => b.compute),
-    samples: blocks.reduce((a, b) => a + b.samples, 0),
-    bytesRead: blocks.reduce((a, b) => a + b.bytesRead, 0),
-  };
+/** Measured values of an epoch's blocks together. */
+function measuredBlocks(blocks: BlockRecord[]): MeasuredBlock {
+  const sum = (f: (b: BlockRecord) => number) => blocks.reduce((a, b) => a + f(b), 0);
+  return measured(
+    Math.min(...blocks.map((b) => b.startMs)),
+    Math.max(...blocks.map((b) => b.endMs)),
+    sum((b) => b.steps.count),
+    sum((b) => b.steps.computeSum),
+    sum((b) => b.samples),
+    sum((b) => b.bytesRead),
+  );
 }
 
 /**
@@ -271,6 +264,7 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
   const allBlocks = all.flatMap(blocksOf);
   const samples = new StageHistograms();
   for (const r of all) samples.merge(r.trainEvents.total());
+  const steps = mergedSteps(allBlocks.map((b) => b.steps));
   const checkpoints = summarizeCheckpoints(all.flatMap((r) => r.checkpoints ?? []));
   if (checkpoints) Object.assign(metric, checkpoints.metric);
   return {
@@ -283,12 +277,12 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
       decode: histogramStats(samples.decode),
       preprocess: histogramStats(samples.preprocess),
       h2d: histogramStats(samples.h2d),
-      batch: latencyStats(allBlocks.flatMap((b) => b.batchLatency)),
-      batch_wait: latencyStats(allBlocks.flatMap((b) => b.load)),
-      compute: latencyStats(allBlocks.flatMap((b) => b.compute)),
+      batch: histogramStats(steps.batch),
+      batch_wait: histogramStats(steps.load),
+      compute: histogramStats(steps.compute),
     },
     totals: {
-      steps: blocksOf(rec).reduce((a, b) => a + b.compute.length, 0),
+      steps: blocksOf(rec).reduce((a, b) => a + b.steps.count, 0),
       samples: allBlocks.reduce((a, b) => a + b.samples, 0),
       bytes_read: allBlocks.reduce((a, b) => a + b.bytesRead, 0),
       train_seconds: Math.max(

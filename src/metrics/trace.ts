@@ -63,13 +63,25 @@ export function traceEvents(rec: TrainRecord, maxSamples = 100_000): TraceEvent[
         b.startMs,
         b.endMs,
         0,
-        { epoch: e.epoch, block: b.block, steps: b.compute.length },
+        { epoch: e.epoch, block: b.block, steps: b.steps.count },
       );
-      b.stepStart.forEach((t, i) => {
-        const load = b.load[i]!, compute = b.compute[i]!;
+      b.steps.rows.forEach(([t, load, compute], i) => {
         x("dataloader/fetch.iter", "data_loader", t, t + load, 0, { step: i + 1 });
         x("compute", "ai_framework", t + load, t + load + compute, 0, { step: i + 1 });
       });
+      if (b.steps.rows.length < b.steps.count) {
+        out.push({
+          name: "trace_truncated",
+          ph: "M",
+          pid,
+          args: {
+            epoch: e.epoch,
+            block: b.block,
+            steps_recorded: b.steps.rows.length,
+            steps_total: b.steps.count,
+          },
+        });
+      }
     }
   }
   const ev = rec.trainEvents;

@@ -17,6 +17,7 @@ import { formatHumanSummary } from "../metrics/summary_text.ts";
 import type { RunResult } from "./options.ts";
 import type { Job, Prepared } from "./prepare.ts";
 import { writeJobFiles, writeRankFiles } from "./results.ts";
+import { removeStepSpools } from "./step_spool.ts";
 import type { Started } from "./start.ts";
 
 /** What each process sends to rank 0. */
@@ -128,7 +129,12 @@ export async function finish(
     wallStart: job.wallStart,
     wallEnd,
   };
-  await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, job.opts.trace ?? false);
+  const trace = job.opts.trace ?? false;
+  // A signal stops the report phase too (the last epoch's results are already on disk).
+  const signal = job.deps.signal;
+  await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, { trace, final: true, signal })
+    .finally(() => removeStepSpools(job.outputDir, s.local.map((r) => r.rank)));
+  signal?.throwIfAborted();
   // Every process arrives before the gather (a missing one is named, not waited for forever).
   await job.proc.barrier();
   const parts = await gatherParts(job, s, host);
@@ -149,20 +155,27 @@ export async function finish(
 /**
  * Results so far, from this process alone (no MPI gather: other processes may be gone): its
  * ranks' files, and on rank 0 the job's files marked incomplete with the reason. Written after
- * every epoch (`running: …`) and when a failure or a signal stops the run.
+ * every epoch (`running: …`, not `final`) and when a failure or a signal stops the run.
  */
 export async function writeIncomplete(
   p: Exclude<Prepared, { kind: "generate" }>,
   s: Started,
   reason: string,
+  final = true,
 ): Promise<void> {
   const job = p.job;
-  if (s.local.length === 0) return;
+  if (s.local.length === 0) {
+    // Nothing completed: no files, and no step spool left behind.
+    if (final) await removeStepSpools(job.outputDir, p.group.members.map((m) => m.rank));
+    return;
+  }
   const wallEnd = job.deps.clock(job.proc.rank * job.n).wallNow();
   const host = job.deps.host();
   const ranks = job.n * job.proc.size;
   const ctxLocal = { ranks, hosts: 1, host, wallStart: job.wallStart, wallEnd };
-  await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, job.opts.trace ?? false);
+  const trace = job.opts.trace ?? false;
+  await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, { trace, final });
+  if (final) await removeStepSpools(job.outputDir, p.group.members.map((m) => m.rank));
   if (job.proc.rank !== 0) return;
   const why = job.proc.size > 1 ? `${reason} (this process's ranks only)` : reason;
   await writeJob(job, s, [localPart(job, s, host)], host, wallEnd, why);

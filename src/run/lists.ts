@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { latencyListFile, visitedItemsFile } from "../metrics/fields_detail.ts";
 import type { ItemSink, SampleRow, SampleSink, VisitedItem } from "../metrics/recorder.ts";
+import { StepSpool, stepSpoolPath } from "./step_spool.ts";
 
 const FLUSH_AT = 256 * 1024;
 
@@ -49,6 +50,8 @@ export class ListFile {
 export interface RankLists {
   samples?: SampleSink;
   items?: ItemSink;
+  /** Every step's timers (always: DLIO's per-step lists are written from it). */
+  steps: StepSpool;
   close(): void;
 }
 
@@ -74,7 +77,9 @@ export function openRankLists(
   const vis = want.visited
     ? new ListFile(join(dir, visitedItemsFile(rank)), ["epoch", "key", "sample"])
     : undefined;
+  const steps = new StepSpool(stepSpoolPath(dir, rank));
   return {
+    steps,
     samples: lat && {
       sample: (r: SampleRow) =>
         lat.line(
@@ -84,6 +89,7 @@ export function openRankLists(
     },
     items: vis && { item: (v: VisitedItem) => vis.line(`${v.epoch}\t${v.key}\t${v.sample}`) },
     close: () => {
+      steps.close();
       lat?.close();
       vis?.close();
     },

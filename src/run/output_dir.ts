@@ -21,7 +21,17 @@ export function defaultOutputDir(modelName: string, startMs: number): string {
 
 /** Write a JSON file (pretty, with a trailing newline), creating folders. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeText(path, JSON.stringify(value, jsonSafe, 2) + "\n");
+  await writeText(path, jsonText(value));
+}
+
+/** Pretty JSON text (two spaces, non-finite numbers as null) with a trailing newline. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, jsonSafe, 2) + "\n";
+}
+
+/** Where a file is written before it is renamed into place (never looks complete). */
+export function partialPath(path: string): string {
+  return `${path}.partial-${Deno.pid}`;
 }
 
 /** Write a YAML file. */
@@ -32,7 +42,7 @@ export async function writeYaml(path: string, value: unknown): Promise<void> {
 /** Write a text file atomically (temp name, then rename). */
 export async function writeText(path: string, text: string): Promise<void> {
   await Deno.mkdir(join(path, ".."), { recursive: true });
-  const tmp = `${path}.partial-${Deno.pid}`;
+  const tmp = partialPath(path);
   await Deno.writeTextFile(tmp, text);
   await Deno.rename(tmp, path);
 }

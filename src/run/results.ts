@@ -18,19 +18,33 @@ import { reportCsv } from "../metrics/report.ts";
 import type { RunSummary } from "../metrics/summarize.ts";
 import { pfw, traceEvents } from "../metrics/trace.ts";
 import { writeJson, writeText, writeYaml } from "./output_dir.ts";
+import { stepSpoolPath, writeJsonWithSteps } from "./step_spool.ts";
 
-/** Write each of this process's ranks' files. */
+/**
+ * Write each of this process's ranks' files (the per-step lists of `<rank>_output.json` from
+ * the rank's step spool). `final`: the run is over, so the spools are removed.
+ */
 export async function writeRankFiles(
   dir: string,
   c: WorkloadConfig,
   local: TrainRecord[],
   ctx: RunContext,
-  trace: boolean,
+  opts: { trace: boolean; final: boolean; signal?: AbortSignal },
 ): Promise<void> {
   for (const rec of local) {
+    opts.signal?.throwIfAborted();
     await writeJson(join(dir, `${rec.rank}_per_epoch_stats.json`), dlioPerEpochStats(rec));
-    await writeJson(join(dir, `${rec.rank}_output.json`), dlioRankOutput(c, rec, ctx));
-    if (trace) {
+    const spool = stepSpoolPath(dir, rec.rank);
+    const has = await Deno.stat(spool).then(() => true, () => false);
+    const out = join(dir, `${rec.rank}_output.json`);
+    await writeJsonWithSteps(
+      out,
+      dlioRankOutput(c, rec, ctx),
+      has ? spool : undefined,
+      opts.signal,
+    );
+    if (opts.final && has) await Deno.remove(spool);
+    if (opts.trace) {
       await writeText(join(dir, `trace-${rec.rank}-of-${ctx.ranks}.pfw`), pfw(traceEvents(rec)));
     }
   }

@@ -8,7 +8,7 @@ import type { BackendStats, CheckpointEvent, TrainRecord } from "../metrics/reco
 import type { StorageBackend } from "../storage/backend.ts";
 import { train } from "../train/loop.ts";
 import { PluginHost } from "../train/plugins.ts";
-import { runCheckpointOnly } from "./checkpoint_only.ts";
+import { checkpointRecord, runCheckpointOnly } from "./checkpoint_only.ts";
 import type { Prepared, TrainingRun } from "./prepare.ts";
 import type { Comm } from "../train/comm.ts";
 import { writeIncomplete } from "./finish.ts";
@@ -17,6 +17,8 @@ import { type StepProgress, stepProgress } from "./progress.ts";
 
 /** Samples per rank whose rows the trace shows (`--trace`; bounded, the cap is recorded). */
 const TRACE_SAMPLES = 100_000;
+/** Steps per block the trace shows (`--trace`; bounded, the cap is recorded). */
+const TRACE_STEPS = 100_000;
 
 /** What the ranks produced, and the facts of the storage they used. */
 export interface Started {
@@ -45,23 +47,50 @@ function failFast(p: Exclude<Prepared, { kind: "generate" }>) {
 
 /** Run every rank of this process. */
 export async function start(p: Exclude<Prepared, { kind: "generate" }>): Promise<Started> {
-  if (p.kind === "train") return await startTraining(p);
+  return p.kind === "train" ? await startTraining(p) : await startCheckpoints(p);
+}
+
+/**
+ * Checkpoint-only ranks. Results are on disk after each checkpoint operation; a failure or a
+ * signal ends in a `RunFailure` carrying the operations completed.
+ */
+async function startCheckpoints(p: Extract<Prepared, { kind: "checkpoint" }>): Promise<Started> {
   const { signal, rankFailed } = failFast(p);
+  const { c, deps } = p.job;
   const ck = p.checkpoint;
-  const local = await Promise.all(
-    p.group.members.map((comm) =>
-      runCheckpointOnly(p.job.c, ck.checkpointer(comm, signal), comm, p.job.deps.clock(comm.rank))
-        .catch(rankFailed)
-    ),
-  );
-  return {
+  const members = p.group.members;
+  const events = members.map((): CheckpointEvent[] => []);
+  const clocks = members.map((comm) => deps.clock(comm.rank));
+  const startedOf = (local: TrainRecord[]): Started => ({
     local,
     storage: ck.backend.stats?.() ?? { requests: 0, retries: 0 },
     backend: ck.backend,
     dataFolder: ck.backend.root,
     ioThreads: 0,
     fallback: false,
+  });
+  const soFar = () => members.map((comm, i) => checkpointRecord(c, comm, clocks[i]!, events[i]!));
+  const total = c.checkpoint.num_checkpoints_write + c.checkpoint.num_checkpoints_read;
+  const written = async () => {
+    const done = `running: ${events[0]!.length} of ${total} checkpoint operations done`;
+    await writeIncomplete(p, startedOf(soFar()), done, false);
   };
+  try {
+    return startedOf(
+      await Promise.all(members.map((comm, i) =>
+        runCheckpointOnly(
+          c,
+          ck.checkpointer(comm, signal),
+          comm,
+          clocks[i]!,
+          events[i],
+          i === 0 ? written : undefined,
+        ).catch(rankFailed)
+      )),
+    );
+  } catch (e) {
+    throw new RunFailure(startedOf(soFar()), e);
+  }
 }
 
 /** A run stopped by a failure or a signal, with what its ranks measured up to then. */
@@ -108,7 +137,7 @@ function trainRank(t: Training, comm: Comm, i: number): Promise<TrainRecord> {
     if (i !== 0) return;
     const local = t.partial.filter((r): r is TrainRecord => r !== undefined);
     const done = `running: ${rec.epochs.length} of ${c.train.epochs} epochs done`;
-    await writeIncomplete(p, startedOf(t, local), done);
+    await writeIncomplete(p, startedOf(t, local), done, false);
   };
   return train({
     config: c,
@@ -121,7 +150,9 @@ function trainRank(t: Training, comm: Comm, i: number): Promise<TrainRecord> {
     maxEpochs: opts.maxEpochs,
     maxSteps: opts.maxSteps,
     traceSamples: opts.trace ? TRACE_SAMPLES : 0,
+    keepSteps: opts.trace ? TRACE_STEPS : undefined,
     sampleSink: t.lists[i]!.samples,
+    stepSink: t.lists[i]!.steps,
     itemSink: t.lists[i]!.items,
     signal,
     executor: p.executor,

@@ -14,6 +14,7 @@ import { profileFor } from "../loader/profile.ts";
 import { stepsPerEpoch } from "../loader/sampler.ts";
 import { type ItemSink, SampleEvents, type SampleSink } from "../metrics/recorder.ts";
 import type { EpochRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
+import type { StepSink } from "../metrics/steps.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import type { Clock } from "../util/clock.ts";
 import { makeDraw } from "../util/distribution.ts";
@@ -41,6 +42,10 @@ export interface TrainSetup {
   sampleSink?: SampleSink;
   /** Where every planned training item streams (`--visited-items`). */
   itemSink?: ItemSink;
+  /** Where every step's timers stream (DLIO's per-step lists in `<rank>_output.json`). */
+  stepSink?: StepSink;
+  /** Steps per block whose rows are kept for timelines and the trace (default 300). */
+  keepSteps?: number;
   /** Seed for `random` shuffles (drawn by the caller). */
   randomSeed?: number;
   signal?: AbortSignal;
@@ -104,6 +109,8 @@ export async function train(s: TrainSetup): Promise<TrainRecord> {
     signal: s.signal,
     onStep: s.onStep,
     itemSink: s.itemSink,
+    stepSink: s.stepSink,
+    keepSteps: s.keepSteps,
   };
   try {
     await s.plugins?.initialize();
@@ -156,7 +163,7 @@ async function runEpochs(s: TrainSetup, x: PhaseContext): Promise<void> {
         draw: computeDraw,
       }),
     );
-    await s.plugins?.afterEpoch(epoch, e.blocks.reduce((a, b) => a + b.compute.length, 0));
+    await s.plugins?.afterEpoch(epoch, e.blocks.reduce((a, b) => a + b.steps.count, 0));
     e.endMs = clock.now();
     e.wallEnd = clock.wallNow();
     if (c.workflow.evaluation && evalSteps > 0 && epoch >= nextEval) {

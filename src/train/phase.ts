@@ -14,6 +14,7 @@ import { type EpochPlan, planEpoch, type Profile } from "../loader/profile.ts";
 import { idSum, type ShuffleMode } from "../loader/sampler.ts";
 import type { BlockRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 import type { ItemSink } from "../metrics/recorder.ts";
+import { dlioWindow, StepSeries, type StepSink } from "../metrics/steps.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Comm } from "./comm.ts";
 import type { PluginHost } from "./plugins.ts";
@@ -34,7 +35,14 @@ export interface PhaseContext {
   onStep?: (info: StepInfo) => void;
   /** Where every planned training item streams (`--visited-items`). */
   itemSink?: ItemSink;
+  /** Where every step's timers stream (DLIO's per-step lists). */
+  stepSink?: StepSink;
+  /** Steps per block whose rows are kept (timelines, traces); default STEPS_KEPT. */
+  keepSteps?: number;
 }
+
+/** Steps per block whose rows are kept without `--trace` (the HTML timeline shows 300). */
+export const STEPS_KEPT = 300;
 
 /** One pass: which split, how many steps, and the compute draw. */
 export interface PhaseSpec {
@@ -116,19 +124,17 @@ function loaderOptions(x: PhaseContext, p: PhaseSpec, plan: EpochPlan): LoaderOp
 }
 
 /** A new timing block, started now. */
-function newBlock(clock: Clock, n: number, expectedSteps: number): BlockRecord {
+function newBlock(x: PhaseContext, n: number, expectedSteps: number): BlockRecord {
+  const ex = x.config.output.metric;
+  const window = dlioWindow(expectedSteps, ex.exclude_start_steps, ex.exclude_end_steps);
   return {
     block: n,
-    startMs: clock.now(),
+    startMs: x.clock.now(),
     endMs: 0,
-    wallStart: clock.wallNow(),
+    wallStart: x.clock.wallNow(),
     wallEnd: 0,
     expectedSteps,
-    load: [],
-    compute: [],
-    proc: [],
-    batchLatency: [],
-    stepStart: [],
+    steps: new StepSeries(window, x.keepSteps ?? STEPS_KEPT, x.stepSink),
     samples: 0,
     bytesRead: 0,
   };
@@ -144,9 +150,10 @@ export async function runPhase(x: PhaseContext, p: PhaseSpec): Promise<BlockReco
   const endBlock = (b: BlockRecord) => {
     b.endMs = clock.now();
     b.wallEnd = clock.wallNow();
+    b.steps.end();
     blocks.push(b);
   };
-  let block = newBlock(clock, 1, p.expectedSteps);
+  let block = newBlock(x, 1, p.expectedSteps);
   const so = { samples: 0, bytes: 0, compute: 0 };
   const batches = loadBatches(loaderOptions(x, p, plan), x.rec.loader);
   try {
@@ -175,13 +182,13 @@ export async function runPhase(x: PhaseContext, p: PhaseSpec): Promise<BlockReco
         // DLIO: end the block, checkpoint, start a new block.
         endBlock(block);
         await x.plugins.afterStep(p.epoch, step);
-        block = newBlock(clock, block.block + 1, p.expectedSteps);
+        block = newBlock(x, block.block + 1, p.expectedSteps);
       }
     }
   } finally {
     await batches.return(undefined);
   }
-  if (block.compute.length > 0 || blocks.length === 0) endBlock(block);
+  if (block.steps.count > 0 || blocks.length === 0) endBlock(block);
   return blocks;
 }
 
@@ -212,11 +219,7 @@ function recordStep(
   t1: number,
   t2: number,
 ): void {
-  block.stepStart.push(t0);
-  block.load.push(t1 - t0);
-  block.compute.push(t2 - t1);
-  block.proc.push(t2 - t0);
-  block.batchLatency.push(batch.latencyMs);
+  block.steps.add(t0, t1, t2, batch.latencyMs);
   block.samples += batch.samples;
   block.bytesRead += batch.bytesRead;
   so.samples += batch.samples;

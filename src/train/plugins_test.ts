@@ -36,7 +36,7 @@ Deno.test("plug-ins: initialize, due steps, epochs, finalize, in order; a due st
     "epoch 2 (7 steps)",
     "finalize",
   ]);
-  assert.deepEqual(rec.epochs[0]!.blocks.map((b) => b.compute.length), [3, 3, 1]);
+  assert.deepEqual(rec.epochs[0]!.blocks.map((b) => b.steps.count), [3, 3, 1]);
 });
 
 Deno.test("plug-ins: the first error stops the run naming the plug-in and the hook", async () => {
