@@ -82,6 +82,19 @@ Deno.test("data_reader is an alias of reader; both at once is an error", async (
   assert.match(e.message, /both 'data_reader' and its alias target 'reader'/);
 });
 
+Deno.test("key aliases: dataset.record_length and dataset.skip_listing, from YAML and overrides", async () => {
+  const p = await yamlFile("dataset:\n  record_length: 2164832\n  skip_listing: True\n");
+  const c = resolveConfig({ file: p }).config;
+  assert.equal(c.dataset.record_length_bytes, 2164832);
+  assert.equal(c.storage.skip_listing, true);
+  const o = resolveConfig({ file: p, args: ["++workload.dataset.record_length=7"] }).config;
+  assert.equal(o.dataset.record_length_bytes, 7);
+  const both = await yamlFile("dataset:\n  record_length: 1\n  record_length_bytes: 2\n");
+  const e = configError(() => resolveConfig({ file: both }));
+  assert.match(e.message, /both 'dataset.record_length' and its alias target/);
+  assert.match(e.message, /:2:/, "the message names the line");
+});
+
 Deno.test("computation time as a number or a distribution dict", async () => {
   for (
     const ct of [

@@ -172,6 +172,21 @@ const storage = section("Where the dataset lives.", {
       min: 1,
     }),
     multipart_concurrency: int(4, { doc: "(dl-driver) Parts uploaded at once.", min: 1 }),
+    prefetch_window: intOrNull(null, {
+      doc: "(MLCommons fork) s3dlio's object read-ahead window (CLOSED-allowed in MLPerf " +
+        "Storage v3.0); dl-driver's readers read ahead by `reader.prefetch_size` batches.",
+      status: "noop",
+      min: 0,
+    }),
+    storage_library: strOrNull(null, {
+      doc: "(MLCommons fork) Object-store client library (s3dlio, minio, s3torchconnector); " +
+        "dl-driver uses the AWS SDK.",
+      status: "noop",
+    }),
+    uri_scheme: strOrNull(null, {
+      doc: "(MLCommons fork) URI scheme s3dlio uses (s3, direct, file).",
+      status: "noop",
+    }),
     connection_string: strOrNull(null, {
       doc: "(dl-driver) Azure connection string (else AZURE_STORAGE_CONNECTION_STRING, or " +
         "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).",
@@ -179,7 +194,8 @@ const storage = section("Where the dataset lives.", {
   }),
   skip_listing: bool(false, {
     doc: "(MLCommons fork) Derive object names from DLIO's naming convention instead of " +
-      "listing the dataset (for buckets with millions of objects).",
+      "listing the dataset (for buckets with millions of objects). Alias: " +
+      "`dataset.skip_listing` (where the fork and mlpstorage put it).",
   }),
 });
 
@@ -192,7 +208,8 @@ const dataset = section("The dataset: format, size, layout.", {
   num_files_eval: int(0, { doc: "Evaluation files.", min: 0 }),
   num_samples_per_file: int(1, { doc: "Samples in each file.", min: 1 }),
   record_length_bytes: num(65536, {
-    doc: "Sample size; may be fractional (resnet50: 114660.07).",
+    doc: "Sample size; may be fractional (resnet50: 114660.07). Alias: `dataset.record_length` " +
+      "(DLIO's legacy name).",
     unit: "bytes",
     min: 1,
   }),
@@ -207,6 +224,19 @@ const dataset = section("The dataset: format, size, layout.", {
     min: 0,
   }),
   num_subfolders_train: int(0, { doc: "Round-robin sub-folders of `train/` (if > 1).", min: 0 }),
+  num_files_generated: intOrNull(null, {
+    doc: "(MLCommons fork) Training files the dataset was generated with (the `_of_<N>` in their " +
+      "names; mlpstorage takes it from the datagen manifest): a run may read only the first " +
+      "`num_files_train` of a bigger dataset. null: `num_files_train`.",
+    min: 1,
+  }),
+  listing_validation_interval: intOrNull(null, {
+    doc: "(MLCommons fork) With `skip_listing`, rank 0 checks that the first, the last and every " +
+      "N-th derived file exists before training (not timed). null: mlpstorage's choice by file " +
+      "count (1 below 10 k files, 10 below 100 k, 100 below 1 M, 1,000 below 10 M, else " +
+      "10,000); 0: no checks.",
+    min: 0,
+  }),
   num_subfolders_eval: int(0, { doc: "Round-robin sub-folders of `valid/` (if > 1).", min: 0 }),
   file_prefix: str("img", { doc: "File name prefix." }),
   compression: oneOf(["none", "gzip", "lzf", "bz2", "zip", "xz"], "none", {
@@ -240,6 +270,16 @@ const dataset = section("The dataset: format, size, layout.", {
       doc: "How rows are read: decode the row's row group (the columns with read: true).",
     }),
     compression: oneOf(["none", "snappy"], "none", { doc: "Column compression." }),
+    row_group_cache_size: int(4, {
+      doc: "(MLCommons fork) Row groups the fork's reader keeps in an LRU cache; dl-driver " +
+        "decodes the row group of each sample read.",
+      status: "noop",
+      min: 0,
+    }),
+    use_s3dlio_gen: bool(false, {
+      doc: "(MLCommons fork) Generate Parquet through s3dlio; dl-driver has its own writer.",
+      status: "noop",
+    }),
   }),
   hdf5: section("HDF5 layout.", {
     num_dset_per_record: int(1, {
@@ -335,6 +375,11 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   }),
   verify_checksums: bool(true, {
     doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
+  }),
+  decode_images: bool(true, {
+    doc: "(dl-driver) Decode JPEG/PNG samples, as upstream DLIO's PIL reader does; False reads " +
+      "them as bytes without decoding, as MLPerf Storage v3.0's DLIO does (`dl-driver mlperf` " +
+      "sets False).",
   }),
 });
 
@@ -454,3 +499,14 @@ export type WorkloadConfig = Infer<typeof SCHEMA>;
 
 /** Section aliases DLIO accepts. */
 export const SECTION_ALIASES: Record<string, string> = { data_reader: "reader" };
+
+/**
+ * Key aliases: names DLIO, its MLCommons fork or mlpstorage use for a key dl-driver spells
+ * otherwise (dotted paths; giving both is an error).
+ */
+export const KEY_ALIASES: Record<string, string> = {
+  // DLIO's legacy name (MLPerf Storage v3.0's flux workloads use it).
+  "dataset.record_length": "dataset.record_length_bytes",
+  // Where the MLCommons fork and mlpstorage put skip_listing.
+  "dataset.skip_listing": "storage.skip_listing",
+};

@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from "../errors.ts";
 import type { KeySpec, SchemaNode, SectionSpec } from "./schema_dsl.ts";
-import { SECTION_ALIASES } from "./schema.ts";
+import { KEY_ALIASES, SECTION_ALIASES } from "./schema.ts";
 import type { Locations } from "./source.ts";
 import { closest } from "./suggest.ts";
 
@@ -76,19 +76,40 @@ export function validateAgainstSchema(
 
 function normaliseAliases(data: unknown, ctx: Ctx): unknown {
   if (!isRecord(data)) return data;
-  const out: Record<string, unknown> = { ...data };
-  for (const [alias, target] of Object.entries(SECTION_ALIASES)) {
-    if (!(alias in out)) continue;
-    if (target in out) {
+  const out: Record<string, unknown> = structuredClone(data);
+  for (const [alias, target] of Object.entries({ ...SECTION_ALIASES, ...KEY_ALIASES })) {
+    const from = parentOf(out, alias, false);
+    const name = alias.slice(alias.lastIndexOf(".") + 1);
+    if (!from || !(name in from)) continue;
+    const to = parentOf(out, target, true);
+    const tname = target.slice(target.lastIndexOf(".") + 1);
+    if (!to || tname in to) {
       err(ctx, alias, `both '${alias}' and its alias target '${target}' are given; use one`, "key");
     } else {
-      out[target] = out[alias];
-      ctx.locations.set(target, ctx.locations.key(alias)!, ctx.locations.value(alias));
-      copyLocations(ctx, alias, target, out[alias]);
+      to[tname] = from[name];
+      const key = ctx.locations.key(alias);
+      if (key) ctx.locations.set(target, key, ctx.locations.value(alias));
+      copyLocations(ctx, alias, target, from[name]);
     }
-    delete out[alias];
+    delete from[name];
   }
   return out;
+}
+
+/** The mapping holding dotted `path`'s last key (made when `create`), or undefined. */
+function parentOf(
+  root: Record<string, unknown>,
+  path: string,
+  create: boolean,
+): Record<string, unknown> | undefined {
+  let at = root;
+  for (const k of path.split(".").slice(0, -1)) {
+    if (!(k in at) && create) at[k] = {};
+    const next = at[k];
+    if (!isRecord(next)) return undefined;
+    at = next;
+  }
+  return at;
 }
 
 function copyLocations(ctx: Ctx, from: string, to: string, v: unknown): void {

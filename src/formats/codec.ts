@@ -74,6 +74,8 @@ export interface OpenOptions {
   name: string;
   /** Columns to decode (Parquet `read: true` columns; all when absent). */
   columns?: string[];
+  /** Decode images (JPEG/PNG); false: the sample is the file's bytes (default true). */
+  decodeImages?: boolean;
 }
 
 /** A parsed file whose samples can be extracted. */

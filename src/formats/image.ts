@@ -3,13 +3,20 @@
  * is ignored, as in DLIO: every sample index of a file returns its image). Encoded with real
  * encoders (pngjs: 8-bit grayscale PNG; jpeg-js: baseline JPEG, quality 90, grey pixels in RGB),
  * so sizes are whatever the encoder produces, not `record_length_bytes`. A sample read decodes
- * the whole image (the CPU cost DLIO's PIL reader pays).
+ * the whole image (the CPU cost DLIO's PIL reader pays), or with `reader.decode_images: False`
+ * is the file's bytes (MLPerf Storage v3.0's DLIO reads images without decoding).
  * @module
  */
 import { Buffer } from "node:buffer";
 import pngjs from "pngjs";
 import jpeg from "jpeg-js";
-import { type Codec, type FileSpec, FormatError, type OpenedFile } from "./codec.ts";
+import {
+  type Codec,
+  type FileSpec,
+  FormatError,
+  type OpenedFile,
+  type OpenOptions,
+} from "./codec.ts";
 import { Prng } from "../util/prng.ts";
 
 function noise(spec: FileSpec): { w: number; h: number; grey: Uint8Array } {
@@ -21,8 +28,10 @@ function noise(spec: FileSpec): { w: number; h: number; grey: Uint8Array } {
 function image(
   decode: (bytes: Uint8Array) => { width: number; height: number; data: Uint8Array },
   bytes: Uint8Array,
-  name: string,
+  opts: OpenOptions,
 ): OpenedFile {
+  if (opts.decodeImages === false) return asBytes(bytes);
+  const name = opts.name;
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = decode(bytes);
@@ -37,6 +46,11 @@ function image(
       return img.data;
     },
   };
+}
+
+/** The file's bytes as the sample (MLPerf Storage v3.0's DLIO keeps only the byte count). */
+function asBytes(bytes: Uint8Array): OpenedFile {
+  return { numSamples: 1, dims: [bytes.byteLength], dtype: "uint8", sample: () => bytes };
 }
 
 /** PNG: 8-bit grayscale. */
@@ -68,7 +82,7 @@ export const pngCodec: Codec = {
         return { width: p.width, height: p.height, data: new Uint8Array(p.data) };
       },
       bytes,
-      opts.name,
+      opts,
     );
   },
 };
@@ -105,7 +119,7 @@ export const jpegCodec: Codec = {
         return { width: d.width, height: d.height, data: d.data };
       },
       bytes,
-      opts.name,
+      opts,
     );
   },
 };

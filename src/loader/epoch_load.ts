@@ -74,6 +74,7 @@ export class EpochLoad {
       readIndex: o.readIndex,
       transferSize: o.transferSize,
       readColumns: o.readColumns,
+      decodeImages: o.decodeImages,
       preprocess: o.preprocess,
     }, o.clock);
   }

@@ -61,10 +61,38 @@ async function listingMatches(
   return found === want && foreign === 0;
 }
 
+/** mlpstorage's `listing_validation_interval` for a dataset of `files` files. */
+export function defaultValidationInterval(files: number): number {
+  return files < 1e4 ? 1 : files < 1e5 ? 10 : files < 1e6 ? 100 : files < 1e7 ? 1000 : 10000;
+}
+
+/**
+ * Without a listing: check that the first, the last and every `interval`-th derived file
+ * exists (the MLCommons fork's spot checks), naming the first one missing.
+ */
+async function spotCheck(backend: StorageBackend, files: FileKeys, interval: number) {
+  if (interval <= 0 || files.length === 0) return;
+  const check = async (i: number) => {
+    try {
+      await backend.stat(files.key(i));
+    } catch (e) {
+      throw new DataError(
+        `skip_listing: ${backend.root}/${files.key(i)} (file ${i + 1} of ${files.length}) is ` +
+          `not there (${(e as Error).message}); generate the dataset first, or check ` +
+          "num_files_train, num_files_generated and file_prefix",
+      );
+    }
+  };
+  for (let i = 0; i < files.length; i += interval) await check(i);
+  if ((files.length - 1) % interval !== 0) await check(files.length - 1);
+}
+
 /**
  * A split's files. Names are derived from DLIO's convention (no list held in memory, so a
- * 10 M-file dataset costs a bitset) when `storage.skip_listing` is set, or when the listing
- * holds exactly the derived names; otherwise the sorted listing is kept, as DLIO does.
+ * 10 M-file dataset costs a bitset) when `storage.skip_listing` is set (spot-checked when
+ * `verify` is set: rank 0), or when the listing holds exactly the derived names; otherwise the
+ * sorted listing is kept, as DLIO does. Training names end `_of_<num_files_generated>` when
+ * that is set (the first `want` files of a bigger dataset).
  */
 export async function splitFiles(
   backend: StorageBackend,
@@ -72,15 +100,23 @@ export async function splitFiles(
   want: number,
   ext: string,
   c: WorkloadConfig,
+  verify = true,
 ): Promise<FileKeys> {
   const d = c.dataset;
   const sub = split === "train" ? d.num_subfolders_train : d.num_subfolders_eval;
+  const of = split === "train" ? Math.max(want, d.num_files_generated ?? want) : want;
   const derived: FileKeys = {
     length: want,
-    key: (i) => fileKey(split, d.file_prefix, i, want, ext, sub),
+    key: (i) => fileKey(split, d.file_prefix, i, of, ext, sub),
   };
-  if (c.storage.skip_listing) return derived;
-  if (await listingMatches(backend, split, derived, d.file_prefix, ext)) return derived;
+  if (c.storage.skip_listing) {
+    const interval = d.listing_validation_interval ?? defaultValidationInterval(want);
+    if (verify) await spotCheck(backend, derived, interval);
+    return derived;
+  }
+  if (of === want && await listingMatches(backend, split, derived, d.file_prefix, ext)) {
+    return derived;
+  }
   const files = await listSplit(backend, split, ext);
   if (files.length < want) {
     throw new DataError(

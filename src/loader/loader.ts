@@ -49,6 +49,8 @@ export interface LoaderOptions {
   transferSize?: number | null;
   /** Columns to decode (Parquet). */
   readColumns?: string[];
+  /** Decode images (false: read them as bytes). */
+  decodeImages?: boolean;
   /** Seconds of preprocessing per sample, drawn in the reader (DLIO's preprocess_time). */
   preprocess?: { value: DistributionValue; stdev: number; seed: number };
   /** This loader's readers are engine readers `readerBase + worker` (ranks sharing an engine). */

@@ -35,6 +35,8 @@ export interface EpochSetup {
   transferSize?: number | null;
   /** Columns to decode (Parquet). */
   readColumns?: string[];
+  /** Decode images (false: read them as bytes). */
+  decodeImages?: boolean;
   /** Seconds of preprocessing per sample (DLIO's preprocess_time), drawn per reader. */
   preprocess?: { value: DistributionValue; stdev: number; seed: number };
 }
@@ -117,7 +119,11 @@ export class SampleReader {
   }
 
   #opts(e: EpochSetup, key: string): OpenOptions {
-    return { verifyChecksums: e.verifyChecksums, name: `${this.backend.root}/${key}` };
+    return {
+      verifyChecksums: e.verifyChecksums,
+      name: `${this.backend.root}/${key}`,
+      decodeImages: e.decodeImages,
+    };
   }
 
   /** The byte range of a sample; loads the file's index objects on first use. */

@@ -144,15 +144,12 @@ export async function prepare(
   const group = new LocalGroup(job.n, job.proc);
   const checkpoint = await checkpointParts(job);
   if (!c.workflow.train) return { kind: "checkpoint", job, group, checkpoint: checkpoint! };
-  const trainFiles = await splitFiles(
-    backend,
-    "train",
-    c.dataset.num_files_train,
-    codec.extension,
-    c,
-  );
+  // With skip_listing, rank 0 spot-checks the derived names (not timed).
+  const verify = job.proc.rank === 0;
+  const ext = codec.extension;
+  const trainFiles = await splitFiles(backend, "train", c.dataset.num_files_train, ext, c, verify);
   const evalFiles = c.workflow.evaluation && c.dataset.num_files_eval > 0
-    ? await splitFiles(backend, "valid", c.dataset.num_files_eval, codec.extension, c)
+    ? await splitFiles(backend, "valid", c.dataset.num_files_eval, ext, c, verify)
     : keyList([]);
   const reader = await readBackend(backend, {
     odirect: c.reader.odirect,

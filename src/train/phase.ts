@@ -105,6 +105,7 @@ function loaderOptions(x: PhaseContext, p: PhaseSpec, plan: EpochPlan): LoaderOp
     plan,
     slotBytes: x.slotBytes,
     verifyChecksums: c.reader.verify_checksums,
+    decodeImages: c.reader.decode_images,
     readType: c.reader.read_type,
     readIndex: c.reader.read_index,
     transferSize: c.reader.transfer_size,
