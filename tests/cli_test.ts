@@ -26,7 +26,14 @@ Deno.test("cli: run generates, trains and writes every output file with DLIO's f
     "report.csv",
     "report.html",
     "report.json",
+    "resolved_config.yaml",
     "summary.json",
+  ]);
+  // DLIO's dlio_config/ as Hydra writes it: exactly three files.
+  assert.deepEqual([...Deno.readDirSync(join(out, "dlio_config"))].map((e) => e.name).sort(), [
+    "config.yaml",
+    "hydra.yaml",
+    "overrides.yaml",
   ]);
 
   const summary = await readJson(join(out, "summary.json"));
@@ -81,6 +88,10 @@ Deno.test("cli: run generates, trains and writes every output file with DLIO's f
   const cfg = parseYaml(await Deno.readTextFile(join(out, "dlio_config", "config.yaml")));
   assert.equal(cfg.workload.dataset.num_files_train, 12);
   assert.equal(cfg.workload.train.epochs, 3);
+  // The workload as Hydra composes it (its keys and the overrides), not every default.
+  assert.equal(cfg.workload.reader.verify_checksums, undefined);
+  const resolved = parseYaml(await Deno.readTextFile(join(out, "resolved_config.yaml")));
+  assert.equal(resolved.workload.reader.verify_checksums, true);
   assert.deepEqual(parseYaml(await Deno.readTextFile(join(out, "dlio_config", "overrides.yaml"))), [
     "++workload.train.epochs=3",
   ]);

@@ -126,9 +126,14 @@ Deno.test("mlperf check: CLOSED, OPEN and INVALID with their reasons; reportgen"
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-rules-" });
   const closed = await crafted(dir, "a-closed", {
     overrides: [
+      // As DLIO's Hydra writes them under mlpstorage: the workload choice, tool-injected keys
+      // and workflow.* are not the user's overrides.
+      "workload=unet3d_h100",
       "++workload.dataset.num_files_train=28000",
       "reader.read_threads=8",
       "train.seed=124",
+      "++workload.dataset.skip_listing=True",
+      "++workload.workflow.generate_data=False",
     ],
   });
   const open = await crafted(dir, "b-open", { overrides: ["reader.data_loader=tensorflow"] });

@@ -50,6 +50,22 @@ export const OPEN_ALLOWED = [
   "reader.data_loader",
 ];
 
+/** Keys mlpstorage injects itself: never counted as the user's overrides (v3.0). */
+export const TOOL_INJECTED = [
+  "dataset.skip_listing",
+  "dataset.listing_validation_interval",
+  "dataset.num_files_generated",
+  "dataset.data_folder",
+  "dataset.total_disk_bytes",
+  "storage.storage_type",
+  "storage.storage_root",
+  "storage.storage_options.storage_library",
+  "storage.storage_options.uri_scheme",
+  "storage.s3_force_path_style",
+  // dl-driver's MLPerf mode reads images as bytes, as v3.0's DLIO does.
+  "reader.decode_images",
+];
+
 /** Overrides the run process itself makes (per-run seeds, results folders, run lengths). */
 const PROCESS_KEYS = ["train.seed", "output.folder", "hydra.run.dir", "workflow.generate_data"];
 
@@ -118,7 +134,10 @@ export async function checkRun(folder: string): Promise<RunCheck> {
   }
   for (const arg of overrides) {
     const key = overrideKey(arg);
+    // The workload choice is not an override; mlpstorage skips workflow.* keys.
+    if (key === "workload" || key.startsWith("workflow.")) continue;
     if (CLOSED_ALLOWED.includes(key) || PROCESS_KEYS.includes(key)) continue;
+    if (TOOL_INJECTED.includes(key)) continue;
     if (OPEN_ALLOWED.includes(key)) open.push(`${key} overridden (allowed in OPEN only)`);
     else invalid.push(`${key} may not be overridden`);
   }

@@ -130,7 +130,13 @@ async function trainingRuns(c: Call, base: string[], runs: number, results: stri
     const label = i === 0 ? "warmup" : `run${i}`;
     const output = join(results, `${stamp}-${label}`);
     const rc = resolveConfig({ args: [...base, `train.seed=${seed0 + i}`], requireRunnable: true });
-    const r = await runWorkload(rc, { accelerators: n, quiet: true, log: () => {}, output });
+    const r = await runWorkload(rc, {
+      accelerators: n,
+      quiet: true,
+      log: () => {},
+      output,
+      toolKeys: ["train.seed"],
+    });
     const summary = JSON.parse(await Deno.readTextFile(join(output, "summary.json")));
     if (i > 0) {
       metrics.push(summary.metric);

@@ -7,6 +7,7 @@
 import { parse as parseYaml } from "yaml";
 import type { Diagnostic } from "../errors.ts";
 import type { Locations } from "./source.ts";
+import { aliasTarget } from "./validate.ts";
 
 /** One parsed override. */
 export interface Override {
@@ -103,7 +104,8 @@ export function applyOverrides(
   const diagnostics: Diagnostic[] = [];
   for (const o of overrides) {
     const where = { source: `override '${o.text}'`, line: 0, col: 0 };
-    const parts = o.path.split(".");
+    const path = aliasTarget(o.path);
+    const parts = path.split(".");
     let node: Record<string, unknown> = data;
     let ok = true;
     for (let i = 0; i < parts.length - 1; i++) {
@@ -132,11 +134,11 @@ export function applyOverrides(
     }
     if (!ok) continue;
     const last = parts[parts.length - 1]!;
-    locations.drop(o.path);
+    locations.drop(path);
     if (o.op === "delete") delete node[last];
     else {
       node[last] = o.value;
-      markLocations(o.path, o.value, where, locations);
+      markLocations(path, o.value, where, locations);
     }
   }
   return diagnostics;

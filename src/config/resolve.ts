@@ -11,7 +11,7 @@ import { crossFieldRules, unsupported, worldSizeRules } from "./rules.ts";
 import { SCHEMA, type WorkloadConfig } from "./schema.ts";
 import { Locations, parseYamlSource } from "./source.ts";
 import { applyOverrides, parseOverrides } from "./overrides.ts";
-import { validateAgainstSchema } from "./validate.ts";
+import { resolveAliases, validateAgainstSchema } from "./validate.ts";
 import { closest } from "./suggest.ts";
 
 /** Folder of the bundled workloads. */
@@ -44,6 +44,13 @@ export interface ResolvedConfig {
   overrides: string[];
   /** `hydra.run.dir=` if given. */
   runDir?: string;
+  /** `workload=NAME` if given (the bundled workload). */
+  workloadName?: string;
+  /**
+   * The workload as Hydra composes it for DLIO: the file's keys with the overrides applied, no
+   * defaults (DLIO's `dlio_config/config.yaml`).
+   */
+  composed: Record<string, unknown>;
   /** Positions of keys (for later diagnostics). */
   locations: Locations;
 }
@@ -131,7 +138,10 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
   }
   const fatal = diagnostics.filter((d) => d.severity === "error" && d.location?.source === file);
   if (fatal.length > 0) throw new ConfigError(diagnostics);
+  // The file's aliases first, so an override under either name replaces the file's value.
+  diagnostics.push(...resolveAliases(data, locations));
   diagnostics.push(...applyOverrides(data, parsedArgs.overrides, locations));
+  const composed = structuredClone(data);
   const { value, diagnostics: schemaDiags } = validateAgainstSchema(SCHEMA, data, locations);
   diagnostics.push(...schemaDiags);
   const config = value as unknown as WorkloadConfig;
@@ -155,6 +165,8 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
     sourceFile: file,
     overrides: opts.args?.filter((a) => !/^workload=/.test(a)) ?? [],
     runDir: parsedArgs.runDir,
+    workloadName: parsedArgs.workload,
+    composed,
     locations,
   };
 }

@@ -58,7 +58,9 @@ export function validateAgainstSchema(
     allPaths: leafPaths(schema, "", []),
     planned: [],
   };
-  const value = checkSection(schema, normaliseAliases(data, ctx), "", ctx);
+  const own = isRecord(data) ? structuredClone(data) : data;
+  if (isRecord(own)) ctx.diagnostics.push(...resolveAliases(own, locations));
+  const value = checkSection(schema, own, "", ctx);
   const bySection = Map.groupBy(ctx.planned, (p) => p.split(".")[0]!);
   for (const [sectionName, paths] of bySection) {
     const names = paths.map((p) => p.slice(sectionName.length + 1) || p);
@@ -74,9 +76,12 @@ export function validateAgainstSchema(
   return { value, diagnostics: ctx.diagnostics };
 }
 
-function normaliseAliases(data: unknown, ctx: Ctx): unknown {
-  if (!isRecord(data)) return data;
-  const out: Record<string, unknown> = structuredClone(data);
+/**
+ * Move aliased sections and keys (`data_reader`, `dataset.record_length`, ...) to the names
+ * dl-driver uses, in place; both at once is an error naming the alias.
+ */
+export function resolveAliases(out: Record<string, unknown>, locations: Locations): Diagnostic[] {
+  const ctx: Ctx = { locations, diagnostics: [], allPaths: [], planned: [] };
   for (const [alias, target] of Object.entries({ ...SECTION_ALIASES, ...KEY_ALIASES })) {
     const from = parentOf(out, alias, false);
     const name = alias.slice(alias.lastIndexOf(".") + 1);
@@ -93,7 +98,16 @@ function normaliseAliases(data: unknown, ctx: Ctx): unknown {
     }
     delete from[name];
   }
-  return out;
+  return ctx.diagnostics;
+}
+
+/** The dl-driver name of a dotted override path given under an alias (else the path). */
+export function aliasTarget(path: string): string {
+  for (const [alias, target] of Object.entries({ ...SECTION_ALIASES, ...KEY_ALIASES })) {
+    if (path === alias) return target;
+    if (path.startsWith(`${alias}.`)) return target + path.slice(alias.length);
+  }
+  return path;
 }
 
 /** The mapping holding dotted `path`'s last key (made when `create`), or undefined. */

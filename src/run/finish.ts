@@ -88,6 +88,7 @@ async function writeJob(
   const summaryText = formatHumanSummary(c, summary, report, outputDir);
   await writeJobFiles(outputDir, {
     rc: job.rc,
+    toolKeys: opts.toolKeys,
     summary,
     records,
     ctx,

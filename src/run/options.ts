@@ -20,6 +20,11 @@ export interface RunOptions {
   ioThreads?: number;
   /** Write a Chrome trace per rank (`trace-<rank>-of-<ranks>.pfw`). */
   trace?: boolean;
+  /**
+   * Override keys the calling tool set for itself (`mlperf run`'s per-run seed): applied, and
+   * kept out of `dlio_config/overrides.yaml` (mlpstorage would count them as the user's).
+   */
+  toolKeys?: string[];
 }
 
 /** What a run produced. */

@@ -17,8 +17,9 @@ import type { TrainRecord } from "../metrics/records.ts";
 import { reportCsv } from "../metrics/report.ts";
 import type { RunSummary } from "../metrics/summarize.ts";
 import { pfw, traceEvents } from "../metrics/trace.ts";
-import { writeJson, writeText, writeYaml } from "./output_dir.ts";
+import { writeJson, writeText } from "./output_dir.ts";
 import { stepSpoolPath, writeJsonWithSteps } from "./step_spool.ts";
+import { writeDlioConfig } from "./dlio_config.ts";
 
 /**
  * Write each of this process's ranks' files (the per-step lists of `<rank>_output.json` from
@@ -60,6 +61,8 @@ export interface JobFiles {
   summaryText: string;
   /** Why the results are incomplete (a failure, a signal, or a run still going); absent: complete. */
   incomplete?: string;
+  /** Keys the tool set for itself (not listed as overrides). */
+  toolKeys?: string[];
 }
 
 /** Write the job's files (rank 0). */
@@ -71,8 +74,7 @@ export async function writeJobFiles(dir: string, f: JobFiles): Promise<void> {
     ? summary
     : { ...summary, incomplete: true, incomplete_reason: f.incomplete };
   await writeJson(join(dir, "summary.json"), marked);
-  await writeYaml(join(dir, "dlio_config", "config.yaml"), { workload: c });
-  await writeYaml(join(dir, "dlio_config", "overrides.yaml"), f.rc.overrides);
+  await writeDlioConfig(dir, f.rc, f.toolKeys);
   await writeJson(join(dir, "report.json"), f.report);
   await writeText(join(dir, "report.csv"), reportCsv(f.report));
   await writeText(join(dir, "report.html"), htmlReport(c, f.summary, f.records, f.report));
