@@ -73,7 +73,7 @@ Deno.test("mlperf datasize: 5 × client memory and 500 steps per epoch (worked n
     "1",
   ]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /unknown model 'bert' \(unet3d, resnet50, cosmoflow\)/);
+  assert.match(bad.stderr, /unknown model 'bert' \(unet3d, resnet50, cosmoflow, retinanet, flux\)/);
 });
 
 /** A crafted results folder as `run` writes it. */
@@ -156,31 +156,37 @@ Deno.test("mlperf check: CLOSED, OPEN and INVALID with their reasons; reportgen"
     [forbidden, /train\.computation_time may not be overridden/],
   ];
   for (const [folder, why] of expect) {
-    const c = await checkRun(folder);
+    // unet3d's checkpoint is a v2.0 rule (v3.0's workloads do not checkpoint).
+    const c = await checkRun(folder, folder === noCkpt ? "v2.0" : "v3.0");
     assert.equal(c.category, "INVALID", folder);
     assert.ok(c.reasons.some((r) => why.test(r)), `${folder}: ${c.reasons.join("; ")}`);
   }
   // reportgen: every run found, checked, written as JSON and CSV; values rounded to 2 decimals.
+  // (v3.0's rules: e-ckpt, a unet3d run without checkpoints, is CLOSED; v2.0's: INVALID.)
+  const v2 = await reportgen(dir, "v2.0");
+  assert.equal(v2.find((r) => r.folder === noCkpt)?.category, "INVALID");
   const runs = await reportgen(dir);
   assert.equal(runs.length, 7);
-  const json = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+  const json = JSON.parse(await Deno.readTextFile(join(dir, "dl-driver-results.json")));
   assert.deepEqual(json.map((r: { category: string }) => r.category), [
     "CLOSED",
     "OPEN",
     "INVALID",
     "INVALID",
-    "INVALID",
+    "CLOSED",
     "INVALID",
     "INVALID",
   ]);
+  // mlpstorage's own results.json is never written (a different schema).
+  await assert.rejects(Deno.stat(join(dir, "results.json")));
   assert.equal(json[0].train_au_mean_percentage, 95.12);
   assert.equal(json[0].train_io_mean_MB_per_second, 16800.79);
-  const csv = (await Deno.readTextFile(join(dir, "results.csv"))).trim().split("\n");
+  const csv = (await Deno.readTextFile(join(dir, "dl-driver-results.csv"))).trim().split("\n");
   assert.equal(csv.length, 8);
   assert.match(csv[0]!, /^folder,model,category,/);
   const r = await runCli(["mlperf", "reportgen", "--results-dir", dir]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^CLOSED: .*a-closed$/m);
+  assert.match(r.stdout, /^CLOSED: .*a-closed, .*e-ckpt$/m);
   assert.match(r.stdout, /^OPEN: .*b-open$/m);
 });
 

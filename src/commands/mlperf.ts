@@ -9,22 +9,27 @@
  *   dataset is smaller than required, AU is below the workload's threshold (unet3d 90 %,
  *   resnet50 90 %, cosmoflow 70 %), unet3d trained without checkpoints, or `reader.odirect` is
  *   set for a model other than unet3d; OPEN when it overrides OPEN-only parameters; else CLOSED.
- * - `reportgen`: walks a results folder, checks every run, writes `results.json` and
- *   `results.csv`.
+ * - `reportgen`: walks a results folder, checks every run, writes `dl-driver-results.json` and
+ *   `dl-driver-results.csv`.
  * @module
  */
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.ts";
 
-/** The training workloads of MLPerf Storage v2.0 and their AU thresholds. */
+/**
+ * The training workloads of MLPerf Storage v2.0 and v3.0 (a100/h100 are v2.0's and v3.0's
+ * whatif; b200/mi355 v3.0's), with their AU thresholds.
+ */
 export const MLPERF_MODELS: Record<
   string,
   { au: number; record: number; nspf: number; batch: Record<string, number> }
 > = {
-  unet3d: { au: 90, record: 146600628, nspf: 1, batch: { h100: 7, a100: 7 } },
+  unet3d: { au: 90, record: 146600628, nspf: 1, batch: { h100: 7, a100: 7, b200: 7 } },
   resnet50: { au: 90, record: 114660.07, nspf: 1251, batch: { h100: 400, a100: 400 } },
   cosmoflow: { au: 70, record: 2828486, nspf: 1, batch: { h100: 1, a100: 1 } },
+  retinanet: { au: 85, record: 322957, nspf: 1, batch: { b200: 24, mi355: 32 } },
+  flux: { au: 90, record: 2164832, nspf: 288, batch: { b200: 48, mi355: 72 } },
 };
 
 /** Overrides a CLOSED submission may make. */
@@ -40,6 +45,8 @@ export const CLOSED_ALLOWED = [
   "checkpoint.checkpoint_folder",
   "storage.storage_type",
   "storage.storage_root",
+  // v3.0 (PR #673); the v2.0 rules refuse it.
+  "storage.storage_options.prefetch_window",
 ];
 
 /** What OPEN submissions may override in addition. */
@@ -76,6 +83,8 @@ export function datasize(o: {
   accelerators: number;
   clients: number;
   clientMemoryGiB: number;
+  /** v2.0 rounds the file counts down, v3.0 up (one file short of the checker otherwise). */
+  round?: "floor" | "ceil";
 }): { numFilesTrain: number; byMemory: number; bySteps: number; datasetBytes: number } {
   const m = MLPERF_MODELS[o.model];
   if (!m) {
@@ -85,11 +94,15 @@ export function datasize(o: {
   }
   const batch = m.batch[o.accelerator];
   if (!batch) {
-    throw new UserError(`mlperf: unknown accelerator '${o.accelerator}' (h100, a100)`);
+    throw new UserError(
+      `mlperf: unknown accelerator '${o.accelerator}' for ${o.model} ` +
+        `(${Object.keys(m.batch).join(", ")})`,
+    );
   }
   const memory = o.clientMemoryGiB * 2 ** 30 * o.clients;
-  const byMemory = Math.floor((5 * memory) / (m.nspf * m.record));
-  const bySteps = Math.floor((500 * o.accelerators * batch) / m.nspf);
+  const round = o.round === "ceil" ? Math.ceil : Math.floor;
+  const byMemory = round((5 * memory) / (m.nspf * m.record));
+  const bySteps = round((500 * o.accelerators * batch) / m.nspf);
   const numFilesTrain = Math.max(byMemory, bySteps);
   return { numFilesTrain, byMemory, bySteps, datasetBytes: numFilesTrain * m.nspf * m.record };
 }
@@ -111,8 +124,26 @@ export function overrideKey(arg: string): string {
   return arg.replace(/^[+~]+/, "").split("=")[0]!.replace(/^workload\./, "");
 }
 
-/** Check a results folder (summary.json, dlio_config/config.yaml, dlio_config/overrides.yaml). */
-export async function checkRun(folder: string): Promise<RunCheck> {
+/** Which round's rules a check applies (v3.0 by default). */
+export type RulesVersion = "v2.0" | "v3.0";
+
+/** `--rules v2.0|v3.0` (also `v2`, `v3`). */
+export function rulesOf(flag: string | undefined): RulesVersion {
+  if (flag === undefined || flag === "v3.0" || flag === "v3") return "v3.0";
+  if (flag === "v2.0" || flag === "v2") return "v2.0";
+  throw new UserError(`mlperf: --rules is v2.0 or v3.0, got '${flag}'`);
+}
+
+type Section = Record<string, unknown> | undefined;
+
+/** What a check reads from a results folder. */
+interface RunFiles {
+  summary: Record<string, unknown> & { metric?: Record<string, unknown> };
+  config: Record<string, Section>;
+  overrides: string[];
+}
+
+async function readRun(folder: string): Promise<RunFiles> {
   const read = async (f: string) => {
     try {
       return await Deno.readTextFile(join(folder, f));
@@ -121,61 +152,113 @@ export async function checkRun(folder: string): Promise<RunCheck> {
     }
   };
   const summary = JSON.parse(await read("summary.json"));
-  type Section = Record<string, unknown> | undefined;
   const config = (parseYaml(await read("dlio_config/config.yaml")) as {
     workload: Record<string, Section>;
   }).workload;
   const overrides = (parseYaml(await read("dlio_config/overrides.yaml")) as string[] | null) ?? [];
-  const model = String(config.model?.name ?? "").replace(/_.*$/, "");
+  return { summary, config, overrides };
+}
+
+/** Overrides outside the allowed lists (INVALID) or OPEN-only ones. */
+function overrideReasons(
+  overrides: string[],
+  allowed: string[],
+  openAllowed: string[],
+): { invalid: string[]; open: string[] } {
   const invalid: string[] = [], open: string[] = [];
-  const rules = MLPERF_MODELS[model];
-  if (!rules) {
-    invalid.push(`model '${config.model?.name}' is not an MLPerf Storage training workload`);
-  }
   for (const arg of overrides) {
     const key = overrideKey(arg);
     // The workload choice is not an override; mlpstorage skips workflow.* keys.
     if (key === "workload" || key.startsWith("workflow.")) continue;
-    if (CLOSED_ALLOWED.includes(key) || PROCESS_KEYS.includes(key)) continue;
-    if (TOOL_INJECTED.includes(key)) continue;
-    if (OPEN_ALLOWED.includes(key)) open.push(`${key} overridden (allowed in OPEN only)`);
+    if (allowed.includes(key) || PROCESS_KEYS.includes(key) || TOOL_INJECTED.includes(key)) {
+      continue;
+    }
+    if (openAllowed.includes(key)) open.push(`${key} overridden (allowed in OPEN only)`);
     else invalid.push(`${key} may not be overridden`);
   }
-  const m = summary.metric ?? {};
-  const au = Number(m.train_au_mean_percentage ?? 0);
-  if (rules) {
-    if (au < rules.au) {
-      invalid.push(`AU ${au.toFixed(2)} % is below the ${rules.au} % that ${model} requires`);
-    }
-    const memGiB = (summary.host_memory_GB as number[] ?? []).reduce((a, b) => a + b, 0);
-    const batch = Number(config.reader?.batch_size ?? 1);
-    const nspf = Number(config.dataset?.num_samples_per_file ?? rules.nspf);
-    const record = Number(config.dataset?.record_length_bytes ?? rules.record);
-    const need = Math.max(
-      Math.floor((5 * memGiB * 2 ** 30) / (nspf * record)),
-      Math.floor((500 * summary.num_accelerators * batch) / nspf),
+  return { invalid, open };
+}
+
+/** The training rules: AU threshold, dataset size, v2.0's unet3d checkpoint, O_DIRECT. */
+function trainingReasons(f: RunFiles, model: string, rules: RulesVersion): string[] {
+  const { summary, config } = f;
+  const invalid: string[] = [];
+  const m = MLPERF_MODELS[model];
+  if (!m) {
+    return [`model '${config.model?.name}' is not an MLPerf Storage training workload`];
+  }
+  const au = Number(f.summary.metric?.train_au_mean_percentage ?? 0);
+  if (au < m.au) {
+    invalid.push(`AU ${au.toFixed(2)} % is below the ${m.au} % that ${model} requires`);
+  }
+  const memGiB = (summary.host_memory_GB as number[] ?? []).reduce((a, b) => a + b, 0);
+  const batch = Number(config.reader?.batch_size ?? 1);
+  const nspf = Number(config.dataset?.num_samples_per_file ?? m.nspf);
+  const record = Number(
+    config.dataset?.record_length_bytes ?? config.dataset?.record_length ?? m.record,
+  );
+  const round = rules === "v3.0" ? Math.ceil : Math.floor;
+  const need = Math.max(
+    round((5 * memGiB * 2 ** 30) / (nspf * record)),
+    round((500 * Number(summary.num_accelerators) * batch) / nspf),
+  );
+  const files = Number(config.dataset?.num_files_train ?? 0);
+  if (files < need) {
+    invalid.push(
+      `dataset.num_files_train ${files} is below the ${need} the rules require ` +
+        `(≥ 5 × ${memGiB.toFixed(1)} GiB of client memory and ≥ 500 steps per epoch)`,
     );
-    const files = Number(config.dataset?.num_files_train ?? 0);
-    if (files < need) {
-      invalid.push(
-        `dataset.num_files_train ${files} is below the ${need} the rules require ` +
-          `(≥ 5 × ${memGiB.toFixed(1)} GiB of client memory and ≥ 500 steps per epoch)`,
-      );
-    }
-    if (model === "unet3d" && !config.workflow?.checkpoint) {
-      invalid.push("unet3d must checkpoint (workflow.checkpoint: True)");
-    }
+  }
+  // v2.0 only: v3.0's workloads do not checkpoint (PR #152; its rule never fires).
+  if (rules === "v2.0" && model === "unet3d" && !config.workflow?.checkpoint) {
+    invalid.push("unet3d must checkpoint (workflow.checkpoint: True)");
   }
   if (model !== "unet3d" && config.reader?.odirect) {
     invalid.push("reader.odirect is allowed for unet3d only");
   }
+  return invalid;
+}
+
+/** The checkpointing rules: fsync, v3.0's 10-or-0 operations per invocation. */
+function checkpointingReasons(f: RunFiles, rules: RulesVersion): string[] {
+  const ck = f.config.checkpoint ?? {};
+  const invalid: string[] = [];
+  if (ck.fsync !== true) invalid.push("checkpoint.fsync must be True (rule 4.3.2)");
+  if (rules === "v3.0") {
+    for (const k of ["num_checkpoints_write", "num_checkpoints_read"]) {
+      const n = Number(ck[k] ?? 10);
+      if (n !== 10 && n !== 0) invalid.push(`checkpoint.${k} is ${n}; CLOSED needs 10 or 0`);
+    }
+  }
+  return invalid;
+}
+
+/**
+ * Check a results folder (summary.json, dlio_config/config.yaml, dlio_config/overrides.yaml)
+ * by the rules of its benchmark: checkpointing runs (workflow.train False) by checkpointing's.
+ */
+export async function checkRun(folder: string, rules: RulesVersion = "v3.0"): Promise<RunCheck> {
+  const f = await readRun(folder);
+  const { summary, config } = f;
+  const checkpointing = config.workflow?.train === false && config.workflow?.checkpoint === true;
+  const model = String(config.model?.name ?? "").replace(/_.*$/, "");
+  // v3.0 allows storage_options.prefetch_window in CLOSED (PR #673); checkpointing only the folder.
+  const allowed = checkpointing
+    ? ["checkpoint.checkpoint_folder", "checkpoint.mode", "model.parallelism.data"]
+    : CLOSED_ALLOWED.filter((k) => rules === "v3.0" || !k.endsWith("prefetch_window"));
+  const o = overrideReasons(f.overrides, allowed, checkpointing ? [] : OPEN_ALLOWED);
+  const invalid = [
+    ...o.invalid,
+    ...(checkpointing ? checkpointingReasons(f, rules) : trainingReasons(f, model, rules)),
+  ];
+  const m = summary.metric ?? {};
   return {
     folder,
-    model,
-    category: invalid.length ? "INVALID" : open.length ? "OPEN" : "CLOSED",
-    reasons: [...invalid, ...open],
-    num_accelerators: summary.num_accelerators,
-    train_au_mean_percentage: round2(au),
+    model: checkpointing ? String(config.model?.name ?? "") : model,
+    category: invalid.length ? "INVALID" : o.open.length ? "OPEN" : "CLOSED",
+    reasons: [...invalid, ...o.open],
+    num_accelerators: summary.num_accelerators as number,
+    train_au_mean_percentage: round2(Number(m.train_au_mean_percentage ?? 0)),
     train_throughput_mean_samples_per_second: round2(
       Number(m.train_throughput_mean_samples_per_second ?? 0),
     ),
@@ -187,6 +270,9 @@ export async function checkRun(folder: string): Promise<RunCheck> {
 export function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
+
+/** dl-driver's reportgen files (mlpstorage's own are results.json/.csv). */
+export const REPORT_JSON = "dl-driver-results.json", REPORT_CSV = "dl-driver-results.csv";
 
 /** Every results folder (one holding summary.json and dlio_config/) under `dir`. */
 export async function findRuns(dir: string): Promise<string[]> {
@@ -206,10 +292,13 @@ export async function findRuns(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Check every run under `dir`; write results.json and results.csv there. */
-export async function reportgen(dir: string): Promise<RunCheck[]> {
-  const runs = await Promise.all((await findRuns(dir)).map(checkRun));
-  await Deno.writeTextFile(join(dir, "results.json"), JSON.stringify(runs, null, 2) + "\n");
+/**
+ * Check every run under `dir`; write dl-driver's `dl-driver-results.json`/`.csv` there (never
+ * mlpstorage's `results.json`, whose schema differs).
+ */
+export async function reportgen(dir: string, rules: RulesVersion = "v3.0"): Promise<RunCheck[]> {
+  const runs = await Promise.all((await findRuns(dir)).map((f) => checkRun(f, rules)));
+  await Deno.writeTextFile(join(dir, REPORT_JSON), JSON.stringify(runs, null, 2) + "\n");
   const cols = [
     "folder",
     "model",
@@ -225,7 +314,7 @@ export async function reportgen(dir: string): Promise<RunCheck[]> {
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   await Deno.writeTextFile(
-    join(dir, "results.csv"),
+    join(dir, REPORT_CSV),
     [cols.join(","), ...runs.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n",
   );
   return runs;

@@ -13,7 +13,6 @@
  *                    [--checkpoint-folder F] [--num-checkpoints-write 10] [--num-checkpoints-read 10]
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { resolveConfig } from "../config/resolve.ts";
@@ -21,6 +20,7 @@ import { checkpointBytes, rankFiles } from "../checkpoint/layout.ts";
 import { generateDataset } from "../generate/generate.ts";
 import { runStamp } from "../run/output_dir.ts";
 import { runWorkload } from "../run/lifecycle.ts";
+import type { RunResult } from "../run/options.ts";
 import {
   aggregateRuns,
   CHECKPOINT_MODELS,
@@ -28,56 +28,16 @@ import {
   checkRun,
   datasize,
   MLPERF_MODELS,
+  REPORT_CSV,
+  REPORT_JSON,
   reportgen,
+  rulesOf,
 } from "./mlperf.ts";
+import { type Call, need, num, parse } from "./mlperf_args.ts";
+import { initResults } from "./mlperf_tree.ts";
+import { helpText, MODES, normaliseArgv, parseV3 } from "./mlperf_v3.ts";
 
 const USAGE = "mlperf datasize|datagen|run|check|reportgen|checkpointing (see docs/mlperf.md)";
-
-function need<T>(v: T | undefined, flag: string): T {
-  if (v === undefined) throw new UserError(`mlperf: --${flag} is required`);
-  return v;
-}
-
-function num(v: string | undefined, flag: string, def?: number): number {
-  if (v === undefined) return need(def, flag);
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new UserError(`mlperf: --${flag} expects a number, got '${v}'`);
-  }
-  return n;
-}
-
-const OPTIONS = {
-  model: { type: "string", short: "m" },
-  "accelerator-type": { type: "string", short: "g" },
-  "num-accelerators": { type: "string", short: "n" },
-  "num-client-hosts": { type: "string" },
-  "client-host-memory-in-gb": { type: "string" },
-  "data-dir": { type: "string" },
-  "results-dir": { type: "string" },
-  "num-files-train": { type: "string" },
-  "num-processes": { type: "string" },
-  "checkpoint-folder": { type: "string" },
-  "num-checkpoints-write": { type: "string" },
-  "num-checkpoints-read": { type: "string" },
-  runs: { type: "string" },
-  param: { type: "string", multiple: true },
-  json: { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-} as const;
-
-function parse(argv: string[]) {
-  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
-}
-
-/** What every subcommand gets: the options, the word after it, the overrides, the log. */
-interface Call {
-  o: ReturnType<typeof parse>["values"];
-  sub?: string;
-  params: string[];
-  model: string;
-  log: (s: string) => void;
-}
 
 /** `mlperf datasize`: the dataset size the rules ask for. */
 function datasizeCmd({ o, model, log }: Call): Promise<number> {
@@ -118,25 +78,41 @@ async function datagenCmd({ o, params, model, log }: Call): Promise<number> {
   return 0;
 }
 
+/** How a series of training runs is laid out. */
+export interface RunPlan {
+  /** The workload and the user's overrides. */
+  base: string[];
+  /** Overrides the tool sets for itself (applied, not listed as the user's). */
+  tool: string[];
+  /** Measured runs after the warm-up. */
+  runs: number;
+  /** The results folder of run `i` (0: the warm-up). */
+  folder: (i: number, label: string) => Promise<string>;
+  /** Called after each run (v3.0's metadata and logs). */
+  after?: (i: number, folder: string, r: RunResult) => Promise<void>;
+}
+
 /** A warm-up run, then `runs` measured runs; the seed changes for every run (the rules). */
-async function trainingRuns(c: Call, base: string[], runs: number, results: string) {
+export async function trainingRuns(c: Call, plan: RunPlan) {
   const { o, log } = c;
   const n = num(o["num-accelerators"], "num-accelerators");
-  const stamp = runStamp(Date.now());
-  const seed0 = resolveConfig({ args: base }).config.train.seed;
+  const seed0 = resolveConfig({ args: plan.base }).config.train.seed;
   const metrics: Record<string, number>[] = [];
   const folders: string[] = [];
-  for (let i = 0; i <= runs; i++) {
+  const toolKeys = ["train.seed", ...plan.tool.map((t) => t.split("=")[0]!)];
+  for (let i = 0; i <= plan.runs; i++) {
     const label = i === 0 ? "warmup" : `run${i}`;
-    const output = join(results, `${stamp}-${label}`);
-    const rc = resolveConfig({ args: [...base, `train.seed=${seed0 + i}`], requireRunnable: true });
+    const output = await plan.folder(i, label);
+    const args = [...plan.base, ...plan.tool, `train.seed=${seed0 + i}`];
+    const rc = resolveConfig({ args, requireRunnable: true });
     const r = await runWorkload(rc, {
       accelerators: n,
       quiet: true,
       log: () => {},
       output,
-      toolKeys: ["train.seed"],
+      toolKeys,
     });
+    await plan.after?.(i, output, r);
     const summary = JSON.parse(await Deno.readTextFile(join(output, "summary.json")));
     if (i > 0) {
       metrics.push(summary.metric);
@@ -148,7 +124,7 @@ async function trainingRuns(c: Call, base: string[], runs: number, results: stri
       log(`${label}: AU ${au} %, ${sps} samples/s → ${output}`);
     }
   }
-  return { n, stamp, metrics, folders };
+  return { n, metrics, folders };
 }
 
 /** `mlperf run`: warm-up and measured runs, their mean, and the rules' verdict. */
@@ -167,9 +143,15 @@ async function runCmd(c: Call): Promise<number> {
     `dataset.data_folder=${join(need(o["data-dir"], "data-dir"), model)}`,
     ...params,
   ];
-  const { n, stamp, metrics, folders } = await trainingRuns(c, base, runs, results);
+  const stamp = runStamp(Date.now());
+  const { n, metrics, folders } = await trainingRuns(c, {
+    base,
+    tool: [],
+    runs,
+    folder: (_i, label) => Promise.resolve(join(results, `${stamp}-${label}`)),
+  });
   const agg: Record<string, unknown> = { ...aggregateRuns(metrics), folders };
-  const checks = await Promise.all(folders.map(checkRun));
+  const checks = await Promise.all(folders.map((f) => checkRun(f, rulesOf(o.rules))));
   const category = checks.some((c) => c.category === "INVALID")
     ? "INVALID"
     : checks.some((c) => c.category === "OPEN")
@@ -195,26 +177,26 @@ async function runCmd(c: Call): Promise<number> {
 
 /** `mlperf check <folder>`: CLOSED, OPEN or INVALID, with the reasons. */
 async function checkCmd({ o, sub, log }: Call): Promise<number> {
-  const c = await checkRun(need(sub, "results folder"));
+  const c = await checkRun(need(sub, "results folder"), rulesOf(o.rules));
   if (o.json) log(JSON.stringify(c, null, 2));
   else log(`${c.category}: ${c.folder}` + c.reasons.map((r) => `\n  ${r}`).join(""));
   return 0;
 }
 
-/** `mlperf reportgen`: every run under a results folder, checked, into results.json/csv. */
+/** `mlperf reportgen`: every run under a results folder, checked, into dl-driver-results.json/csv. */
 async function reportgenCmd({ o, log }: Call): Promise<number> {
   const dir = need(o["results-dir"], "results-dir");
-  const runs = await reportgen(dir);
+  const runs = await reportgen(dir, rulesOf(o.rules));
   for (const cat of ["CLOSED", "OPEN", "INVALID"]) {
     const these = runs.filter((r) => r.category === cat);
     if (these.length) log(`${cat}: ${these.map((r) => r.folder).join(", ")}`);
   }
-  log(`${runs.length} runs → ${join(dir, "results.json")}, ${join(dir, "results.csv")}`);
+  log(`${runs.length} runs → ${join(dir, REPORT_JSON)}, ${join(dir, REPORT_CSV)}`);
   return 0;
 }
 
 /** `mlperf checkpointing datasize|run`. */
-async function checkpointingCmd(c: Call): Promise<number> {
+export async function checkpointingCmd(c: Call): Promise<number> {
   const { o, sub, params, model, log } = c;
   const m = CHECKPOINT_MODELS[need(o.model, "model")];
   if (!m) throw new UserError(`mlperf: unknown checkpointing model '${model}'`);
@@ -253,7 +235,8 @@ async function checkpointingCmd(c: Call): Promise<number> {
     ],
     requireRunnable: true,
   });
-  const output = join(o["results-dir"] ?? "results", "checkpointing", model, runStamp(Date.now()));
+  const output = c.output ??
+    join(o["results-dir"] ?? "results", "checkpointing", model, runStamp(Date.now()));
   const r = await runWorkload(rc, { accelerators: procs, quiet: o.quiet, output });
   log(o.json ? JSON.stringify(r.report, null, 2) : r.summaryText);
   return 0;
@@ -274,7 +257,22 @@ export async function mlperfMain(
   argv: string[],
   log: (s: string) => void = console.log,
 ): Promise<number> {
-  const { values: o, positionals } = parse(argv);
+  const { values: o, positionals } = parse(normaliseArgv(argv));
+  const params = (o.param ?? []).map((p) => p.replace(/^(\+\+)?(workload\.)?/, ""));
+  if (o.help) {
+    log(helpText(positionals));
+    return 0;
+  }
+  if (positionals[0] === "init") {
+    const file = await initResults(positionals[1], positionals[2] ?? o["results-dir"] ?? ".");
+    log(`initialised ${file}`);
+    return 0;
+  }
+  if ((MODES as readonly string[]).includes(positionals[0]!)) {
+    const { v3Main } = await import("./mlperf_v3_cli.ts");
+    const v3 = parseV3(positionals);
+    return await v3Main({ o, params, model: v3.model, log, v3 });
+  }
   const [cmd, sub] = positionals;
   const command = cmd === undefined ? undefined : SUBCOMMANDS[cmd];
   if (!command) {
@@ -284,6 +282,5 @@ export async function mlperfMain(
         : `unknown mlperf command '${cmd}'; usage: dl-driver ${USAGE}`,
     );
   }
-  const params = (o.param ?? []).map((p) => p.replace(/^(\+\+)?(workload\.)?/, ""));
   return await command({ o, sub, params, model: o.model ?? "", log });
 }

@@ -1,0 +1,208 @@
+/**
+ * MLPerf Storage v3.0's command line and results tree through the CLI: help at every level,
+ * mode rules checked before any data is touched, and init → datasize → datagen → run for
+ * retinanet on b200 (CLOSED) at test scale, leaves laid out as mlpstorage lays them out.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { normaliseArgv } from "../src/commands/mlperf_v3.ts";
+import { runCli } from "./_helpers.ts";
+
+Deno.test("mlperf v3.0: mlpstorage's short forms and nargs flags", () => {
+  assert.deepEqual(
+    normaliseArgv([
+      "closed",
+      "training",
+      "unet3d",
+      "run",
+      "-at",
+      "b200",
+      "-na",
+      "8",
+      "-p",
+      "a=1",
+      "b=2",
+      "file",
+      "-s",
+      "h1",
+      "h2",
+    ]),
+    [
+      "closed",
+      "training",
+      "unet3d",
+      "run",
+      "--accelerator-type",
+      "b200",
+      "--num-accelerators",
+      "8",
+      "--param",
+      "a=1",
+      "--param",
+      "b=2",
+      "file",
+      "--hosts",
+      "h1,h2",
+    ],
+  );
+});
+
+Deno.test("mlperf v3.0: --help at every level", async () => {
+  for (
+    const args of [
+      ["mlperf", "--help"],
+      ["mlperf", "closed", "--help"],
+      ["mlperf", "open", "training", "--help"],
+      ["mlperf", "whatif", "checkpointing", "llama3-8b", "run", "-h"],
+    ]
+  ) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, /dl-driver mlperf/);
+  }
+});
+
+Deno.test("mlperf v3.0: the mode's rules are checked before anything is read or written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-v3-" });
+  const rd = join(dir, "res"), dd = join(dir, "data");
+  const base = ["-rd", rd, "-sn", "sys1", "-dd", dd, "-na", "1"];
+  const cases: [string[], RegExp][] = [
+    [["closed", "training", "retinanet", "run", "-at", "b200", ...base], /mlperf init <orgname>/],
+    [["closed", "training", "resnet50", "run", "-at", "h100", ...base], /not submittable/],
+    [["closed", "training", "unet3d", "run", "-at", "mi355", ...base], /unet3d\+b200/],
+    [["whatif", "training", "flux", "run", "-at", "h100", ...base], /flux has flux_b200/],
+    [["open", "kvcache", "x"], /not DLIO workloads/],
+  ];
+  for (const [args, why] of cases) {
+    const r = await runCli(["mlperf", ...args]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
+  assert.equal((await runCli(["mlperf", "init", "acme", rd])).code, 0);
+  const forbidden = await runCli([
+    "mlperf",
+    "closed",
+    "training",
+    "retinanet",
+    "run",
+    "-at",
+    "b200",
+    ...base,
+    "--params",
+    "train.computation_time=0.01",
+  ]);
+  assert.equal(forbidden.code, 2, forbidden.stderr);
+  assert.match(forbidden.stderr, /train\.computation_time is not allowed in CLOSED/);
+  await assert.rejects(Deno.stat(dd), "no data touched");
+  await assert.rejects(Deno.stat(join(rd, "closed")), "no results written");
+  await Deno.remove(dir, { recursive: true });
+});
+
+/** The one file of `dir` whose name matches `re`. */
+function only(dir: string, re: RegExp): string {
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => re.test(n));
+  assert.equal(names.length, 1, `${dir}: ${names.join(", ")}`);
+  return join(dir, names[0]!);
+}
+
+Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in mlpstorage's tree", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-v3-" });
+  const rd = join(dir, "res"), dd = join(dir, "data");
+  const v3 = (...args: string[]) => runCli(["mlperf", "closed", "training", "retinanet", ...args]);
+  assert.equal((await runCli(["mlperf", "init", "acme", rd])).code, 0);
+  const size = await v3(
+    "datasize",
+    "-at",
+    "b200",
+    "-ma",
+    "2",
+    "-cm",
+    "1",
+    "-rd",
+    rd,
+    "-sn",
+    "sys1",
+  );
+  assert.equal(size.code, 0, size.stderr);
+  assert.match(size.stdout, /^Number of training files: \d+$/m);
+  assert.match(size.stdout, /^Total disk space required for training: [\d.]+ GiB$/m);
+  const tree = join(rd, "closed", "acme", "results", "sys1", "training", "retinanet");
+  const [sizeLeaf] = [...Deno.readDirSync(join(tree, "datasize"))].map((e) => e.name);
+  const sizeMeta = JSON.parse(
+    await Deno.readTextFile(only(join(tree, "datasize", sizeLeaf!), /_metadata\.json$/)),
+  );
+  assert.equal(sizeMeta.command, "datasize");
+  assert.ok(sizeMeta.parameters.dataset.num_files_train > 0);
+  assert.equal(sizeMeta.args.max_accelerators, 2);
+
+  const files = ["--params", "dataset.num_files_train=48"];
+  const gen = await v3("datagen", "file", "-dd", dd, "-rd", rd, "-sn", "sys1", ...files, "-q");
+  assert.equal(gen.code, 0, gen.stderr);
+  const manifest = JSON.parse(
+    await Deno.readTextFile(join(dd, "retinanet", ".mlps-datagen-manifest.json")),
+  );
+  assert.equal(manifest.num_files_train, 48);
+
+  const run = await v3(
+    "run",
+    "file",
+    "-at",
+    "b200",
+    "-na",
+    "1",
+    "-dd",
+    dd,
+    "-rd",
+    rd,
+    "-sn",
+    "sys1",
+    "--runs",
+    "1",
+    ...files,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /dl-driver's verdict under the rules/);
+  // The warm-up outside run/ (mlpstorage's reportgen would count it), one measured run in run/.
+  for (const cmd of ["warmup", "run", "datagen"]) {
+    const leaves = [...Deno.readDirSync(join(tree, cmd))].map((e) => e.name);
+    assert.equal(leaves.length, 1, `${cmd}: ${leaves.join(", ")}`);
+    assert.match(leaves[0]!, /^\d{8}_\d{6}$/);
+    const leaf = join(tree, cmd, leaves[0]!);
+    const stamp = leaves[0]!;
+    only(leaf, new RegExp(`^training_${stamp}_metadata\\.json$`));
+    only(leaf, new RegExp(`^training_${cmd === "datagen" ? "datagen" : "run"}\\.stdout\\.log$`));
+    only(leaf, /\.stderr\.log$/);
+    if (cmd === "datagen") continue;
+    assert.deepEqual([...Deno.readDirSync(join(leaf, "dlio_config"))].map((e) => e.name).sort(), [
+      "config.yaml",
+      "hydra.yaml",
+      "overrides.yaml",
+    ]);
+    const overrides = parseYaml(
+      await Deno.readTextFile(join(leaf, "dlio_config", "overrides.yaml")),
+    ) as string[];
+    assert.equal(overrides[0], "workload=retinanet_b200");
+    assert.ok(overrides.includes("++workload.dataset.num_files_train=48"), overrides.join(" "));
+    assert.ok(overrides.every((o) => o === overrides[0] || o.startsWith("++workload.")));
+    assert.ok(!overrides.some((o) => /seed|decode_images/.test(o)), overrides.join(" "));
+    const cfg = parseYaml(await Deno.readTextFile(join(leaf, "dlio_config", "config.yaml"))) as {
+      workload: { reader: { decode_images: boolean }; dataset: Record<string, unknown> };
+    };
+    assert.equal(cfg.workload.reader.decode_images, false, "images read as bytes");
+    assert.equal(cfg.workload.dataset.num_files_generated, 48);
+    const meta = JSON.parse(await Deno.readTextFile(only(leaf, /_metadata\.json$/)));
+    for (const k of ["benchmark_type", "run_datetime", "num_processes", "parameters"]) {
+      assert.ok(k in meta, k);
+    }
+    assert.equal(meta.verification, "CLOSED");
+    assert.equal(meta.accelerator, "b200");
+    assert.match(meta.generated_by, /^dl-driver /);
+    assert.match(
+      await Deno.readTextFile(only(leaf, /stdout\.log$/)),
+      /Training Accelerator Utilization/,
+    );
+  }
+  await Deno.remove(dir, { recursive: true });
+});
