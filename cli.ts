@@ -16,7 +16,8 @@ Usage:
   dl-driver generate <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
   dl-driver validate <workload.yaml | workload=NAME> [KEY=VALUE ...] [--json]
   dl-driver compare <results folder | report.json> ... [--json]
-  dl-driver mlperf <datasize|datagen|run|check|reportgen|checkpointing> [options]
+  dl-driver mlperf <closed|open|whatif> <training|checkpointing> <model> <command> ...
+  dl-driver mlperf <init|check|reportgen|datasize|datagen|run|checkpointing> [options]
   dl-driver workloads [--config-dir DIR]
   dl-driver help | version
 
@@ -25,8 +26,10 @@ Commands:
                     workflow.generate_data is True) and write the results.
   generate          Write the dataset (resumable: complete files are skipped).
   validate          Check a workload and print its effective settings.
-  mlperf ...        MLPerf Storage: datasize, datagen, run (warm-up + 5 runs), check
-                    (CLOSED/OPEN/INVALID), reportgen, checkpointing (docs/mlperf.md).
+  mlperf ...        MLPerf Storage v3.0 as mlpstorage's command line (closed/open/
+                    whatif; datasize, datagen, run: warm-up + 5 runs, its results
+                    tree), check (CLOSED/OPEN/INVALID), reportgen, checkpointing;
+                    v2.0's forms too (docs/mlperf.md; mlperf --help).
   compare A B ...   Runs side by side (results folders or report.json files), with each
                     value's ratio to the first run.
   workloads         List the bundled workloads (or those in --config-dir).

@@ -25,3 +25,7 @@ echo
 echo "Checkpoints: write and restore vs fio (same size and block size), zstd levels:"
 $DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
   scripts/bench_checkpoint.ts
+echo
+echo "Retinanet-like (MLPerf Storage v3.0): 100 k small JPEG files, read as bytes and decoded:"
+$DENO run --allow-read --allow-write --allow-env --allow-sys --allow-ffi --allow-run \
+  scripts/bench_retinanet.ts

@@ -37,7 +37,8 @@ import { type Call, need, num, parse } from "./mlperf_args.ts";
 import { initResults } from "./mlperf_tree.ts";
 import { helpText, MODES, normaliseArgv, parseV3 } from "./mlperf_v3.ts";
 
-const USAGE = "mlperf datasize|datagen|run|check|reportgen|checkpointing (see docs/mlperf.md)";
+const USAGE = "mlperf <closed|open|whatif> <training|checkpointing> <model> <command>, or " +
+  "mlperf init|check|reportgen|datasize|datagen|run|checkpointing (mlperf --help)";
 
 /** `mlperf datasize`: the dataset size the rules ask for. */
 function datasizeCmd({ o, model, log }: Call): Promise<number> {
