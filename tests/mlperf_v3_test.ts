@@ -197,6 +197,12 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
       assert.ok(k in meta, k);
     }
     assert.equal(meta.verification, "CLOSED");
+    // The page cache dropped before each of the 8 epochs, outside the timed window.
+    const rep = JSON.parse(await Deno.readTextFile(join(leaf, "report.json")));
+    assert.equal(rep.page_cache_drops, 8);
+    assert.equal(rep.page_cache_drop_method, "fadvise");
+    assert.equal(rep.page_cache_dropped_files, 48);
+    assert.ok(rep.page_cache_dropped_bytes > 48 * 1000);
     assert.equal(meta.accelerator, "b200");
     assert.match(meta.generated_by, /^dl-driver /);
     assert.match(

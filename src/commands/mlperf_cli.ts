@@ -180,7 +180,15 @@ async function runCmd(c: Call): Promise<number> {
 async function checkCmd({ o, sub, log }: Call): Promise<number> {
   const c = await checkRun(need(sub, "results folder"), rulesOf(o.rules));
   if (o.json) log(JSON.stringify(c, null, 2));
-  else log(`${c.category}: ${c.folder}` + c.reasons.map((r) => `\n  ${r}`).join(""));
+  else {
+    log(`${c.category}: ${c.folder}` + c.reasons.map((r) => `\n  ${r}`).join(""));
+    if (c.category !== "INVALID") {
+      log(
+        `(dl-driver's verdict under the ${rulesOf(o.rules)} rules: it would be ${c.category}; ` +
+          "a CLOSED submission must be produced by the unmodified mlpstorage)",
+      );
+    }
+  }
   return 0;
 }
 

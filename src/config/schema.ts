@@ -376,6 +376,13 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   verify_checksums: bool(true, {
     doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
   }),
+  drop_page_cache: oneOf(["off", "fadvise", "drop_caches"], "off", {
+    doc: "(MLCommons fork) Drop the training files from the page cache before every epoch, " +
+      "outside the timed window, as MLPerf Storage v3.0's DLIO does (`dl-driver mlperf` sets " +
+      "fadvise): `fadvise` calls posix_fadvise(DONTNEED) on every training file (local file " +
+      "systems; no root needed); `drop_caches` writes 3 to /proc/sys/vm/drop_caches (root), " +
+      "else falls back to fadvise. Reported as `page_cache_*` fields.",
+  }),
   decode_images: bool(true, {
     doc: "(dl-driver) Decode JPEG/PNG samples, as upstream DLIO's PIL reader does; False reads " +
       "them as bytes without decoding, as MLPerf Storage v3.0's DLIO does (`dl-driver mlperf` " +

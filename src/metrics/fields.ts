@@ -5,7 +5,12 @@
  * @module
  */
 import type { FieldInputs, ReportField } from "./field_def.ts";
-import { CHECKPOINT_FIELDS, DETAIL_FIELDS, LATENCY_FIELDS } from "./fields_detail.ts";
+import {
+  CHECKPOINT_FIELDS,
+  DETAIL_FIELDS,
+  LATENCY_FIELDS,
+  PAGE_CACHE_FIELDS,
+} from "./fields_detail.ts";
 import { RUN_FIELDS } from "./fields_run.ts";
 
 export type { Aggregation, FieldInputs, ReportContext, ReportField } from "./field_def.ts";
@@ -15,6 +20,7 @@ export const REPORT_FIELDS: readonly ReportField[] = [
   ...RUN_FIELDS,
   ...LATENCY_FIELDS,
   ...CHECKPOINT_FIELDS,
+  ...PAGE_CACHE_FIELDS,
   ...DETAIL_FIELDS,
 ];
 

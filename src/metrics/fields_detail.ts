@@ -52,6 +52,57 @@ export const LATENCY_FIELDS: ReportField[] = [
   ),
 ];
 
+/** Rank 0's page-cache drops (`reader.drop_page_cache`). */
+const drops = (x: FieldInputs) => x.all[0]?.pageCacheDrops ?? [];
+const dropped = (x: FieldInputs) => drops(x).length > 0;
+
+export const PAGE_CACHE_FIELDS: ReportField[] = [
+  f(
+    "page_cache_drops",
+    "",
+    "rank 0",
+    "page-cache drops before epochs (outside the timed window)",
+    (x) => drops(x).length,
+    { when: dropped },
+  ),
+  f(
+    "page_cache_drop_method",
+    "",
+    "rank 0",
+    "`fadvise` (posix_fadvise DONTNEED per file), `drop_caches`, or `none` (object store); " +
+      "with the reason when it differs from the one asked for",
+    (x) => {
+      const d = drops(x).at(-1)!;
+      return d.note ? `${d.method} (${d.note})` : d.method;
+    },
+    { when: dropped },
+  ),
+  f(
+    "page_cache_dropped_files",
+    "",
+    "rank 0",
+    "files dropped per epoch (last drop)",
+    (x) => drops(x).at(-1)!.files,
+    { when: dropped },
+  ),
+  f(
+    "page_cache_dropped_bytes",
+    "B",
+    "rank 0",
+    "bytes of those files (last drop)",
+    (x) => drops(x).at(-1)!.bytes,
+    { when: dropped },
+  ),
+  f(
+    "page_cache_drop_seconds",
+    "s",
+    "rank 0",
+    "time spent dropping, all epochs (not timed)",
+    (x) => drops(x).reduce((a, d) => a + d.seconds, 0),
+    { when: dropped },
+  ),
+];
+
 export const CHECKPOINT_FIELDS: ReportField[] = [
   ckf(
     "checkpoints_written",

@@ -76,6 +76,18 @@ export interface EpochRecord {
   eval?: BlockRecord;
 }
 
+/** A page-cache drop before a training epoch (outside the timed window). */
+export interface PageCacheDrop {
+  epoch: number;
+  /** How: `fadvise` (posix_fadvise DONTNEED per file), `drop_caches` (the whole host), `none`. */
+  method: "fadvise" | "drop_caches" | "none";
+  files: number;
+  bytes: number;
+  seconds: number;
+  /** Why the method differs from the one asked for, or why nothing was dropped. */
+  note?: string;
+}
+
 /** Everything the run measured. */
 export interface TrainRecord {
   epochs: EpochRecord[];
@@ -103,6 +115,8 @@ export interface TrainRecord {
   loader: LoaderStats;
   /** Checkpoint saves and loads of this rank. */
   checkpoints?: CheckpointEvent[];
+  /** Page-cache drops before epochs (`reader.drop_page_cache`), by this process's first rank. */
+  pageCacheDrops?: PageCacheDrop[];
 }
 
 /** Progress callback payload. */

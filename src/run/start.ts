@@ -4,7 +4,13 @@
  * at a barrier) and its error is the run's.
  * @module
  */
-import type { BackendStats, CheckpointEvent, TrainRecord } from "../metrics/records.ts";
+import type {
+  BackendStats,
+  CheckpointEvent,
+  PageCacheDrop,
+  TrainRecord,
+} from "../metrics/records.ts";
+import { pageCachePlugin } from "./page_cache_plugin.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { train } from "../train/loop.ts";
 import { PluginHost } from "../train/plugins.ts";
@@ -130,9 +136,19 @@ function trainRank(t: Training, comm: Comm, i: number): Promise<TrainRecord> {
   const { p, signal } = t;
   const { c, opts, deps } = p.job;
   const saves: CheckpointEvent[] = [];
-  const plugins = new PluginHost(p.checkpoint ? [p.checkpoint.plugin(comm, signal, saves)] : []);
+  const drops: PageCacheDrop[] = [];
+  const cache = pageCachePlugin(c, p.backend, p.trainFiles, comm, i === 0, drops, signal);
+  const plugins = new PluginHost([
+    ...(cache ? [cache] : []),
+    ...(p.checkpoint ? [p.checkpoint.plugin(comm, signal, saves)] : []),
+  ]);
+  const withEvents = (rec: TrainRecord): TrainRecord => ({
+    ...rec,
+    checkpoints: saves,
+    ...(drops.length && { pageCacheDrops: drops }),
+  });
   const onEpoch = async (rec: TrainRecord) => {
-    t.partial[i] = { ...rec, checkpoints: saves };
+    t.partial[i] = withEvents(rec);
     // Results on disk as each epoch ends (rank 0 of the process writes them all).
     if (i !== 0) return;
     const local = t.partial.filter((r): r is TrainRecord => r !== undefined);
@@ -160,7 +176,7 @@ function trainRank(t: Training, comm: Comm, i: number): Promise<TrainRecord> {
     plugins,
     onStep: i === 0 ? t.progress.onStep : undefined,
     onEpoch,
-  }).then((rec) => ({ ...rec, checkpoints: saves }));
+  }).then(withEvents);
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * libc through Deno FFI, for O_DIRECT I/O (`--allow-ffi`). Loaded only when direct:// is used.
+ * libc through Deno FFI, for O_DIRECT I/O and dropping files from the page cache
+ * (`--allow-ffi`). Loaded only when direct://, O_DIRECT or a page-cache drop is used.
  * Blocking calls for reader threads; `*_async` variants run on Deno's thread pool.
  * @module
  */
@@ -10,6 +11,8 @@ import { UserError } from "../errors.ts";
 export const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_TRUNC = 0o1000;
 /** O_DIRECT on Linux (x86-64 and aarch64 differ; aarch64 uses 0o200000). */
 export const O_DIRECT = Deno.build.arch === "aarch64" ? 0o200000 : 0o40000;
+/** posix_fadvise advice: drop the file's pages from the page cache. */
+export const POSIX_FADV_DONTNEED = 4;
 /** Alignment used for direct I/O buffers, offsets and lengths (covers 512 B and 4 KiB devices). */
 export const DIRECT_ALIGN = 4096;
 
@@ -33,6 +36,7 @@ const SYMBOLS = {
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   fsync: { parameters: ["i32"], result: "i32" },
+  posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;

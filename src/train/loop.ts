@@ -140,6 +140,7 @@ async function runEpochs(s: TrainSetup, x: PhaseContext): Promise<void> {
   let stepsLeft = s.maxSteps ?? Infinity;
   let nextEval = c.evaluation.eval_after_epoch;
   for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
+    await s.plugins?.beforeEpoch(epoch);
     const e: EpochRecord = {
       epoch,
       startMs: clock.now(),

@@ -4,6 +4,7 @@
  * hook. The checkpoint plug-in (src/checkpoint/plugin.ts) is the first.
  *
  * - `initialize()` before the first epoch;
+ * - `beforeEpoch(epoch)` before each training epoch starts its clock (the page-cache drop);
  * - `afterStep(epoch, step)` after a training step's barrier, when `dueAfterStep` says so (the
  *   training loop ends its timing block first, as DLIO does around a checkpoint);
  * - `afterEpoch(epoch)` after an epoch's training steps, before evaluation;
@@ -17,6 +18,8 @@ import { UserError } from "../errors.ts";
 export interface Plugin {
   readonly name: string;
   initialize?(): Promise<void>;
+  /** Before an epoch, outside its timed window. */
+  beforeEpoch?(epoch: number): Promise<void>;
   /** Whether `afterStep` does work after this step (it then ends the timing block). */
   dueAfterStep?(epoch: number, step: number): boolean;
   afterStep?(epoch: number, step: number): Promise<void>;
@@ -44,6 +47,10 @@ export class PluginHost {
 
   initialize(): Promise<void> {
     return this.#each("initialize", (p) => p.initialize?.());
+  }
+
+  beforeEpoch(epoch: number): Promise<void> {
+    return this.#each(`before epoch ${epoch}`, (p) => p.beforeEpoch?.(epoch));
   }
 
   dueAfterStep(epoch: number, step: number): boolean {
