@@ -73,6 +73,10 @@ Deno.test("mlperf v3.0: the mode's rules are checked before anything is read or 
     [["closed", "training", "unet3d", "run", "-at", "mi355", ...base], /unet3d\+b200/],
     [["whatif", "training", "flux", "run", "-at", "h100", ...base], /flux has flux_b200/],
     [["open", "kvcache", "x"], /not DLIO workloads/],
+    [["closed", "checkpointing", "llama3-70b", "run", "-at", "b200", "-np", "8"], /exactly 64/],
+    [["open", "checkpointing", "llama3-70b", "run", "-at", "b200", "-np", "12"], /TP·PP = 8/],
+    [["closed", "checkpointing", "llama3-8b", "run", "-at", "h100"], /b200, mi355/],
+    [["closed", "checkpointing", "llama3-8b", "run", "-at", "b200", "-ncw", "3"], /10 or 0/],
   ];
   for (const [args, why] of cases) {
     const r = await runCli(["mlperf", ...args]);
@@ -210,5 +214,49 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
       /Training Accelerator Utilization/,
     );
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mlperf v3.0: a checkpointing run lands in checkpointing/<model>/<ts>/ (no command level)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-v3ck-" });
+  const rd = join(dir, "res");
+  assert.equal((await runCli(["mlperf", "init", "acme", rd])).code, 0);
+  const r = await runCli([
+    "mlperf",
+    "whatif",
+    "checkpointing",
+    "llama3-8b",
+    "run",
+    "file",
+    "-at",
+    "b200",
+    "-np",
+    "2",
+    "-cf",
+    join(dir, "ck"),
+    "-ncw",
+    "1",
+    "-ncr",
+    "1",
+    "-rd",
+    rd,
+    "-sn",
+    "sys1",
+    "-p",
+    "model.num_layers=2",
+    "model.transformer.hidden_size=128",
+    "model.transformer.vocab_size=1000",
+    "model.transformer.ffn_hidden_size=256",
+    "checkpoint.time_between_checkpoints=0",
+    "-q",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const parent = join(rd, "whatif", "acme", "results", "sys1", "checkpointing", "llama3-8b");
+  const [stamp] = [...Deno.readDirSync(parent)].map((e) => e.name);
+  const leaf = join(parent, stamp!);
+  only(leaf, new RegExp(`^checkpointing_${stamp}_metadata\\.json$`));
+  only(leaf, /^checkpointing_run\.stdout\.log$/);
+  const summary = JSON.parse(await Deno.readTextFile(join(leaf, "summary.json")));
+  assert.ok(summary.metric.save_checkpoint_io_mean_GB_per_second > 0);
   await Deno.remove(dir, { recursive: true });
 });

@@ -244,6 +244,7 @@ async function checkpointingV3(c: V3Call): Promise<number> {
       throw new UserError(`mlperf closed checkpointing: --${k} must be 10 or 0, got ${o[k]}`);
     }
   }
+  checkProcesses(v3, Number(o["num-processes"] ?? CHECKPOINT_MODELS[v3.model]!.closed));
   const tree = await openTree(v3.mode, o["results-dir"], o.systemname);
   const leaf = await newLeaf(commandDir(tree, "checkpointing", v3.model));
   const out: string[] = [];
@@ -257,6 +258,30 @@ async function checkpointingV3(c: V3Call): Promise<number> {
     "",
   );
   return 0;
+}
+
+/**
+ * v3.0's process counts, before launch (#792, #841): CLOSED runs the model's count (8/64/512/
+ * 1024; 8B's subset is 8 too); OPEN a multiple of TP·PP; whatif anything.
+ */
+function checkProcesses(v3: V3Command, procs: number): void {
+  const m = CHECKPOINT_MODELS[v3.model]!;
+  if (v3.mode === "closed" && procs !== m.closed) {
+    throw new UserError(
+      `mlperf closed checkpointing: ${v3.model} runs on exactly ${m.closed} processes in ` +
+        `CLOSED, not ${procs} (other counts are INVALID; whatif plans them)`,
+    );
+  }
+  if (v3.mode === "open") {
+    const c = resolveConfig({ args: [`workload=${m.workload}`] }).config.model.parallelism;
+    const unit = c.tensor * c.pipeline;
+    if (procs % unit !== 0) {
+      throw new UserError(
+        `mlperf open checkpointing: ${v3.model} needs a multiple of TP·PP = ${unit} processes, ` +
+          `not ${procs}`,
+      );
+    }
+  }
 }
 
 /** Run a v3.0 command. */
