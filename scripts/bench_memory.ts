@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { cliJson } from "./_bench_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -21,7 +22,6 @@ const { values } = parseArgs({
   },
 });
 const root = resolve(values.dir!, "memory");
-const cli = new URL("../cli.ts", import.meta.url).pathname;
 const PER_FILE = 1000;
 
 /** One synthetic run of `n` samples; returns its report. */
@@ -31,38 +31,25 @@ async function run(
   batch = 1024,
 ): Promise<Record<string, unknown>> {
   const files = Math.ceil(n / PER_FILE);
-  const out = join(root, `out-${n}-${batch}`);
-  const p = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      cli,
-      "run",
-      "workload=demo",
-      "dataset.format=synthetic",
-      `dataset.data_folder=${join(root, `data-${files}`)}`,
-      `dataset.num_files_train=${files}`,
-      `dataset.num_samples_per_file=${PER_FILE}`,
-      "dataset.num_files_eval=0",
-      "dataset.record_length_bytes=16",
-      "dataset.record_length_bytes_stdev=0",
-      "dataset.record_length_bytes_resize=0",
-      `reader.batch_size=${batch}`,
-      "train.computation_time=0",
-      "train.epochs=1",
-      "storage.skip_listing=True",
-      ...extra,
-      "--json",
-      "-q",
-      "-o",
-      out,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (p.code !== 0) throw new Error(new TextDecoder().decode(p.stderr));
-  return JSON.parse(new TextDecoder().decode(p.stdout));
+  return await cliJson([
+    "run",
+    "workload=demo",
+    "dataset.format=synthetic",
+    `dataset.data_folder=${join(root, `data-${files}`)}`,
+    `dataset.num_files_train=${files}`,
+    `dataset.num_samples_per_file=${PER_FILE}`,
+    "dataset.num_files_eval=0",
+    "dataset.record_length_bytes=16",
+    "dataset.record_length_bytes_stdev=0",
+    "dataset.record_length_bytes_resize=0",
+    `reader.batch_size=${batch}`,
+    "train.computation_time=0",
+    "train.epochs=1",
+    "storage.skip_listing=True",
+    ...extra,
+    "-o",
+    join(root, `out-${n}-${batch}`),
+  ]);
 }
 
 const sizes = values.samples!.split(",").map(Number).sort((a, b) => a - b);
@@ -120,30 +107,17 @@ console.log(`  1 M ÷ 200 k steps peak RSS: ${(stepRss[1]! / stepRss[0]!).toFixe
 // Generation: peak RSS by files written (tiny synthetic files: the planning and bookkeeping).
 const gen: number[] = [];
 for (const files of [20_000, 200_000]) {
-  const p = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      // A capped V8 heap proves nothing is kept per file (the run would fail, not grow).
-      "--v8-flags=--max-old-space-size=48",
-      cli,
-      "generate",
-      "workload=demo",
-      "dataset.format=synthetic",
-      `dataset.data_folder=${join(root, `gen-${files}`)}`,
-      `dataset.num_files_train=${files}`,
-      "dataset.num_files_eval=0",
-      "--threads",
-      "8",
-      "--json",
-      "-q",
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (p.code !== 0) throw new Error(new TextDecoder().decode(p.stderr));
-  const g = JSON.parse(new TextDecoder().decode(p.stdout));
+  // A capped V8 heap proves nothing is kept per file (the run would fail, not grow).
+  const g = await cliJson([
+    "generate",
+    "workload=demo",
+    "dataset.format=synthetic",
+    `dataset.data_folder=${join(root, `gen-${files}`)}`,
+    `dataset.num_files_train=${files}`,
+    "dataset.num_files_eval=0",
+    "--threads",
+    "8",
+  ], ["--v8-flags=--max-old-space-size=48"]);
   gen.push(g.peak_rss_bytes / 2 ** 20);
   console.log(
     `  generate ${files.toLocaleString("en")} files (V8 heap capped at 48 MiB): peak RSS ` +

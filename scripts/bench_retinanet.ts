@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
+import { cliJson } from "./_bench_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,7 +23,6 @@ const { values } = parseArgs({
 });
 const root = resolve(values.dir!, "retinanet");
 const files = Number(values.files);
-const cli = new URL("../cli.ts", import.meta.url).pathname;
 const common = [
   "workload=retinanet_b200",
   `dataset.data_folder=${join(root, "data")}`,
@@ -33,17 +33,6 @@ const common = [
   "train.epochs=1",
   "train.computation_time=0",
 ];
-
-async function cliJson(args: string[]): Promise<Record<string, number>> {
-  const p = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args, "--json", "-q"],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (p.code !== 0) throw new Error(new TextDecoder().decode(p.stderr));
-  return JSON.parse(new TextDecoder().decode(p.stdout));
-}
 
 const TEMPLATES = Math.min(1000, files);
 const seedDir = join(root, "seed");
