@@ -162,8 +162,8 @@ async function runV3(
   const generated = await manifestFiles(data);
   // What mlpstorage injects (its checker calls them tool-injected, never the user's): names
   // derived, not listed; the generated count from the datagen manifest. And dl-driver's own
-  // (kept out of overrides.yaml): images read as bytes and the page cache dropped before every
-  // epoch, as v3.0's DLIO does.
+  // (kept out of overrides.yaml): images read as bytes, the page cache dropped before every
+  // epoch, files dealt round-robin and trimmed to equal shares, as v3.0's DLIO does.
   const injected = [
     "dataset.skip_listing=True",
     ...(generated ? [`dataset.num_files_generated=${generated}`] : []),
@@ -171,7 +171,11 @@ async function runV3(
   const started = new Date().toISOString();
   const { n, metrics, folders } = await trainingRuns(c, {
     base: [`workload=${v3.model}_${accel}`, `dataset.data_folder=${data}`, ...params, ...injected],
-    tool: ["reader.decode_images=False", "reader.drop_page_cache=fadvise"],
+    tool: [
+      "reader.decode_images=False",
+      "reader.drop_page_cache=fadvise",
+      "reader.file_sharding=round_robin",
+    ],
     runs: num(o.runs, "runs", 5),
     folder: async (i) =>
       (await newLeaf(commandDir(tree, "training", v3.model, i === 0 ? "warmup" : "run"))).dir,

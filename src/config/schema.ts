@@ -376,6 +376,13 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   verify_checksums: bool(true, {
     doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
   }),
+  file_sharding: oneOf(["contiguous", "round_robin"], "contiguous", {
+    doc: "How training and eval files are dealt to ranks. `contiguous`: upstream DLIO's index " +
+      "sampler (rank r reads the r-th contiguous range of samples). `round_robin`: MLPerf " +
+      "Storage v3.0's DLIO: rank r owns files r, r+P, r+2P, … trimmed to ⌊files/P⌋ each, so " +
+      "every rank runs the same steps (`dl-driver mlperf` sets it). TFRecord under tf.data " +
+      "is dealt round-robin by tf.data itself.",
+  }),
   drop_page_cache: oneOf(["off", "fadvise", "drop_caches"], "off", {
     doc: "(MLCommons fork) Drop the training files from the page cache before every epoch, " +
       "outside the timed window, as MLPerf Storage v3.0's DLIO does (`dl-driver mlperf` sets " +

@@ -4,7 +4,8 @@
  * Feistel permutations, file and in-file indices are arithmetic.
  *
  * - index sampler (DLIO's PyTorch/DALI path): rank r owns the contiguous global range
- *   [r·⌈N/P⌉, min((r+1)·⌈N/P⌉, N)).
+ *   [r·⌈N/P⌉, min((r+1)·⌈N/P⌉, N)); with `sharding: round_robin` (MLPerf Storage v3.0's DLIO)
+ *   rank r owns files r, r+P, r+2P, … trimmed to ⌊F/P⌋ files, so every rank has the same share.
  * - iterative sampler (DLIO's TensorFlow path for non-TFRecord formats): the same range, split
  *   into one contiguous chunk per reader thread.
  * - TFRecord under tf.data: files dealt round-robin to ranks (`shard(P, rank)`), records
@@ -28,6 +29,26 @@ export function indexShard(total: number, rank: number, size: number): [number, 
 /** DLIO's steps per epoch: floor(samples / batch / ranks). */
 export function stepsPerEpoch(samples: number, batch: number, ranks: number): number {
   return Math.floor(samples / batch / ranks);
+}
+
+/** How files are dealt to ranks. */
+export type Sharding = "contiguous" | "round_robin";
+
+/**
+ * Steps per epoch of a split under a sharding: DLIO's formula, or for round-robin the v3.0
+ * fork's (each rank ⌊F/P⌋ files; the ranks agree on the minimum, which is this for all).
+ */
+export function shardedSteps(
+  files: number,
+  samplesPerFile: number,
+  batch: number,
+  ranks: number,
+  sharding: Sharding = "contiguous",
+): number {
+  if (sharding === "round_robin") {
+    return Math.floor((Math.floor(files / ranks) * samplesPerFile) / batch);
+  }
+  return stepsPerEpoch(files * samplesPerFile, batch, ranks);
 }
 
 /** One sample to read: the file (index into the split's sorted file list) and in-file index. */
@@ -69,6 +90,8 @@ export interface OrderOptions {
   seedChangeEpoch: boolean;
   /** Seed used for `random` shuffles (drawn once per run, reported). */
   randomSeed: number;
+  /** How files are dealt to ranks (default contiguous, upstream DLIO's). */
+  sharding?: Sharding;
 }
 
 /** The seed of a shuffle in an epoch (`random` uses the run's drawn seed). */
@@ -88,6 +111,7 @@ function fileMap(o: OrderOptions): (p: number) => number {
  * order or sample-shuffled. A file shuffle keeps a file's samples together.
  */
 export function epochOrder(o: OrderOptions): Order {
+  if (o.sharding === "round_robin") return roundRobinOrder(o);
   const total = o.files * o.samplesPerFile;
   const files = fileMap(o);
   const [start, end] = indexShard(total, o.rank, o.size);
@@ -103,6 +127,45 @@ export function epochOrder(o: OrderOptions): Order {
       return { id: g, file: files(f), index: g % o.samplesPerFile };
     },
   };
+}
+
+/**
+ * MLPerf Storage v3.0's DLIO: rank r owns the files at positions r, r+P, … of the (shuffled)
+ * list, ⌊F/P⌋ of them (the rest are trimmed so every rank is equal), in order or
+ * sample-shuffled within the rank's share.
+ */
+function roundRobinOrder(o: OrderOptions): Order {
+  const per = Math.floor(o.files / o.size), nspf = o.samplesPerFile;
+  const files = fileMap(o);
+  const n = per * nspf;
+  const perm = o.sampleShuffle === "off"
+    ? undefined
+    : new Permutation(n, shuffleSeed(o, o.sampleShuffle), "sample_shuffle", o.rank);
+  return {
+    length: n,
+    at(i) {
+      const k = perm ? perm.at(i) : i;
+      const file = files(o.rank + o.size * Math.floor(k / nspf));
+      const index = k % nspf;
+      return { id: file * nspf + index, file, index };
+    },
+  };
+}
+
+/**
+ * What the sample ids all ranks read sum to when every sample the sharding covers is read once:
+ * N(N−1)/2, or with round-robin trimming the sum over the files it keeps.
+ */
+export function expectedIdSum(o: OrderOptions): number {
+  const nspf = o.samplesPerFile;
+  if (o.sharding !== "round_robin") {
+    const n = o.files * nspf;
+    return (n * (n - 1)) / 2;
+  }
+  const files = fileMap(o), kept = Math.floor(o.files / o.size) * o.size;
+  let s = 0;
+  for (let p = 0; p < kept; p++) s += files(p) * nspf * nspf + (nspf * (nspf - 1)) / 2;
+  return s;
 }
 
 /**

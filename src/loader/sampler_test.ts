@@ -4,10 +4,12 @@ import { Permutation } from "../util/prng.ts";
 import {
   dlioIterativeOrder,
   epochOrder as lazyOrder,
+  expectedIdSum,
   idSum,
   indexShard,
   interleaveFiles,
   type OrderOptions,
+  shardedSteps,
   stepsPerEpoch,
   tfRecordFiles,
   toArray,
@@ -143,4 +145,30 @@ Deno.test("tf.data TFRecord: files dealt round-robin, records interleaved per re
     toArray(interleaveFiles([7], 4, 3, 1, 2)).map((r) => r.index),
     [1, 3],
   );
+});
+
+Deno.test("round-robin sharding (MLPerf v3.0's DLIO): files r, r+P, … trimmed to ⌊F/P⌋ each", () => {
+  const rr = { ...base, files: 10, samplesPerFile: 2, size: 3, sharding: "round_robin" as const };
+  const files = (o: OrderOptions) => [...new Set(epochOrder(o).map((s) => s.file))];
+  assert.deepEqual(files({ ...rr, rank: 0 }), [0, 3, 6]);
+  assert.deepEqual(files({ ...rr, rank: 1 }), [1, 4, 7]);
+  assert.deepEqual(files({ ...rr, rank: 2 }), [2, 5, 8]); // file 9 is trimmed
+  // Shuffled: the ranks still share the kept files once each, and the check's sum agrees.
+  for (const shuffled of [false, true]) {
+    const o = {
+      ...rr,
+      fileShuffle: shuffled ? "seed" as const : "off" as const,
+      sampleShuffle: shuffled ? "seed" as const : "off" as const,
+    };
+    const all = [0, 1, 2].flatMap((rank) => epochOrder({ ...o, rank }));
+    assert.equal(all.length, 18);
+    assert.equal(new Set(all.map((s) => s.id)).size, 18);
+    const sum = [0, 1, 2].reduce((a, rank) => a + idSum(lazyOrder({ ...o, rank })), 0);
+    assert.equal(sum, expectedIdSum(o));
+  }
+  assert.equal(expectedIdSum({ ...base, files: 4, samplesPerFile: 3 }), (12 * 11) / 2);
+  // Steps: each rank ⌊F/P⌋ · nspf / batch (here 3 · 2 / 4 = 1; DLIO's contiguous formula: 1).
+  assert.equal(shardedSteps(10, 2, 4, 3, "round_robin"), 1);
+  assert.equal(shardedSteps(10, 2, 1, 4, "round_robin"), 4);
+  assert.equal(shardedSteps(10, 2, 1, 4, "contiguous"), 5);
 });

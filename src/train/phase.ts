@@ -10,8 +10,8 @@ import { UserError } from "../errors.ts";
 import type { Executor } from "../loader/executor.ts";
 import type { FileKeys } from "../loader/files.ts";
 import { loadBatches, type LoaderOptions } from "../loader/loader.ts";
-import { type EpochPlan, planEpoch, type Profile } from "../loader/profile.ts";
-import { idSum, type ShuffleMode } from "../loader/sampler.ts";
+import { type EpochPlan, planEpoch, type PlanOptions, type Profile } from "../loader/profile.ts";
+import { expectedIdSum, idSum, type ShuffleMode } from "../loader/sampler.ts";
 import type { BlockRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 import type { ItemSink } from "../metrics/recorder.ts";
 import { dlioWindow, StepSeries, type StepSink } from "../metrics/steps.ts";
@@ -55,11 +55,11 @@ export interface PhaseSpec {
   draw: () => number;
 }
 
-/** The epoch's read plan for this rank. */
-function planFor(x: PhaseContext, p: PhaseSpec): EpochPlan {
+/** What decides the epoch's read plan for this rank. */
+function planOptions(x: PhaseContext, p: PhaseSpec): PlanOptions {
   const c = x.config;
   const streamed = x.codec.access === "stream" && !c.reader.read_index;
-  return planEpoch({
+  return {
     profile: x.profile,
     files: p.files.length,
     samplesPerFile: c.dataset.num_samples_per_file,
@@ -80,17 +80,19 @@ function planFor(x: PhaseContext, p: PhaseSpec): EpochPlan {
     streamed,
     shuffleRecords: p.kind === "train" && c.reader.sample_shuffle !== "off",
     shuffleSize: c.reader.shuffle_size,
-  });
+    // tf.data deals TFRecord files round-robin itself (untrimmed).
+    sharding: streamed ? "contiguous" : c.reader.file_sharding,
+  };
 }
 
 /** DLIO's sanity check: every sample of the split is covered once over all ranks. */
-async function checkCoverage(x: PhaseContext, p: PhaseSpec, plan: EpochPlan): Promise<void> {
-  const n = p.files.length * x.config.dataset.num_samples_per_file;
+async function checkCoverage(x: PhaseContext, o: PlanOptions, plan: EpochPlan): Promise<void> {
   const sum = await x.comm.allreduceSum(idSum(plan.sampled));
-  if (sum === (n * (n - 1)) / 2) return;
+  const want = expectedIdSum(o);
+  if (sum === want) return;
   throw new UserError(
-    `sampler check failed in epoch ${p.epoch}: sample ids over ${x.comm.size} ranks sum to ` +
-      `${sum}, not N(N−1)/2 = ${(n * (n - 1)) / 2} (some samples are read twice or never` +
+    `sampler check failed in epoch ${o.epoch}: sample ids over ${x.comm.size} ranks sum to ` +
+      `${sum}, not ${want} (some samples are read twice or never` +
       (x.profile.accessOrder === "dlio" ? "; DLIO's own order does that, see access_order" : "") +
       ")",
   );
@@ -144,8 +146,9 @@ function newBlock(x: PhaseContext, n: number, expectedSteps: number): BlockRecor
 /** Run one pass; returns its blocks. */
 export async function runPhase(x: PhaseContext, p: PhaseSpec): Promise<BlockRecord[]> {
   x.signal?.throwIfAborted();
-  const plan = planFor(x, p);
-  if (p.kind === "train") await checkCoverage(x, p, plan);
+  const options = planOptions(x, p);
+  const plan = planEpoch(options);
+  if (p.kind === "train") await checkCoverage(x, options, plan);
   const clock = x.clock;
   const blocks: BlockRecord[] = [];
   const endBlock = (b: BlockRecord) => {
