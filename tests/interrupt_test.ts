@@ -23,11 +23,13 @@ async function runUntil(epochs: number) {
     "-o",
     out,
   ]);
-  const stats = join(out, "0_per_epoch_stats.json");
+  // summary.json is the last file written for an epoch: once it counts `epochs`, all are there.
+  const summary = join(out, "summary.json");
   for (let i = 0; i < 600; i++) {
     await new Promise((r) => setTimeout(r, 25));
     try {
-      if (Object.keys(JSON.parse(Deno.readTextFileSync(stats))).length >= epochs) break;
+      const why = JSON.parse(Deno.readTextFileSync(summary)).incomplete_reason ?? "";
+      if (Number(/^running: (\d+) of/.exec(why)?.[1] ?? 0) >= epochs) break;
     } catch { /* not written yet */ }
   }
   return { child, out };
