@@ -168,6 +168,11 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
   );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /dl-driver's verdict under the rules/);
+  // The system's description stub, written on the first run for the submitter to complete.
+  const system = parseYaml(
+    await Deno.readTextFile(join(rd, "closed", "acme", "systems", "sys1.yaml")),
+  ) as { system_under_test: { solution: { architecture: { benchmark_API: string } } } };
+  assert.equal(system.system_under_test.solution.architecture.benchmark_API, "file");
   // The warm-up outside run/ (mlpstorage's reportgen would count it), one measured run in run/.
   for (const cmd of ["warmup", "run", "datagen"]) {
     const leaves = [...Deno.readDirSync(join(tree, cmd))].map((e) => e.name);

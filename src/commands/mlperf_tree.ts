@@ -77,6 +77,30 @@ export async function openTree(
   return { resultsDir: dir, mode, org: segment(org, "orgname"), system: segment(sys, "system") };
 }
 
+/**
+ * `<mode>/<org>/systems/<system>.yaml` on the first run, as mlpstorage writes it: a partial system
+ * description (the clients seen, the benchmark API) for the submitter to complete.
+ */
+export async function writeSystemStub(
+  t: Tree,
+  api: "file" | "object",
+  host: { hostname: string; memoryGiB: number; cpus: number },
+): Promise<void> {
+  const dir = join(t.resultsDir, t.mode, t.org, "systems");
+  const file = join(dir, `${t.system}.yaml`);
+  if (await Deno.stat(file).then(() => true, () => false)) return;
+  await Deno.mkdir(dir, { recursive: true });
+  const body = stringify({
+    system_under_test: { name: t.system, solution: { architecture: { benchmark_API: api } } },
+    clients: [{ hostname: host.hostname, cpu_cores: host.cpus, memory_GiB: host.memoryGiB }],
+  });
+  await Deno.writeTextFile(
+    file,
+    `# Written by dl-driver ${VERSION} on the first run: complete it (and add the PDF) before ` +
+      "submitting.\n" + body,
+  );
+}
+
 /** The folder of a benchmark's command (checkpointing has no command level). */
 export function commandDir(t: Tree, benchmark: string, model: string, command?: string): string {
   const base = join(

@@ -25,6 +25,7 @@ import {
   type Tree,
   writeLeaf,
   writeManifest,
+  writeSystemStub,
 } from "./mlperf_tree.ts";
 import { checkPair, checkParams, type V3Command } from "./mlperf_v3.ts";
 
@@ -158,6 +159,12 @@ async function runV3(
   verdict: LeafMetadata["verification"],
 ): Promise<number> {
   const { o, v3, log, params } = c;
+  const h = hostInfo();
+  await writeSystemStub(tree, v3.storage, {
+    hostname: h.hostname,
+    memoryGiB: h.memoryGB,
+    cpus: h.cpuCount,
+  });
   const data = join(need(o["data-dir"], "data-dir"), v3.model);
   const generated = await manifestFiles(data);
   // What mlpstorage injects (its checker calls them tool-injected, never the user's): names
