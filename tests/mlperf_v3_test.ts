@@ -219,6 +219,13 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
       /Training Accelerator Utilization/,
     );
   }
+  // reportgen finds the measured run (not the warm-up) and wants 5 of them.
+  const rg = await runCli(["mlperf", "reportgen", "--results-dir", rd]);
+  assert.equal(rg.code, 0, rg.stderr);
+  const found = JSON.parse(await Deno.readTextFile(join(rd, "dl-driver-results.json")));
+  assert.equal(found.length, 1);
+  assert.match(found[0].folder, /\/training\/retinanet\/run\//);
+  assert.ok(found[0].reasons.some((r: string) => /expected 5 measured runs .* found 1/.test(r)));
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -293,5 +300,42 @@ Deno.test("reader.file_sharding: round_robin deals files r, r+P, … and trims t
   const rr = await run("round_robin");
   assert.equal(contiguous.total_samples, 2 * 2 * 5);
   assert.equal(rr.total_samples, 2 * 2 * 4);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("mlperf v3.0 checkpointing: accelerators that cannot hold the checkpoint get rule 4.3.4's warning", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-v3mem-" });
+  const rd = join(dir, "res");
+  assert.equal((await runCli(["mlperf", "init", "acme", rd])).code, 0);
+  const args = (layers: number) => [
+    "mlperf",
+    "whatif",
+    "checkpointing",
+    "llama3-8b",
+    "run",
+    "-at",
+    "a100",
+    "-np",
+    "1",
+    "-cf",
+    join(dir, "ck"),
+    "-ncw",
+    "0",
+    "-ncr",
+    "0",
+    "-rd",
+    rd,
+    "-sn",
+    "sys1",
+    "-p",
+    `model.num_layers=${layers}`,
+    "-q",
+  ];
+  const big = await runCli(args(1000));
+  assert.equal(big.code, 0, big.stderr);
+  assert.match(big.stderr, /warning: rule 4\.3\.4: 1 × a100 \(80 GB each, 80 GB\) cannot hold/);
+  const small = await runCli(args(2));
+  assert.equal(small.code, 0, small.stderr);
+  assert.doesNotMatch(small.stderr, /4\.3\.4/);
   await Deno.remove(dir, { recursive: true });
 });

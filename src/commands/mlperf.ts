@@ -271,6 +271,30 @@ export function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** Measured training runs a submission has per workload (plus one warm-up; Rules §2.1.17). */
+const MEASURED_RUNS = 5;
+
+/**
+ * v3.0's tree (`…/training/<model>/run/<ts>/`, warm-up in `warmup/`): each `run/` folder must
+ * hold exactly 5 measured runs; otherwise each of its runs is INVALID, saying so.
+ */
+function checkRunCounts(runs: RunCheck[]): void {
+  const groups = Map.groupBy(
+    runs.filter((r) => /\/training\/[^/]+\/run\/\d{8}_\d{6}$/.test(r.folder)),
+    (r) => r.folder.slice(0, r.folder.lastIndexOf("/")),
+  );
+  for (const [folder, group] of groups) {
+    if (group.length === MEASURED_RUNS) continue;
+    for (const r of group) {
+      r.category = "INVALID";
+      r.reasons.push(
+        `expected ${MEASURED_RUNS} measured runs in ${folder} (and 1 warm-up in warmup/, ` +
+          `Rules §2.1.17); found ${group.length}`,
+      );
+    }
+  }
+}
+
 /** dl-driver's reportgen files (mlpstorage's own are results.json/.csv). */
 export const REPORT_JSON = "dl-driver-results.json", REPORT_CSV = "dl-driver-results.csv";
 
@@ -297,7 +321,10 @@ export async function findRuns(dir: string): Promise<string[]> {
  * mlpstorage's `results.json`, whose schema differs).
  */
 export async function reportgen(dir: string, rules: RulesVersion = "v3.0"): Promise<RunCheck[]> {
-  const runs = await Promise.all((await findRuns(dir)).map((f) => checkRun(f, rules)));
+  // Warm-ups (v3.0's tree keeps them in warmup/) are not results.
+  const folders = (await findRuns(dir)).filter((f) => !/\/warmup\/\d{8}_\d{6}$/.test(f));
+  const runs = await Promise.all(folders.map((f) => checkRun(f, rules)));
+  if (rules === "v3.0") checkRunCounts(runs);
   await Deno.writeTextFile(join(dir, REPORT_JSON), JSON.stringify(runs, null, 2) + "\n");
   const cols = [
     "folder",

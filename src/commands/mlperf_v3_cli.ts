@@ -13,7 +13,15 @@ import { resolveConfig } from "../config/resolve.ts";
 import { UserError } from "../errors.ts";
 import { generateDataset } from "../generate/generate.ts";
 import { hostInfo } from "../metrics/host.ts";
-import { aggregateRuns, CHECKPOINT_MODELS, checkRun, datasize, overrideKey } from "./mlperf.ts";
+import { checkpointBytes } from "../checkpoint/layout.ts";
+import {
+  aggregateRuns,
+  CHECKPOINT_MODELS,
+  checkpointingArgs,
+  checkRun,
+  datasize,
+  overrideKey,
+} from "./mlperf.ts";
 import { type Call, need, num } from "./mlperf_args.ts";
 import { checkpointingCmd, trainingRuns } from "./mlperf_cli.ts";
 import {
@@ -186,7 +194,7 @@ async function runV3(
     runs: num(o.runs, "runs", 5),
     folder: async (i) =>
       (await newLeaf(commandDir(tree, "training", v3.model, i === 0 ? "warmup" : "run"))).dir,
-    after: async (_i, folder, r) => {
+    after: async (i, folder, r) => {
       const stamp = folder.slice(folder.lastIndexOf("/") + 1);
       const composed = parseYaml(
         await Deno.readTextFile(join(folder, "dlio_config", "config.yaml")),
@@ -194,6 +202,8 @@ async function runV3(
       await writeLeaf(
         { dir: folder, stamp },
         metadata(c, "run", {
+          // The warm-up says so (mlpstorage counts every run leaf it finds as measured).
+          ...(i === 0 && { args: { ...c.o, mode: v3.mode, storage: v3.storage, warmup: true } }),
           parameters: (composed as { workload: Record<string, unknown> }).workload,
           verification: verdict,
           invocation_start_time: started,
@@ -255,7 +265,10 @@ async function checkpointingV3(c: V3Call): Promise<number> {
       throw new UserError(`mlperf closed checkpointing: --${k} must be 10 or 0, got ${o[k]}`);
     }
   }
-  checkProcesses(v3, Number(o["num-processes"] ?? CHECKPOINT_MODELS[v3.model]!.closed));
+  const procs = Number(o["num-processes"] ?? CHECKPOINT_MODELS[v3.model]!.closed);
+  checkProcesses(v3, procs);
+  const short = memoryShortfall(v3.model, procs, accel, c.params);
+  if (short) console.error(`dl-driver: warning: ${short}`);
   const tree = await openTree(v3.mode, o["results-dir"], o.systemname);
   const leaf = await newLeaf(commandDir(tree, "checkpointing", v3.model));
   const out: string[] = [];
@@ -293,6 +306,31 @@ function checkProcesses(v3: V3Command, procs: number): void {
       );
     }
   }
+}
+
+/** Memory of one accelerator (GB, 10^9 B; Rules Table 3). */
+const ACCELERATOR_GB: Record<string, number> = { b200: 180, mi355: 288, h100: 80, a100: 80 };
+
+/**
+ * Rule 4.3.4: the processes' accelerators must hold the checkpoint (a warning in the v3.0
+ * round). Returns the shortfall's message, if any.
+ */
+function memoryShortfall(
+  model: string,
+  procs: number,
+  accel: string,
+  params: string[],
+): string | undefined {
+  const m = CHECKPOINT_MODELS[model]!;
+  const base = resolveConfig({ args: [`workload=${m.workload}`, ...params] }).config;
+  const tpPp = base.model.parallelism.tensor * base.model.parallelism.pipeline;
+  const ck = resolveConfig({
+    args: [`workload=${m.workload}`, ...checkpointingArgs(model, procs, tpPp), ...params],
+  }).config;
+  const need = checkpointBytes(ck, procs) / 1e9, have = procs * ACCELERATOR_GB[accel]!;
+  if (need <= have) return undefined;
+  return `rule 4.3.4: ${procs} × ${accel} (${ACCELERATOR_GB[accel]} GB each, ${have} GB) ` +
+    `cannot hold the ${need.toFixed(0)} GB checkpoint of ${model} (a warning in v3.0)`;
 }
 
 /** Run a v3.0 command. */
