@@ -168,6 +168,7 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
   );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /dl-driver's verdict under the rules/);
+  assert.match(run.stderr, /warning: rule 3\.4\.2: .* same file system/);
   // The system's description stub, written on the first run for the submitter to complete.
   const system = parseYaml(
     await Deno.readTextFile(join(rd, "closed", "acme", "systems", "sys1.yaml")),
@@ -206,6 +207,10 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
       assert.ok(k in meta, k);
     }
     assert.equal(meta.verification, "CLOSED");
+    // Rule 3.4.2's evidence: data and results here share one file system, and it says so.
+    const fs = JSON.parse(await Deno.readTextFile(join(leaf, "fs_separation.json")));
+    assert.equal(fs.separate, false);
+    assert.equal(typeof fs.data_st_dev, "number");
     // The page cache dropped before each of the 8 epochs, outside the timed window.
     const rep = JSON.parse(await Deno.readTextFile(join(leaf, "report.json")));
     assert.equal(rep.page_cache_drops, 8);

@@ -101,6 +101,20 @@ export async function writeSystemStub(
   );
 }
 
+/** Rule 3.4.2: data and results on different file systems (st_dev compared; nothing written). */
+export async function fsSeparation(dataDir: string, resultsDir: string) {
+  const dev = async (p: string) => (await Deno.stat(p).catch(() => undefined))?.dev ?? null;
+  const data = await dev(dataDir), results = await dev(resultsDir);
+  return {
+    data_dir: resolve(dataDir),
+    results_dir: resolve(resultsDir),
+    data_st_dev: data,
+    results_st_dev: results,
+    separate: data !== null && results !== null && data !== results,
+    method: "st_dev (dl-driver; mlpstorage probes with os.link/EXDEV)",
+  };
+}
+
 /** The folder of a benchmark's command (checkpointing has no command level). */
 export function commandDir(t: Tree, benchmark: string, model: string, command?: string): string {
   const base = join(

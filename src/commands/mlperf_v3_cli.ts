@@ -26,6 +26,7 @@ import { type Call, need, num } from "./mlperf_args.ts";
 import { checkpointingCmd, trainingRuns } from "./mlperf_cli.ts";
 import {
   commandDir,
+  fsSeparation,
   type LeafMetadata,
   manifestFiles,
   newLeaf,
@@ -175,6 +176,13 @@ async function runV3(
   });
   const data = join(need(o["data-dir"], "data-dir"), v3.model);
   const generated = await manifestFiles(data);
+  const fs = await fsSeparation(data, tree.resultsDir);
+  if (!fs.separate) {
+    console.error(
+      `dl-driver: warning: rule 3.4.2: ${fs.data_dir} and ${fs.results_dir} are on the same ` +
+        "file system (a submission needs them apart)",
+    );
+  }
   // What mlpstorage injects (its checker calls them tool-injected, never the user's): names
   // derived, not listed; the generated count from the datagen manifest. And dl-driver's own
   // (kept out of overrides.yaml): images read as bytes, the page cache dropped before every
@@ -196,6 +204,10 @@ async function runV3(
       (await newLeaf(commandDir(tree, "training", v3.model, i === 0 ? "warmup" : "run"))).dir,
     after: async (i, folder, r) => {
       const stamp = folder.slice(folder.lastIndexOf("/") + 1);
+      await Deno.writeTextFile(
+        join(folder, "fs_separation.json"),
+        JSON.stringify(fs, null, 2) + "\n",
+      );
       const composed = parseYaml(
         await Deno.readTextFile(join(folder, "dlio_config", "config.yaml")),
       );
