@@ -207,6 +207,10 @@ Deno.test("mlperf v3.0: init, datasize, datagen, run for retinanet on b200 in ml
       assert.ok(k in meta, k);
     }
     assert.equal(meta.verification, "CLOSED");
+    // Host metrics sampled during the run, named in the metadata.
+    const ts = JSON.parse(await Deno.readTextFile(only(leaf, /_timeseries\.json$/)));
+    assert.ok(Object.values(ts.hosts as Record<string, unknown[]>)[0]!.length >= 2);
+    assert.equal(meta.timeseries_data.file, `training_${stamp}_timeseries.json`);
     // Rule 3.4.2's evidence: data and results here share one file system, and it says so.
     const fs = JSON.parse(await Deno.readTextFile(join(leaf, "fs_separation.json")));
     assert.equal(fs.separate, false);

@@ -162,6 +162,8 @@ export interface LeafMetadata {
   exit_status: number;
   runtime: number;
   host: { hostname: string; memoryGiB: number; cpus: number };
+  /** The host metrics sampled during the command (`<type>_<ts>_timeseries.json`). */
+  timeseries_data?: Record<string, unknown>;
 }
 
 /** Write a leaf's metadata and its command's stdout/stderr logs. */

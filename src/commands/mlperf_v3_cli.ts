@@ -37,6 +37,7 @@ import {
   writeSystemStub,
 } from "./mlperf_tree.ts";
 import { checkPair, checkParams, type V3Command } from "./mlperf_v3.ts";
+import { startTimeseries } from "./mlperf_timeseries.ts";
 
 type V3Call = Call & { v3: V3Command };
 
@@ -192,6 +193,7 @@ async function runV3(
     ...(generated ? [`dataset.num_files_generated=${generated}`] : []),
   ];
   const started = new Date().toISOString();
+  let series: ReturnType<typeof startTimeseries> | undefined;
   const { n, metrics, folders } = await trainingRuns(c, {
     base: [`workload=${v3.model}_${accel}`, `dataset.data_folder=${data}`, ...params, ...injected],
     tool: [
@@ -200,10 +202,14 @@ async function runV3(
       "reader.file_sharding=round_robin",
     ],
     runs: num(o.runs, "runs", 5),
-    folder: async (i) =>
-      (await newLeaf(commandDir(tree, "training", v3.model, i === 0 ? "warmup" : "run"))).dir,
+    folder: async (i) => {
+      series = startTimeseries();
+      return (await newLeaf(commandDir(tree, "training", v3.model, i === 0 ? "warmup" : "run")))
+        .dir;
+    },
     after: async (i, folder, r) => {
       const stamp = folder.slice(folder.lastIndexOf("/") + 1);
+      const timeseries = await series!.stop(folder, "training", stamp, h.hostname);
       await Deno.writeTextFile(
         join(folder, "fs_separation.json"),
         JSON.stringify(fs, null, 2) + "\n",
@@ -220,6 +226,7 @@ async function runV3(
           verification: verdict,
           invocation_start_time: started,
           runtime: Number(r.report.total_execution_time_secs ?? 0),
+          timeseries_data: timeseries,
         }),
         r.summaryText,
         "",
