@@ -106,6 +106,13 @@ function fileMap(o: OrderOptions): (p: number) => number {
   return (p) => perm.at(p);
 }
 
+/** The rank's seeded sample shuffle over its `n` samples (none when sample_shuffle is off). */
+function samplePermutation(o: OrderOptions, n: number): Permutation | undefined {
+  return o.sampleShuffle === "off"
+    ? undefined
+    : new Permutation(n, shuffleSeed(o, o.sampleShuffle), "sample_shuffle", o.rank);
+}
+
 /**
  * The index sampler: the rank's contiguous range of the (file-shuffled) global sample list, in
  * order or sample-shuffled. A file shuffle keeps a file's samples together.
@@ -116,9 +123,7 @@ export function epochOrder(o: OrderOptions): Order {
   const files = fileMap(o);
   const [start, end] = indexShard(total, o.rank, o.size);
   const n = end - start;
-  const perm = o.sampleShuffle === "off"
-    ? undefined
-    : new Permutation(n, shuffleSeed(o, o.sampleShuffle), "sample_shuffle", o.rank);
+  const perm = samplePermutation(o, n);
   return {
     length: n,
     at(i) {
@@ -138,9 +143,7 @@ function roundRobinOrder(o: OrderOptions): Order {
   const per = Math.floor(o.files / o.size), nspf = o.samplesPerFile;
   const files = fileMap(o);
   const n = per * nspf;
-  const perm = o.sampleShuffle === "off"
-    ? undefined
-    : new Permutation(n, shuffleSeed(o, o.sampleShuffle), "sample_shuffle", o.rank);
+  const perm = samplePermutation(o, n);
   return {
     length: n,
     at(i) {
