@@ -86,10 +86,45 @@ export function parseOverrides(args: string[]): ParsedOverrides {
   return out;
 }
 
+/**
+ * Hydra's flow syntax as YAML reads it: Hydra writes dicts without a space after the colon
+ * (`{type:uniform,min:0.01}`), which YAML would read as one plain key. A space goes after each
+ * key's colon and each comma outside quotes; keys' colons only, so values keep theirs.
+ */
+export function hydraFlow(text: string): string {
+  if (!/^\s*[[{]/.test(text)) return text;
+  let out = "", quote = "", inKey = false;
+  const stack: string[] = [];
+  for (const ch of text) {
+    if (quote) {
+      out += ch;
+      if (ch === quote) quote = "";
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === "{" || ch === "[") {
+      stack.push(ch);
+      inKey = ch === "{";
+      out += ch;
+    } else if (ch === "}" || ch === "]") {
+      stack.pop();
+      inKey = false;
+      out += ch;
+    } else if (ch === ",") {
+      inKey = stack.at(-1) === "{";
+      out += ", ";
+    } else if (ch === ":" && inKey) {
+      inKey = false;
+      out += ": ";
+    } else out += ch;
+  }
+  return out;
+}
+
 function parseValue(text: string): unknown {
   if (text === "") return "";
   try {
-    return parseYaml(text);
+    return parseYaml(hydraFlow(text));
   } catch {
     return text;
   }

@@ -406,3 +406,22 @@ Deno.test("sizes the host cannot hold are refused up front, with the arithmetic"
   // Without the host's memory (no permission to ask) nothing is checked.
   resolveConfig({ args: ["workload=demo", "reader.read_threads=100000"] });
 });
+
+Deno.test("Hydra's value forms DLIO users type: dicts and lists without spaces, quotes, null", () => {
+  const c = (args: string[]) => resolveConfig({ args: ["workload=demo", ...args] }).config;
+  assert.deepEqual(
+    c(["++workload.train.computation_time={type:uniform,min:0.01,max:0.02}"]).train
+      .computation_time,
+    { type: "uniform", min: 0.01, max: 0.02 },
+  );
+  const dims = c(["dataset.record_dims=[4,8]", "dataset.record_length_bytes_stdev=0"]);
+  assert.deepEqual(dims.dataset.record_dims, [4, 8]);
+  assert.equal(c(["dataset.file_prefix='a:b,c'"]).dataset.file_prefix, "a:b,c");
+  assert.equal(c(["reader.transfer_size=null"]).reader.transfer_size, null);
+  // Nested dicts and lists; a value keeps its own colons (only keys' colons get a space).
+  assert.deepEqual(
+    c(["dataset.parquet.columns=[{name:a,dtype:float32,size:2},{name:b,dtype:int8,size:1}]"])
+      .dataset.parquet.columns,
+    [{ name: "a", dtype: "float32", size: 2 }, { name: "b", dtype: "int8", size: 1 }],
+  );
+});
