@@ -73,6 +73,13 @@ export async function generateDataset(
   });
   const rank = opts.rank ?? 0, size = opts.size ?? 1;
   if (rank === 0) await cleanLeftovers(backend, log);
+  // DLIO's tree: train/ and valid/ exist even when a split has no files (DLIO's reader fails on a
+  // missing valid/); object stores have no folders.
+  if (rank === 0 && backend.localPath) {
+    for (const split of ["train", "valid"]) {
+      await Deno.mkdir(backend.localPath(split), { recursive: true });
+    }
+  }
   // This process's files (every size-th from rank), planned as they are written: no list.
   const mine = () =>
     (function* () {

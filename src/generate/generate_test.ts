@@ -121,3 +121,12 @@ Deno.test("generate: ranks split the files round-robin", async () => {
   assert.equal(r0.written, 8);
   assert.equal(r1.written, 7);
 });
+
+Deno.test("generate: DLIO's tree, valid/ included when there are no eval files", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-tree-" });
+  await generateDataset(await config(dir, ["dataset.num_files_eval=0"]), { quiet: true });
+  assert.ok(Deno.statSync(join(dir, "valid")).isDirectory, "valid/ exists (DLIO reads it)");
+  assert.deepEqual([...Deno.readDirSync(join(dir, "valid"))], []);
+  assert.equal([...Deno.readDirSync(join(dir, "train"))].length, 12);
+  await Deno.remove(dir, { recursive: true });
+});
