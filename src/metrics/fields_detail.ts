@@ -5,6 +5,7 @@
  */
 import { ckf, f, type FieldInputs, lat, m, type ReportField, st } from "./field_def.ts";
 import { mean } from "./stats.ts";
+import { meanOf } from "../util/distribution.ts";
 
 export const LATENCY_FIELDS: ReportField[] = [
   lat("p50_latency_ms", "batch", "p50_ms", "batch latency (first read to complete)", {
@@ -49,6 +50,13 @@ export const LATENCY_FIELDS: ReportField[] = [
     "pooled",
     "measured emulated compute per step",
     (x) => st(x).compute.mean_ms,
+  ),
+  f(
+    "compute_configured_ms",
+    "ms",
+    "config",
+    "`train.computation_time` (its distribution's mean), beside the measured `compute_mean_ms`",
+    (x) => meanOf(x.c.train.computation_time) * 1000,
   ),
 ];
 
