@@ -27,6 +27,13 @@ const span = (start: number, end: number) => ({
 });
 
 /** `summary.json`. */
+/** DLIO's caching heuristic: the dataset share each host reads (GiB). */
+function dataSizePerHostGB(c: WorkloadConfig, ctx: RunContext): number {
+  const d = c.dataset;
+  return (ctx.ranks / ctx.hosts) * d.num_samples_per_file *
+    Math.floor(d.num_files_train / ctx.ranks) * d.record_length_bytes / 2 ** 30;
+}
+
 export function dlioSummary(
   c: WorkloadConfig,
   s: RunSummary,
@@ -34,8 +41,7 @@ export function dlioSummary(
   ctx: RunContext,
 ): Record<string, unknown> {
   const d = c.dataset;
-  const perHost = (ctx.ranks / ctx.hosts) * d.num_samples_per_file *
-    Math.floor(d.num_files_train / ctx.ranks) * d.record_length_bytes / 2 ** 30;
+  const perHost = dataSizePerHostGB(c, ctx);
   const nodes = ctx.nodes ?? [ctx.host];
   return {
     num_accelerators: ctx.ranks,
@@ -49,7 +55,8 @@ export function dlioSummary(
     num_files_eval: d.num_files_eval,
     num_samples_per_file: d.num_samples_per_file,
     host_cpu_count: nodes.map((n) => n.cpuCount),
-    host_processor_name: nodes.map((n) => n.processorName),
+    // A string in DLIO (its own host's), unlike the per-node lists beside it.
+    host_processor_name: ctx.host.processorName,
     host_memory_GB: nodes.map((n) => n.memoryGB),
     data_size_per_host_GB: perHost,
     potential_caching: nodes.map((n) => perHost <= n.memoryGB ? 1 : 0),
@@ -135,5 +142,8 @@ export function dlioRankOutput(
     host_cpu_count: ctx.host.cpuCount,
     host_processor_name: ctx.host.processorName,
     host_memory_GB: ctx.host.memoryGB,
+    potential_caching: dataSizePerHostGB(c, ctx) <= ctx.host.memoryGB ? 1 : 0,
+    host_cpuinfo: ctx.host.cpuinfo,
+    host_meminfo: ctx.host.meminfo,
   };
 }

@@ -37,7 +37,8 @@ export async function preciseSleep(ms: number): Promise<void> {
 /** The real clock: `performance.now()`, and sleeps that end on time. */
 export const realClock: Clock = {
   now: () => performance.now(),
-  wallNow: () => Date.now(),
+  // Sub-millisecond wall time, so DLIO's timestamps carry real microseconds.
+  wallNow: () => performance.timeOrigin + performance.now(),
   sleep: preciseSleep,
 };
 
