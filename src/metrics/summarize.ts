@@ -204,6 +204,44 @@ function combine(per: EpochSummary[][]): EpochSummary[] {
   });
 }
 
+/**
+ * The eval metric. DLIO's names carry DLIO's values: its per-rank eval lists are Python lists,
+ * so mpi4py's allreduce(SUM) concatenates them (rank 0's epochs, then rank 1's, …); AU is then
+ * divided by P and throughput stays per rank (statscounter.end_run). dl-driver's combination
+ * (per epoch: AU the mean over ranks, throughput the sum, as for training) is under
+ * `eval_*_combined_*`.
+ */
+function evalMetric(
+  per: EpochSummary[][],
+  combined: NonNullable<EpochSummary["eval"]>[],
+  c: WorkloadConfig,
+): RunSummary["metric"] {
+  const record = c.dataset.record_length_bytes;
+  const ranks = per.length;
+  const rankEvals = per.flatMap((p) => p.filter((e) => e.eval).map((e) => e.eval!));
+  const eau = rankEvals.map((e) => e.au_percentage / ranks);
+  const ethr = rankEvals.map((e) => e.throughput_samples_per_second);
+  const cau = combined.map((e) => e.au_percentage);
+  const cthr = combined.map((e) => e.throughput_samples_per_second);
+  return {
+    eval_au_percentage: eau,
+    eval_au_mean_percentage: mean(eau),
+    eval_au_stdev_percentage: stdev(eau),
+    eval_au_meet_expectation: mean(eau) >= c.metric.au * 100 ? "success" : "fail",
+    eval_throughput_samples_per_second: ethr,
+    eval_throughput_mean_samples_per_second: mean(ethr),
+    eval_throughput_stdev_samples_per_second: stdev(ethr),
+    eval_io_mean_MB_per_second: (mean(ethr) * record) / MiB,
+    eval_io_stdev_MB_per_second: (stdev(ethr) * record) / MiB,
+    eval_au_combined_percentage: cau,
+    eval_au_combined_mean_percentage: mean(cau),
+    eval_throughput_combined_samples_per_second: cthr,
+    eval_throughput_combined_mean_samples_per_second: mean(cthr),
+    eval_io_measured_mean_MB_per_second: mean(combined.map((e) => e.measured.bytes_per_second)) /
+      MiB,
+  };
+}
+
 /** Summarise a run of one or more ranks (pure). */
 export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig): RunSummary {
   const all = Array.isArray(recs) ? recs : [recs];
@@ -243,23 +281,7 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
     train_bytes_read: epochs.reduce((a, e) => a + e.train.measured.bytes_read, 0),
   };
   const evals = epochs.filter((e) => e.eval).map((e) => e.eval!);
-  if (c.workflow.evaluation) {
-    const eau = evals.map((e) => e.au_percentage);
-    const ethr = evals.map((e) => e.throughput_samples_per_second);
-    Object.assign(metric, {
-      eval_au_percentage: eau,
-      eval_au_mean_percentage: mean(eau),
-      eval_au_stdev_percentage: stdev(eau),
-      eval_au_meet_expectation: mean(eau) >= c.metric.au * 100 ? "success" : "fail",
-      eval_throughput_samples_per_second: ethr,
-      eval_throughput_mean_samples_per_second: mean(ethr),
-      eval_throughput_stdev_samples_per_second: stdev(ethr),
-      eval_io_mean_MB_per_second: (mean(ethr) * record) / MiB,
-      eval_io_stdev_MB_per_second: (stdev(ethr) * record) / MiB,
-      eval_io_measured_mean_MB_per_second: mean(evals.map((e) => e.measured.bytes_per_second)) /
-        MiB,
-    });
-  }
+  if (c.workflow.evaluation) Object.assign(metric, evalMetric(per, evals, c));
   const blocksOf = (r: TrainRecord) => r.epochs.flatMap((e) => e.blocks);
   const allBlocks = all.flatMap(blocksOf);
   const samples = new StageHistograms();

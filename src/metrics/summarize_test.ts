@@ -131,3 +131,51 @@ Deno.test("report CSV: one header and one row, quoted where needed", () => {
   assert.equal(head, "a,b,c,access_order_sample");
   assert.equal(row, '1,"say ""hi"", ok",,x y');
 });
+
+Deno.test("eval over ranks: DLIO's names carry DLIO's concatenated lists; the combination beside", async () => {
+  const c = resolveConfig({
+    file: await yamlFile(
+      "workflow:\n  evaluation: True\nreader:\n  batch_size: 4\n  batch_size_eval: 4\n" +
+        "dataset:\n  record_length_bytes: 1048576\n",
+    ),
+  }).config;
+  // Two ranks, one epoch with eval: eval blocks of 600 and 800 ms, each 5 steps of 100 ms compute.
+  const rank = (r: number, evalMs: number): TrainRecord => ({
+    epochs: [{
+      epoch: 1,
+      startMs: 0,
+      endMs: 2000,
+      wallStart: 0,
+      wallEnd: 0,
+      blocks: [block()],
+      eval: block({ startMs: 1000, endMs: 1000 + evalMs }),
+    }],
+    startMs: 0,
+    endMs: 2000,
+    wallStart: 0,
+    wallEnd: 0,
+    rank: r,
+    profile: { name: "pytorch", sampler: "index", access_order: "native" },
+    loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
+    trainEvents: new SampleEvents(),
+    evalEvents: new SampleEvents(),
+    planned: [],
+    randomSeed: 0,
+    slotBytes: 1,
+    storage: { requests: 0, retries: 0 },
+  });
+  const m = summarize([rank(0, 600), rank(1, 800)], c).metric;
+  // Per rank (DLIO's eval formula): AU = 400 / (T − 150); throughput = 5 · 4 / T.
+  const au = [400 / 450 * 100, 400 / 650 * 100], thr = [20 / 0.6, 20 / 0.8];
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+  // DLIO: the lists concatenated, AU divided by P = 2, throughput per rank.
+  const dAu = m.eval_au_percentage as number[],
+    dThr = m.eval_throughput_samples_per_second as number[];
+  assert.ok(dAu.length === 2 && close(dAu[0]!, au[0]! / 2) && close(dAu[1]!, au[1]! / 2));
+  assert.ok(close(m.eval_au_mean_percentage as number, (au[0]! + au[1]!) / 4));
+  assert.ok(dThr.length === 2 && close(dThr[0]!, thr[0]!) && close(dThr[1]!, thr[1]!));
+  assert.ok(close(m.eval_throughput_mean_samples_per_second as number, (thr[0]! + thr[1]!) / 2));
+  // dl-driver's combination: mean AU, summed throughput (as for training).
+  assert.ok(close(m.eval_au_combined_mean_percentage as number, (au[0]! + au[1]!) / 2));
+  assert.ok(close(m.eval_throughput_combined_mean_samples_per_second as number, thr[0]! + thr[1]!));
+});
