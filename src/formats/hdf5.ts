@@ -82,6 +82,9 @@ function typed(dtype: ElementType, b: Uint8Array): ArrayBufferView {
 }
 
 /** Write the file for `spec` with h5wasm (into a temporary local file) and return its bytes. */
+/** The time HDF5 object headers record (2026-01-01T00:00:00Z). */
+const FIXED_TIME = Date.UTC(2026, 0, 1);
+
 async function encodeFile(spec: FileSpec): Promise<Uint8Array> {
   if (spec.compression && !["none", "gzip"].includes(spec.compression)) {
     throw new FormatError(
@@ -91,6 +94,10 @@ async function encodeFile(spec: FileSpec): Promise<Uint8Array> {
   }
   const h5 = await lib();
   const tmp = await Deno.makeTempFile({ prefix: "dl-driver-", suffix: ".h5" });
+  // libhdf5 stamps each object header with the time (through the wasm runtime's Date.now): a
+  // fixed clock while the file is written makes a seed's files byte-identical.
+  const now = Date.now;
+  Date.now = () => FIXED_TIME;
   try {
     const f = new h5.File(tmp, "w");
     try {
@@ -120,8 +127,10 @@ async function encodeFile(spec: FileSpec): Promise<Uint8Array> {
     } finally {
       f.close();
     }
+    Date.now = now;
     return await Deno.readFile(tmp);
   } finally {
+    Date.now = now;
     await Deno.remove(tmp).catch(() => {});
   }
 }
