@@ -33,32 +33,37 @@ export async function listSplit(
   );
 }
 
-/** Whether one streamed listing holds exactly the derived names (a bitset, no list). */
+/**
+ * Whether one streamed listing holds exactly the derived names (a bitset, no list), and the
+ * dataset sizes (`_of_<N>`) its DLIO-named files carry.
+ */
 async function listingMatches(
   backend: StorageBackend,
   split: string,
   derived: FileKeys,
   prefix: string,
   ext: string,
-): Promise<boolean> {
+): Promise<{ matches: boolean; sizes: Set<number> }> {
   const want = derived.length;
   const seen = new Uint8Array(Math.ceil(want / 8));
   const re = new RegExp(
     `^${split}/(?:\\d+/)?${
       prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-    }_(\\d+)_of_${want}\\.${ext}$`,
+    }_(\\d+)_of_(\\d+)\\.${ext}$`,
   );
   let found = 0, foreign = 0;
+  const sizes = new Set<number>();
   for await (const o of backend.list(split)) {
     if (!o.key.endsWith(`.${ext}`)) continue;
     const m = re.exec(o.key);
-    const i = m ? Number(m[1]) : -1;
+    if (m && sizes.size < 8) sizes.add(Number(m[2]));
+    const i = m && Number(m[2]) === want ? Number(m[1]) : -1;
     if (i >= 0 && i < want && derived.key(i) === o.key && !(seen[i >> 3]! & (1 << (i & 7)))) {
       seen[i >> 3] = seen[i >> 3]! | (1 << (i & 7));
       found++;
     } else foreign++;
   }
-  return found === want && foreign === 0;
+  return { matches: found === want && foreign === 0, sizes };
 }
 
 /** mlpstorage's `listing_validation_interval` for a dataset of `files` files. */
@@ -114,8 +119,16 @@ export async function splitFiles(
     if (verify) await spotCheck(backend, derived, interval);
     return derived;
   }
-  if (of === want && await listingMatches(backend, split, derived, d.file_prefix, ext)) {
-    return derived;
+  const listing = await listingMatches(backend, split, derived, d.file_prefix, ext);
+  if (of === want && listing.matches) return derived;
+  if (listing.sizes.size > 1) {
+    // Files of two generations (num_files changed in place): DLIO would read a mix of them.
+    const sizes = [...listing.sizes].sort((a, b) => a - b);
+    throw new DataError(
+      `${backend.root}/${split} holds files of datasets of ${sizes.join(" and ")} files ` +
+        `(${d.file_prefix}_*_of_N.${ext}); reading the first ${want} would mix them: ` +
+        "regenerate into an empty folder, or remove the other generation's files",
+    );
   }
   const files = await listSplit(backend, split, ext);
   if (files.length < want) {

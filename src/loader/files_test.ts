@@ -59,3 +59,19 @@ Deno.test("skip_listing spot checks: first, last and every interval-th file, the
     [1, 10, 10, 100, 1000, 10000],
   );
 });
+
+Deno.test("files of two generations in one folder are refused, not mixed", async () => {
+  const mem = await dataset(20);
+  for (let i = 0; i < 10; i++) {
+    await mem.put(`train/img_${String(i).padStart(2, "0")}_of_10.npz`, new Uint8Array(1));
+  }
+  const c = config(["dataset.num_files_train=10"]);
+  await assert.rejects(
+    splitFiles(mem, "train", 10, "npz", c),
+    /datasets of 10 and 20 files .* would mix them/,
+  );
+  // One generation bigger than asked for is DLIO's subset: the first files of the listing.
+  const big = await dataset(20);
+  const f = await splitFiles(big, "train", 10, "npz", c);
+  assert.deepEqual([f.key(0), f.key(9)], ["train/img_00_of_20.npz", "train/img_09_of_20.npz"]);
+});
