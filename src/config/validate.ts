@@ -17,6 +17,8 @@ interface Ctx {
   allPaths: string[];
   /** Planned keys present in the input, reported grouped by section. */
   planned: string[];
+  /** Keys with no effect (DLIO ignores them too) present in the input, reported the same way. */
+  noop: string[];
 }
 
 function describe(v: unknown): string {
@@ -57,23 +59,27 @@ export function validateAgainstSchema(
     diagnostics: [],
     allPaths: leafPaths(schema, "", []),
     planned: [],
+    noop: [],
   };
   const own = isRecord(data) ? structuredClone(data) : data;
   if (isRecord(own)) ctx.diagnostics.push(...resolveAliases(own, locations));
   const value = checkSection(schema, own, "", ctx);
-  const bySection = Map.groupBy(ctx.planned, (p) => p.split(".")[0]!);
-  for (const [sectionName, paths] of bySection) {
+  ignoredWarnings(ctx, ctx.planned, "not implemented by dl-driver yet");
+  ignoredWarnings(ctx, ctx.noop, "without effect (DLIO ignores it too, or it has no meaning here)");
+  return { value, diagnostics: ctx.diagnostics };
+}
+
+/** One warning per section for the keys accepted and ignored, saying why. */
+function ignoredWarnings(ctx: Ctx, keys: string[], why: string): void {
+  for (const [sectionName, paths] of Map.groupBy(keys, (p) => p.split(".")[0]!)) {
     const names = paths.map((p) => p.slice(sectionName.length + 1) || p);
     ctx.diagnostics.push({
       path: paths.length === 1 ? paths[0]! : `${sectionName}.{${names.join(", ")}}`,
       severity: "warning",
-      message:
-        `known DLIO key${paths.length === 1 ? "" : "s"}, not implemented by dl-driver yet: ` +
-        "accepted and ignored",
+      message: `known DLIO key${paths.length === 1 ? "" : "s"}, ${why}: accepted and ignored`,
       location: ctx.locations.key(paths[0]!),
     });
   }
-  return { value, diagnostics: ctx.diagnostics };
 }
 
 /**
@@ -81,7 +87,7 @@ export function validateAgainstSchema(
  * dl-driver uses, in place; both at once is an error naming the alias.
  */
 export function resolveAliases(out: Record<string, unknown>, locations: Locations): Diagnostic[] {
-  const ctx: Ctx = { locations, diagnostics: [], allPaths: [], planned: [] };
+  const ctx: Ctx = { locations, diagnostics: [], allPaths: [], planned: [], noop: [] };
   for (const [alias, target] of Object.entries({ ...SECTION_ALIASES, ...KEY_ALIASES })) {
     const from = parentOf(out, alias, false);
     const name = alias.slice(alias.lastIndexOf(".") + 1);
@@ -168,6 +174,7 @@ function checkSection(
       continue;
     }
     if (child.status === "planned" && child.node === "key") ctx.planned.push(p);
+    if (child.status === "noop" && child.node === "key") ctx.noop.push(p);
     out[k] = child.node === "section" ? checkSection(child, v, p, ctx) : checkKey(child, v, p, ctx);
   }
   return out;
