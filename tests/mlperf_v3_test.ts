@@ -282,7 +282,7 @@ Deno.test("mlperf v3.0: a checkpointing run lands in checkpointing/<model>/<ts>/
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("reader.file_sharding: round_robin deals files r, r+P, … and trims to equal shares", async () => {
+Deno.test("reader.file_trimming: mlperf_v3 deals files r, r+P, … and trims to equal shares", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-rr-" });
   const wl = await yamlFile(smallWorkload(dir));
   const run = async (sharding: string) => {
@@ -292,7 +292,7 @@ Deno.test("reader.file_sharding: round_robin deals files r, r+P, … and trims t
       "dataset.num_files_train=5",
       "reader.batch_size=1",
       "workflow.evaluation=False",
-      `reader.file_sharding=${sharding}`,
+      `reader.file_trimming=${sharding}`,
       "--accelerators",
       "2",
       "--json",
@@ -305,8 +305,8 @@ Deno.test("reader.file_sharding: round_robin deals files r, r+P, … and trims t
   };
   // 5 files × 2 samples, 2 ranks, batch 1: contiguous ranges give 5 steps per rank; round-robin
   // gives each rank 2 files (file 4 is trimmed), 4 steps.
-  const contiguous = await run("contiguous");
-  const rr = await run("round_robin");
+  const contiguous = await run("none");
+  const rr = await run("mlperf_v3");
   assert.equal(contiguous.total_samples, 2 * 2 * 5);
   assert.equal(rr.total_samples, 2 * 2 * 4);
   await Deno.remove(dir, { recursive: true });

@@ -199,7 +199,7 @@ async function runV3(
     tool: [
       "reader.decode_images=False",
       "reader.drop_page_cache=fadvise",
-      "reader.file_sharding=round_robin",
+      "reader.file_trimming=mlperf_v3",
     ],
     runs: num(o.runs, "runs", 5),
     folder: async (i) => {

@@ -376,12 +376,16 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   verify_checksums: bool(true, {
     doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
   }),
-  file_sharding: oneOf(["contiguous", "round_robin"], "contiguous", {
-    doc: "How training and eval files are dealt to ranks. `contiguous`: upstream DLIO's index " +
-      "sampler (rank r reads the r-th contiguous range of samples). `round_robin`: MLPerf " +
-      "Storage v3.0's DLIO: rank r owns files r, r+P, r+2P, … trimmed to ⌊files/P⌋ each, so " +
-      "every rank runs the same steps (`dl-driver mlperf` sets it). TFRecord under tf.data " +
-      "is dealt round-robin by tf.data itself.",
+  file_trimming: oneOf(["none", "dlio", "mlperf_v3"], "none", {
+    doc: "How the file list is trimmed and dealt to ranks. `none`: every file, contiguous " +
+      "sample ranges per rank (DLIO's index sampler, `mlperf_storage_v2.0`). `dlio`: upstream " +
+      "DLIO (PR #339): the file count is cut to a multiple of num_samples_per_file × " +
+      "batch_size × ranks (eval: batch_size_eval), which can leave nothing (resnet50's unit is " +
+      "4,003,200 files at 8 ranks: refused). `mlperf_v3`: MLPerf Storage v3.0's DLIO: rank r " +
+      "owns files r, r+P, r+2P, … trimmed to ⌊files/P⌋ each (`dl-driver mlperf` sets it). " +
+      "TFRecord under tf.data is dealt round-robin by tf.data itself. Trimming that drops " +
+      "files, and epochs of fewer than 3 steps (DLIO's throughput uses steps − 2), are warned " +
+      "about.",
   }),
   drop_page_cache: oneOf(["off", "fadvise", "drop_caches"], "off", {
     doc: "(MLCommons fork) Drop the training files from the page cache before every epoch, " +

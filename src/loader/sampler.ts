@@ -34,6 +34,28 @@ export function stepsPerEpoch(samples: number, batch: number, ranks: number): nu
 /** How files are dealt to ranks. */
 export type Sharding = "contiguous" | "round_robin";
 
+/** The sharding `reader.file_trimming` asks for (tf.data streams deal files themselves). */
+export function shardingOf(
+  c: { reader: { file_trimming: string } },
+  streamed: boolean,
+): Sharding {
+  return !streamed && c.reader.file_trimming === "mlperf_v3" ? "round_robin" : "contiguous";
+}
+
+/**
+ * Upstream DLIO's trimming (PR #339): the file count cut to a multiple of
+ * `nspf × batch × ranks` (it mixes files and samples; for nspf = 1 it evens out the ranks).
+ */
+export function dlioTrimmedFiles(
+  files: number,
+  samplesPerFile: number,
+  batch: number,
+  ranks: number,
+): number {
+  const unit = samplesPerFile * batch * ranks;
+  return Math.floor(files / unit) * unit;
+}
+
 /**
  * Steps per epoch of a split under a sharding: DLIO's formula, or for round-robin the v3.0
  * fork's (each rank ⌊F/P⌋ files; the ranks agree on the minimum, which is this for all).

@@ -24,6 +24,7 @@ import type { Plugin } from "../train/plugins.ts";
 import type { RunDeps } from "./deps.ts";
 import type { RunOptions } from "./options.ts";
 import { defaultOutputDir } from "./output_dir.ts";
+import { trimSplits } from "./trimming.ts";
 
 /** What every step of a run shares. */
 export interface Job {
@@ -147,10 +148,18 @@ export async function prepare(
   // With skip_listing, rank 0 spot-checks the derived names (not timed).
   const verify = job.proc.rank === 0;
   const ext = codec.extension;
-  const trainFiles = await splitFiles(backend, "train", c.dataset.num_files_train, ext, c, verify);
-  const evalFiles = c.workflow.evaluation && c.dataset.num_files_eval > 0
-    ? await splitFiles(backend, "valid", c.dataset.num_files_eval, ext, c, verify)
-    : keyList([]);
+  const { train: trainFiles, eval: evalFiles } = trimSplits(
+    c,
+    codec,
+    {
+      train: await splitFiles(backend, "train", c.dataset.num_files_train, ext, c, verify),
+      eval: c.workflow.evaluation && c.dataset.num_files_eval > 0
+        ? await splitFiles(backend, "valid", c.dataset.num_files_eval, ext, c, verify)
+        : keyList([]),
+    },
+    job.n * job.proc.size,
+    deps.log,
+  );
   const reader = await readBackend(backend, {
     odirect: c.reader.odirect,
     fallback: c.reader.odirect_fallback,

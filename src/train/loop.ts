@@ -11,7 +11,7 @@ import { makeExecutor } from "../loader/engine.ts";
 import type { Executor } from "../loader/executor.ts";
 import type { FileKeys } from "../loader/files.ts";
 import { profileFor } from "../loader/profile.ts";
-import { shardedSteps } from "../loader/sampler.ts";
+import { shardedSteps, shardingOf } from "../loader/sampler.ts";
 import { type ItemSink, SampleEvents, type SampleSink } from "../metrics/recorder.ts";
 import type { EpochRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 import type { StepSink } from "../metrics/steps.ts";
@@ -132,9 +132,9 @@ async function runEpochs(s: TrainSetup, x: PhaseContext): Promise<void> {
   const computeDraw = draw(c.train.computation_time, c.train.computation_time_stdev, "compute");
   const evalDraw = draw(c.evaluation.eval_time, c.evaluation.eval_time_stdev, "eval");
   const nspf = c.dataset.num_samples_per_file;
-  // tf.data deals TFRecord files itself (untrimmed); other formats follow reader.file_sharding.
+  // tf.data deals TFRecord files itself (untrimmed); other formats follow reader.file_trimming.
   const streamed = s.codec.access === "stream" && !c.reader.read_index;
-  const sharding = streamed ? "contiguous" : c.reader.file_sharding;
+  const sharding = shardingOf(c, streamed);
   const steps = (files: number, batch: number) =>
     shardedSteps(files, nspf, batch, s.comm.size, sharding);
   let expected = steps(s.trainFiles.length, c.reader.batch_size);

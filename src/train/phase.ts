@@ -11,7 +11,7 @@ import type { Executor } from "../loader/executor.ts";
 import type { FileKeys } from "../loader/files.ts";
 import { loadBatches, type LoaderOptions } from "../loader/loader.ts";
 import { type EpochPlan, planEpoch, type PlanOptions, type Profile } from "../loader/profile.ts";
-import { expectedIdSum, idSum, type ShuffleMode } from "../loader/sampler.ts";
+import { expectedIdSum, idSum, shardingOf, type ShuffleMode } from "../loader/sampler.ts";
 import type { BlockRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 import type { ItemSink } from "../metrics/recorder.ts";
 import { dlioWindow, StepSeries, type StepSink } from "../metrics/steps.ts";
@@ -81,7 +81,7 @@ function planOptions(x: PhaseContext, p: PhaseSpec): PlanOptions {
     shuffleRecords: p.kind === "train" && c.reader.sample_shuffle !== "off",
     shuffleSize: c.reader.shuffle_size,
     // tf.data deals TFRecord files round-robin itself (untrimmed).
-    sharding: streamed ? "contiguous" : c.reader.file_sharding,
+    sharding: shardingOf(c, streamed),
   };
 }
 
