@@ -204,6 +204,27 @@ function combine(per: EpochSummary[][]): EpochSummary[] {
   });
 }
 
+/** DLIO's AU and throughput fields of a phase: the per-epoch lists, mean, stdev, AU verdict, MiB/s. */
+function dlioPhaseFields(
+  phase: "train" | "eval",
+  au: number[],
+  thr: number[],
+  c: WorkloadConfig,
+): RunSummary["metric"] {
+  const record = c.dataset.record_length_bytes;
+  return {
+    [`${phase}_au_percentage`]: au,
+    [`${phase}_au_mean_percentage`]: mean(au),
+    [`${phase}_au_stdev_percentage`]: stdev(au),
+    [`${phase}_au_meet_expectation`]: mean(au) >= c.metric.au * 100 ? "success" : "fail",
+    [`${phase}_throughput_samples_per_second`]: thr,
+    [`${phase}_throughput_mean_samples_per_second`]: mean(thr),
+    [`${phase}_throughput_stdev_samples_per_second`]: stdev(thr),
+    [`${phase}_io_mean_MB_per_second`]: (mean(thr) * record) / MiB,
+    [`${phase}_io_stdev_MB_per_second`]: (stdev(thr) * record) / MiB,
+  };
+}
+
 /**
  * The eval metric. DLIO's names carry DLIO's values: its per-rank eval lists are Python lists,
  * so mpi4py's allreduce(SUM) concatenates them (rank 0's epochs, then rank 1's, …); AU is then
@@ -216,7 +237,6 @@ function evalMetric(
   combined: NonNullable<EpochSummary["eval"]>[],
   c: WorkloadConfig,
 ): RunSummary["metric"] {
-  const record = c.dataset.record_length_bytes;
   const ranks = per.length;
   const rankEvals = per.flatMap((p) => p.filter((e) => e.eval).map((e) => e.eval!));
   const eau = rankEvals.map((e) => e.au_percentage / ranks);
@@ -224,15 +244,7 @@ function evalMetric(
   const cau = combined.map((e) => e.au_percentage);
   const cthr = combined.map((e) => e.throughput_samples_per_second);
   return {
-    eval_au_percentage: eau,
-    eval_au_mean_percentage: mean(eau),
-    eval_au_stdev_percentage: stdev(eau),
-    eval_au_meet_expectation: mean(eau) >= c.metric.au * 100 ? "success" : "fail",
-    eval_throughput_samples_per_second: ethr,
-    eval_throughput_mean_samples_per_second: mean(ethr),
-    eval_throughput_stdev_samples_per_second: stdev(ethr),
-    eval_io_mean_MB_per_second: (mean(ethr) * record) / MiB,
-    eval_io_stdev_MB_per_second: (stdev(ethr) * record) / MiB,
+    ...dlioPhaseFields("eval", eau, ethr, c),
     eval_au_combined_percentage: cau,
     eval_au_combined_mean_percentage: mean(cau),
     eval_throughput_combined_samples_per_second: cthr,
@@ -259,21 +271,12 @@ export function summarize(recs: TrainRecord | TrainRecord[], c: WorkloadConfig):
     ? per[0]!.map(({ spanTrain: _, spanEval: _e, ...e }) => e)
     : combine(per);
   const rec = all[0]!;
-  const record = c.dataset.record_length_bytes;
   const au = epochs.map((e) => e.train.au_percentage);
   const thr = epochs.map((e) => e.train.throughput_samples_per_second);
   const measuredBps = epochs.map((e) => e.train.measured.bytes_per_second);
   const measuredSps = epochs.map((e) => e.train.measured.samples_per_second);
   const metric: RunSummary["metric"] = {
-    train_au_percentage: au,
-    train_au_mean_percentage: mean(au),
-    train_au_stdev_percentage: stdev(au),
-    train_au_meet_expectation: mean(au) >= c.metric.au * 100 ? "success" : "fail",
-    train_throughput_samples_per_second: thr,
-    train_throughput_mean_samples_per_second: mean(thr),
-    train_throughput_stdev_samples_per_second: stdev(thr),
-    train_io_mean_MB_per_second: (mean(thr) * record) / MiB,
-    train_io_stdev_MB_per_second: (stdev(thr) * record) / MiB,
+    ...dlioPhaseFields("train", au, thr, c),
     // dl-driver: measured from real bytes and block time (MB = MiB, as DLIO's field).
     train_io_measured_mean_MB_per_second: mean(measuredBps) / MiB,
     train_io_measured_stdev_MB_per_second: stdev(measuredBps) / MiB,

@@ -20,6 +20,23 @@ function steps(compute = [100, 100, 100, 100, 100], ex: [number, number] = [1, 0
   return s;
 }
 
+/** A rank's record without epochs (tests add theirs). */
+const RECORD: Omit<TrainRecord, "epochs"> = {
+  startMs: 0,
+  endMs: 2000,
+  wallStart: 0,
+  wallEnd: 0,
+  rank: 0,
+  profile: { name: "pytorch", sampler: "index", access_order: "native" },
+  loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
+  trainEvents: new SampleEvents(),
+  evalEvents: new SampleEvents(),
+  planned: [],
+  randomSeed: 0,
+  slotBytes: 1,
+  storage: { requests: 0, retries: 0 },
+};
+
 const block = (over: Partial<BlockRecord> = {}): BlockRecord => ({
   block: 1,
   startMs: 1000,
@@ -73,19 +90,8 @@ Deno.test("summary: DLIO fields (mean/std over epochs, MiB from record length) a
         ],
       },
     ],
-    startMs: 0,
+    ...RECORD,
     endMs: 3000,
-    wallStart: 0,
-    wallEnd: 0,
-    rank: 0,
-    profile: { name: "pytorch", sampler: "index", access_order: "native" },
-    loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
-    trainEvents: new SampleEvents(),
-    evalEvents: new SampleEvents(),
-    planned: [],
-    randomSeed: 0,
-    slotBytes: 1,
-    storage: { requests: 0, retries: 0 },
   };
   const s = summarize(rec, c);
   const au = s.metric.train_au_percentage as number[];
@@ -150,19 +156,8 @@ Deno.test("eval over ranks: DLIO's names carry DLIO's concatenated lists; the co
       blocks: [block()],
       eval: block({ startMs: 1000, endMs: 1000 + evalMs }),
     }],
-    startMs: 0,
-    endMs: 2000,
-    wallStart: 0,
-    wallEnd: 0,
+    ...RECORD,
     rank: r,
-    profile: { name: "pytorch", sampler: "index", access_order: "native" },
-    loader: { maxOutstanding: 0, maxBatchesAhead: 0 },
-    trainEvents: new SampleEvents(),
-    evalEvents: new SampleEvents(),
-    planned: [],
-    randomSeed: 0,
-    slotBytes: 1,
-    storage: { requests: 0, retries: 0 },
   });
   const m = summarize([rank(0, 600), rank(1, 800)], c).metric;
   // Per rank (DLIO's eval formula): AU = 400 / (T − 150); throughput = 5 · 4 / T.
