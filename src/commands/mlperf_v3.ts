@@ -187,7 +187,7 @@ const FLAGS_TRAINING = `
   -dd, --data-dir D                the dataset goes in D/<model>
   -rd, --results-dir R             an \`mlperf init\`-ed results folder (or MLPSTORAGE_RESULTS_DIR)
   -sn, --systemname S              the system's name (or MLPSTORAGE_SYSTEMNAME; run, datagen)
-  -np, --num-processes N           processes (datagen: writers)
+  -np, --num-processes N           datagen: concurrent file writers (default 4)
   -p,  --params K=V [K=V ...]      workload overrides, checked against the mode's lists first
   -aip, --allow-invalid-params     run disallowed overrides anyway (open, whatif; marked INVALID)
        --runs N                    measured runs after the warm-up (default 5)

@@ -136,7 +136,11 @@ async function datagenV3(c: V3Call): Promise<number> {
   });
   const leaf = await newLeaf(commandDir(tree, "training", v3.model, "datagen"));
   const t0 = Date.now();
-  const g = await generateDataset(rc.config, { quiet: o.quiet });
+  // -np: mlpstorage's datagen processes; here the concurrent file writers.
+  const writers = o["num-processes"] === undefined
+    ? undefined
+    : num(o["num-processes"], "num-processes");
+  const g = await generateDataset(rc.config, { quiet: o.quiet, threads: writers });
   const d = rc.config.dataset;
   const line = `generated ${g.files} files in ${g.location} (${g.written} written, ` +
     `${g.skipped} kept)`;
