@@ -425,3 +425,26 @@ Deno.test("Hydra's value forms DLIO users type: dicts and lists without spaces, 
     [{ name: "a", dtype: "float32", size: 2 }, { name: "b", dtype: "int8", size: 1 }],
   );
 });
+
+Deno.test("paths: empty or malformed locations and names with separators are refused", () => {
+  const bad: [string, RegExp][] = [
+    ['dataset.data_folder=""', /dataset\.data_folder: "" is empty/],
+    ["dataset.data_folder=s3:/bucket/x", /is not a URI: write s3:\/\/… \(two slashes\)/],
+    ["dataset.data_folder=s3://", /names no bucket or container/],
+    ["dataset.data_folder=az://", /names no bucket or container/],
+    ["dataset.data_folder=foo://x", /unknown scheme 'foo:'/],
+    ["checkpoint.uri=s3://", /checkpoint\.uri: "s3:\/\/" names no bucket/],
+    ["model.name=../../x", /model\.name: "\.\.\/\.\.\/x" may not contain a path separator/],
+    ["output.log_file=../../x.log", /output\.log_file: .* path separator/],
+    ["dataset.file_prefix=../../x", /dataset\.file_prefix: .* path separator/],
+    ["model.name=..", /may not be '\.\.'/],
+  ];
+  for (const [arg, why] of bad) {
+    const e = configError(() => resolveConfig({ args: ["workload=demo", arg] }));
+    assert.match(e.message, why, arg);
+  }
+  // Plain paths, file:// and object-store URIs with a bucket are fine.
+  for (const ok of ["data/x", "/tmp/x", "file:///tmp/x", "s3://bucket/p", "az://c/p"]) {
+    resolveConfig({ args: ["workload=demo", `dataset.data_folder=${ok}`] });
+  }
+});

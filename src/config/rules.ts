@@ -6,6 +6,7 @@ import type { Diagnostic } from "../errors.ts";
 import { ELEMENT_TYPES, type WorkloadConfig } from "./schema.ts";
 import type { Locations } from "./source.ts";
 import { configLocation } from "./location.ts";
+import { pathRules } from "./paths.ts";
 import { FORMATS_AVAILABLE } from "../formats/mod.ts";
 import { isLocal, schemeOf, SCHEMES } from "../storage/schemes.ts";
 
@@ -19,6 +20,8 @@ export function crossFieldRules(
   const add = (path: string, message: string, severity: "error" | "warning" = "error") =>
     out.push({ path, message, severity, location: locations.value(path) });
   const r = c.reader, d = c.dataset, m = c.model, ck = c.checkpoint;
+  // Nothing is written outside the folders the user named.
+  out.push(...pathRules(c, locations));
 
   if (c.workflow.train && d.format === "tfrecord" && r.data_loader === "pytorch") {
     add("reader.data_loader", "format tfrecord cannot be read with the pytorch data loader");
