@@ -3,6 +3,7 @@
  * @module
  */
 import denoJson from "../deno.json" with { type: "json" };
+import { redactString } from "./util/redact.ts";
 
 /** The dl-driver version. */
 export const VERSION: string = denoJson.version;
@@ -27,6 +28,6 @@ export function provenance(): Record<string, unknown> {
     hostname: Deno.hostname(),
     cpus: navigator.hardwareConcurrency,
     dependencies: DEPENDENCIES,
-    args: Deno.args,
+    args: Deno.args.map(redactString),
   };
 }

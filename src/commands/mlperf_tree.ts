@@ -11,6 +11,7 @@ import { parse as parseYaml, stringify } from "yaml";
 import { UserError } from "../errors.ts";
 import { runStamp } from "../run/output_dir.ts";
 import { VERSION } from "../version.ts";
+import { redact, redactString } from "../util/redact.ts";
 
 /** Where a v3.0 command's results go. */
 export interface Tree {
@@ -178,7 +179,7 @@ export async function writeLeaf(
   await Deno.writeTextFile(join(leaf.dir, out), stdout);
   await Deno.writeTextFile(join(leaf.dir, err), stderr);
   const { host, ...fields } = m;
-  const meta = {
+  const meta = redact({
     ...fields,
     run_datetime: leaf.stamp,
     result_dir: resolve(leaf.dir),
@@ -189,14 +190,14 @@ export async function writeLeaf(
         cpu: { num_cores: host.cpus },
       }],
     },
-    executed_command: `dl-driver ${Deno.args.join(" ")}`,
+    executed_command: `dl-driver ${Deno.args.map(redactString).join(" ")}`,
     command_output_files: [{ command: m.command, stdout: out, stderr: err }],
     invocation_end_time: new Date().toISOString(),
     // Honest labelling: these results come from dl-driver, not from mlpstorage and DLIO.
     generated_by: `dl-driver ${VERSION}`,
     verification_note: "dl-driver's verdict under the rules; a CLOSED submission must use the " +
       "unmodified mlpstorage (Rules §1)",
-  };
+  });
   await Deno.writeTextFile(
     join(leaf.dir, `${type}_${leaf.stamp}_metadata.json`),
     JSON.stringify(meta, null, 2) + "\n",

@@ -78,7 +78,10 @@ export async function workloadCommand(
   const maxSteps = intOption("max-steps", o["max-steps"]);
   if (cmd === "validate") {
     const { describeConfig } = await import("./validate.ts");
-    console.log(o.json ? JSON.stringify(rc.config, null, 2) : describeConfig(rc));
+    const { redact, redactString } = await import("../util/redact.ts");
+    console.log(
+      o.json ? JSON.stringify(redact(rc.config), null, 2) : redactString(describeConfig(rc)),
+    );
     return ExitCode.ok;
   }
   const controller = new AbortController();

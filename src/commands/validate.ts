@@ -2,6 +2,7 @@
  * `validate`: print a workload's effective settings in a few lines.
  * @module
  */
+import { redactString } from "../util/redact.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { stepsPerEpoch } from "../loader/sampler.ts";
 import { configLocation } from "../config/location.ts";
@@ -17,7 +18,9 @@ export function describeConfig(rc: ResolvedConfig): string {
     : JSON.stringify(c.train.computation_time);
   const errors = rc.warnings.filter((w) => w.severity === "warning").length;
   return [
-    `OK ${rc.sourceFile}${rc.overrides.length ? ` with ${rc.overrides.join(" ")}` : ""}` +
+    `OK ${rc.sourceFile}${
+      rc.overrides.length ? ` with ${rc.overrides.map(redactString).join(" ")}` : ""
+    }` +
     (errors ? ` (${errors} warning${errors === 1 ? "" : "s"})` : ""),
     `  model ${c.model.name}, framework ${c.framework}, loader ${r.data_loader}`,
     `  dataset ${d.format} at ${configLocation(c)}: ` +

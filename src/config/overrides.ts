@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import type { Diagnostic } from "../errors.ts";
 import type { Locations } from "./source.ts";
 import { aliasTarget } from "./validate.ts";
+import { redactString } from "../util/redact.ts";
 
 /** One parsed override. */
 export interface Override {
@@ -40,7 +41,7 @@ export function isOverrideArg(arg: string): boolean {
 export function parseOverrides(args: string[]): ParsedOverrides {
   const out: ParsedOverrides = { overrides: [], diagnostics: [] };
   for (const text of args) {
-    const where = { source: `override '${text}'`, line: 0, col: 0 };
+    const where = { source: `override '${redactString(text)}'`, line: 0, col: 0 };
     const m = /^(\+\+|\+|~)?([A-Za-z_][\w.-]*)(?:=(.*))?$/s.exec(text);
     if (!m) {
       out.diagnostics.push({
@@ -138,7 +139,7 @@ export function applyOverrides(
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const o of overrides) {
-    const where = { source: `override '${o.text}'`, line: 0, col: 0 };
+    const where = { source: `override '${redactString(o.text)}'`, line: 0, col: 0 };
     const path = aliasTarget(o.path);
     const parts = path.split(".");
     let node: Record<string, unknown> = data;

@@ -16,6 +16,7 @@ import { StageHistograms } from "./recorder.ts";
 import type { RunSummary } from "./summarize.ts";
 import type { TrainRecord } from "./records.ts";
 import { mergedSteps } from "./steps.ts";
+import { redact } from "../util/redact.ts";
 
 /** Bounded series for the page (at most ~600 points per series). */
 function pageData(
@@ -87,7 +88,7 @@ function pageData(
         gib: k.bytes / 2 ** 30,
       }))
     ).slice(0, 400),
-    config: stringify({ workload: c }),
+    config: stringify({ workload: redact(c) }),
   };
 }
 

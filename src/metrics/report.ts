@@ -4,6 +4,7 @@
  * @module
  */
 import type { WorkloadConfig } from "../config/schema.ts";
+import { redact } from "../util/redact.ts";
 import { type ReportContext, reportFrom } from "./fields.ts";
 import type { RunSummary } from "./summarize.ts";
 import type { TrainRecord } from "./records.ts";
@@ -18,7 +19,8 @@ export function buildReport(
   recs: TrainRecord | TrainRecord[],
   ctx: ReportContext,
 ): Record<string, unknown> {
-  return reportFrom({ c, s, all: Array.isArray(recs) ? recs : [recs], ctx });
+  // No credential reaches report.json, report.csv, report.html or --json.
+  return redact(reportFrom({ c, s, all: Array.isArray(recs) ? recs : [recs], ctx }));
 }
 
 function csvCell(v: unknown): string {

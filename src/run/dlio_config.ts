@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { writeYaml } from "./output_dir.ts";
+import { redact, redactString } from "../util/redact.ts";
 
 /** The overrides as Hydra lists them for DLIO: `workload=NAME`, then `++workload.` keys. */
 export function hydraOverrides(rc: ResolvedConfig, toolKeys: string[] = []): string[] {
@@ -33,8 +34,9 @@ export async function writeDlioConfig(
   rc: ResolvedConfig,
   toolKeys: string[] = [],
 ): Promise<void> {
-  const overrides = hydraOverrides(rc, toolKeys);
-  await writeYaml(join(dir, "dlio_config", "config.yaml"), { workload: rc.composed });
+  // Credentials are replaced in every file (the key stays, so it is clear it was set).
+  const overrides = hydraOverrides(rc, toolKeys).map(redactString);
+  await writeYaml(join(dir, "dlio_config", "config.yaml"), { workload: redact(rc.composed) });
   await writeYaml(join(dir, "dlio_config", "overrides.yaml"), overrides);
   await writeYaml(join(dir, "dlio_config", "hydra.yaml"), {
     hydra: {
@@ -45,5 +47,5 @@ export async function writeDlioConfig(
       job: { name: "dlio_benchmark" },
     },
   });
-  await writeYaml(join(dir, "resolved_config.yaml"), { workload: rc.config });
+  await writeYaml(join(dir, "resolved_config.yaml"), { workload: redact(rc.config) });
 }
