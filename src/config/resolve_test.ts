@@ -448,3 +448,14 @@ Deno.test("paths: empty or malformed locations and names with separators are ref
     resolveConfig({ args: ["workload=demo", `dataset.data_folder=${ok}`] });
   }
 });
+
+Deno.test("a YAML alias bomb is a configuration error naming the file, not a crash", async () => {
+  const levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+  for (const n of "bcdefg") {
+    const prev = String.fromCharCode(n.charCodeAt(0) - 1);
+    levels.push(`${n}: &${n} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+  }
+  const p = await yamlFile(levels.join("\n") + "\n");
+  const e = configError(() => resolveConfig({ file: p }));
+  assert.match(e.message, /:1:1: error: malformed YAML: its aliases .* expand to too many nodes/);
+});

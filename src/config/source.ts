@@ -96,5 +96,17 @@ export function parseYamlSource(text: string, source: string): ParsedSource {
     }
   };
   walk(doc.contents, "");
-  return { data: doc.toJS({ maxAliasCount: 1000 }), locations, diagnostics };
+  try {
+    return { data: doc.toJS({ maxAliasCount: 1000 }), locations, diagnostics };
+  } catch (e) {
+    // An alias bomb (aliases of aliases expanding exponentially): refused, not expanded.
+    if (!(e instanceof ReferenceError)) throw e;
+    diagnostics.push({
+      path: "",
+      severity: "error",
+      message: "malformed YAML: its aliases (*name) expand to too many nodes; write the values out",
+      location: { source, line: 1, col: 1 },
+    });
+    return { data: undefined, locations, diagnostics };
+  }
 }
