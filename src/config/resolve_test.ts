@@ -459,3 +459,14 @@ Deno.test("a YAML alias bomb is a configuration error naming the file, not a cra
   const e = configError(() => resolveConfig({ file: p }));
   assert.match(e.message, /:1:1: error: malformed YAML: its aliases .* expand to too many nodes/);
 });
+
+Deno.test("thousands of unknown keys: 50 listed with suggestions, the rest counted", async () => {
+  const keys = Array.from({ length: 5000 }, (_, i) => `  k${i}: ${i}\n`).join("");
+  const p = await yamlFile(`dataset:\n${keys}  format: npz\n  format: npy\n`);
+  // Duplicate keys are found in one pass (the YAML library's own check is quadratic).
+  assert.match(configError(() => resolveConfig({ file: p })).message, /duplicate key 'format'/);
+  const q = await yamlFile(`dataset:\n${keys}`);
+  const e = configError(() => resolveConfig({ file: q }));
+  assert.equal(e.message.match(/unknown key 'k\d+'/g)?.length, 50);
+  assert.match(e.message, /and 4950 more unknown keys \(not listed\)/);
+});

@@ -19,7 +19,12 @@ interface Ctx {
   planned: string[];
   /** Keys with no effect (DLIO ignores them too) present in the input, reported the same way. */
   noop: string[];
+  /** Unknown keys met. */
+  unknown: number;
 }
+
+/** Unknown keys reported one by one; the rest are counted. */
+const UNKNOWN_LISTED = 50;
 
 function describe(v: unknown): string {
   if (v === null || v === undefined) return "an empty value (null)";
@@ -60,10 +65,19 @@ export function validateAgainstSchema(
     allPaths: leafPaths(schema, "", []),
     planned: [],
     noop: [],
+    unknown: 0,
   };
   const own = isRecord(data) ? structuredClone(data) : data;
   if (isRecord(own)) ctx.diagnostics.push(...resolveAliases(own, locations));
   const value = checkSection(schema, own, "", ctx);
+  if (ctx.unknown > UNKNOWN_LISTED) {
+    ctx.diagnostics.push({
+      path: "",
+      severity: "error",
+      message: `and ${ctx.unknown - UNKNOWN_LISTED} more unknown keys (not listed)`,
+      location: ctx.locations.key(""),
+    });
+  }
   ignoredWarnings(ctx, ctx.planned, "not implemented by dl-driver yet");
   ignoredWarnings(ctx, ctx.noop, "without effect (DLIO ignores it too, or it has no meaning here)");
   return { value, diagnostics: ctx.diagnostics };
@@ -87,7 +101,14 @@ function ignoredWarnings(ctx: Ctx, keys: string[], why: string): void {
  * dl-driver uses, in place; both at once is an error naming the alias.
  */
 export function resolveAliases(out: Record<string, unknown>, locations: Locations): Diagnostic[] {
-  const ctx: Ctx = { locations, diagnostics: [], allPaths: [], planned: [], noop: [] };
+  const ctx: Ctx = {
+    locations,
+    diagnostics: [],
+    allPaths: [],
+    planned: [],
+    noop: [],
+    unknown: 0,
+  };
   for (const [alias, target] of Object.entries({ ...SECTION_ALIASES, ...KEY_ALIASES })) {
     const from = parentOf(out, alias, false);
     const name = alias.slice(alias.lastIndexOf(".") + 1);
@@ -170,7 +191,11 @@ function checkSection(
     const p = path ? `${path}.${k}` : k;
     const child = spec.keys[k];
     if (!child) {
-      err(ctx, p, unknownKeyMessage(k, p, Object.keys(spec.keys), ctx), "key");
+      // Each is reported with a suggestion up to a limit; a config with thousands of unknown
+      // keys is refused quickly, not after minutes of suggestions.
+      if (++ctx.unknown <= UNKNOWN_LISTED) {
+        err(ctx, p, unknownKeyMessage(k, p, Object.keys(spec.keys), ctx), "key");
+      }
       continue;
     }
     if (child.status === "planned" && child.node === "key") ctx.planned.push(p);
