@@ -12,7 +12,7 @@ import {
   type SampleIndex,
   type SampleRange,
 } from "../formats/codec.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { copyInto } from "../util/copy.ts";
 import type { DistributionValue } from "../util/distribution.ts";
 import { type Draw, makeDraw } from "../util/distribution.ts";
@@ -185,7 +185,22 @@ export class SampleReader {
     e: EpochSetup,
   ): Promise<Fetched> {
     const t0 = this.now();
-    const f = await open(path, this.#opts(e, job.key));
+    let f: OpenedFile & { close(): void };
+    try {
+      f = await open(path, this.#opts(e, job.key));
+    } catch (err) {
+      // A file deleted or unreadable mid-run is a storage error (exit 3) naming it, like any
+      // backend's, not an internal one.
+      if (err instanceof Deno.errors.NotFound) {
+        throw new StorageError("not_found", "open", path, "no such file (deleted?)", {
+          cause: err,
+        });
+      }
+      if (err instanceof Deno.errors.PermissionDenied) {
+        throw new StorageError("permission", "open", path, "permission denied", { cause: err });
+      }
+      throw err;
+    }
     try {
       const data = f.sample(job.index).slice();
       return { kind: "sample", key: job.key, data, ioMs: this.now() - t0 };
