@@ -15,6 +15,8 @@
  */
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { resolveConfig } from "../config/resolve.ts";
+import type { WorkloadConfig } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
 
 /**
@@ -373,6 +375,25 @@ export function checkpointingArgs(
   // Fewer processes than the closed count: each writes its share of a subset (DLIO's subset
   // mode), DP = closed / (TP · PP).
   return ["checkpoint.mode=subset", `model.parallelism.data=${m.closed / tpTimesPp}`];
+}
+
+/** TP·PP of a checkpointing model's workload: its unit of processes (with `params` applied). */
+export function checkpointingUnit(model: string, params: string[] = []): number {
+  const m = CHECKPOINT_MODELS[model]!;
+  const p = resolveConfig({ args: [`workload=${m.workload}`, ...params] }).config.model.parallelism;
+  return p.tensor * p.pipeline;
+}
+
+/** A checkpointing model on `processes` ranks: the subset-mode overrides and the config. */
+export function checkpointingSetup(
+  model: string,
+  processes: number,
+  params: string[] = [],
+): { extra: string[]; config: WorkloadConfig } {
+  const m = CHECKPOINT_MODELS[model]!;
+  const extra = checkpointingArgs(model, processes, checkpointingUnit(model, params));
+  const config = resolveConfig({ args: [`workload=${m.workload}`, ...extra, ...params] }).config;
+  return { extra, config };
 }
 
 /** Mean and spread of the measured runs, rounded as the rules say. */

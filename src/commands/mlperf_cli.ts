@@ -24,7 +24,7 @@ import type { RunResult } from "../run/options.ts";
 import {
   aggregateRuns,
   CHECKPOINT_MODELS,
-  checkpointingArgs,
+  checkpointingSetup,
   checkRun,
   datasize,
   MLPERF_MODELS,
@@ -210,11 +210,8 @@ export async function checkpointingCmd(c: Call): Promise<number> {
   const m = CHECKPOINT_MODELS[need(o.model, "model")];
   if (!m) throw new UserError(`mlperf: unknown checkpointing model '${model}'`);
   const procs = num(o["num-processes"], "num-processes", m.closed);
-  const base = resolveConfig({ args: [`workload=${m.workload}`] }).config;
-  const tpPp = base.model.parallelism.tensor * base.model.parallelism.pipeline;
-  const extra = checkpointingArgs(model, procs, tpPp);
+  const { extra, config: ck } = checkpointingSetup(model, procs);
   if (sub === "datasize") {
-    const ck = resolveConfig({ args: [`workload=${m.workload}`, ...extra] }).config;
     const total = checkpointBytes(ck, procs);
     const perRank = Math.max(
       ...Array.from(

@@ -17,7 +17,8 @@ import { checkpointBytes } from "../checkpoint/layout.ts";
 import {
   aggregateRuns,
   CHECKPOINT_MODELS,
-  checkpointingArgs,
+  checkpointingSetup,
+  checkpointingUnit,
   checkRun,
   datasize,
   overrideKey,
@@ -320,8 +321,7 @@ function checkProcesses(v3: V3Command, procs: number): void {
     );
   }
   if (v3.mode === "open") {
-    const c = resolveConfig({ args: [`workload=${m.workload}`] }).config.model.parallelism;
-    const unit = c.tensor * c.pipeline;
+    const unit = checkpointingUnit(v3.model);
     if (procs % unit !== 0) {
       throw new UserError(
         `mlperf open checkpointing: ${v3.model} needs a multiple of TP·PP = ${unit} processes, ` +
@@ -344,12 +344,7 @@ function memoryShortfall(
   accel: string,
   params: string[],
 ): string | undefined {
-  const m = CHECKPOINT_MODELS[model]!;
-  const base = resolveConfig({ args: [`workload=${m.workload}`, ...params] }).config;
-  const tpPp = base.model.parallelism.tensor * base.model.parallelism.pipeline;
-  const ck = resolveConfig({
-    args: [`workload=${m.workload}`, ...checkpointingArgs(model, procs, tpPp), ...params],
-  }).config;
+  const ck = checkpointingSetup(model, procs, params).config;
   const need = checkpointBytes(ck, procs) / 1e9, have = procs * ACCELERATOR_GB[accel]!;
   if (need <= have) return undefined;
   return `rule 4.3.4: ${procs} × ${accel} (${ACCELERATOR_GB[accel]} GB each, ${have} GB) ` +
