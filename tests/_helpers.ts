@@ -112,16 +112,27 @@ export async function python(
   return new TextDecoder().decode(out.stdout).trim();
 }
 
+/** The CLI as one shell command line (each argument quoted). */
+export function cliCommand(args: string[]): string {
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  return [Deno.execPath(), "run", ...CLI_PERMISSIONS, cli, ...args]
+    .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+}
+
 /** Run the CLI under mpirun inside a private network namespace (loopback only). */
-export async function mpirun(
+export function mpirun(
   np: number,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const deno = [Deno.execPath(), "run", ...CLI_PERMISSIONS, cli, ...args]
-    .map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  return mpirunIn(`-np ${np} ${cliCommand(args)}`);
+}
+
+/** Run `mpirun <apps>` (e.g. MPMD `-np 1 A : -np 1 B`) inside a private network namespace. */
+export async function mpirunIn(
+  apps: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const script = "ip link set lo up && exec mpirun --allow-run-as-root --oversubscribe " +
-    `--mca btl self,vader -np ${np} ${deno}`;
+    `--mca btl self,vader ${apps}`;
   const out = await new Deno.Command("timeout", {
     args: ["120", "unshare", "-n", "sh", "-c", script],
     env: { NO_COLOR: "1" },

@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, mpirun, readLists, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import {
+  cliCommand,
+  mpirun,
+  mpirunIn,
+  readLists,
+  runCli,
+  smallWorkload,
+  yamlFile,
+} from "./_helpers.ts";
 
 interface Visited {
   rank: number;
@@ -213,23 +221,14 @@ Deno.test("reader.preprocess_time: slept per sample in the reader threads, measu
 Deno.test("mpirun: a process that never reaches the barrier is named after the MPI timeout", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-mpi-" });
   const wl = await yamlFile(smallWorkload(dir));
-  const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const deno = (compute: string) =>
-    [Deno.execPath(), "run", ...CLI_PERMISSIONS, cli, "run", wl, compute, "-q"]
-      .map((a) => `'${a}'`).join(" ");
+  const deno = (compute: string) => cliCommand(["run", wl, compute, "-q"]);
   // MPMD: rank 1 computes for 60 s per step, so it is late at the first barrier.
-  const script = "ip link set lo up && exec mpirun --allow-run-as-root --oversubscribe " +
-    "--mca btl self,vader -x DL_DRIVER_MPI_TIMEOUT_S=2 " +
-    `-np 1 ${deno("train.computation_time=0.01")} : -np 1 ${deno("train.computation_time=60")}`;
   const t0 = performance.now();
-  const out = await new Deno.Command("timeout", {
-    args: ["120", "unshare", "-n", "sh", "-c", script],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.notEqual(out.code, 0, stderr);
+  const { code, stderr } = await mpirunIn(
+    "-x DL_DRIVER_MPI_TIMEOUT_S=2 " +
+      `-np 1 ${deno("train.computation_time=0.01")} : -np 1 ${deno("train.computation_time=60")}`,
+  );
+  assert.notEqual(code, 0, stderr);
   assert.match(stderr, /MPI barrier: process 1 of 2 did not arrive within 2 s/);
   assert.ok(performance.now() - t0 < 50_000, "ended long before rank 1's step");
 });
