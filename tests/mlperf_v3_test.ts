@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { normaliseArgv } from "../src/commands/mlperf_v3.ts";
-import { runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { runCli } from "./_helpers.ts";
 
 Deno.test("mlperf v3.0: mlpstorage's short forms and nargs flags", () => {
   assert.deepEqual(
@@ -279,36 +279,6 @@ Deno.test("mlperf v3.0: a checkpointing run lands in checkpointing/<model>/<ts>/
   only(leaf, /^checkpointing_run\.stdout\.log$/);
   const summary = JSON.parse(await Deno.readTextFile(join(leaf, "summary.json")));
   assert.ok(summary.metric.save_checkpoint_io_mean_GB_per_second > 0);
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("reader.file_trimming: mlperf_v3 deals files r, r+P, … and trims to equal shares", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dl-driver-rr-" });
-  const wl = await yamlFile(smallWorkload(dir));
-  const run = async (sharding: string) => {
-    const r = await runCli([
-      "run",
-      wl,
-      "dataset.num_files_train=5",
-      "reader.batch_size=1",
-      "workflow.evaluation=False",
-      `reader.file_trimming=${sharding}`,
-      "--accelerators",
-      "2",
-      "--json",
-      "-q",
-      "-o",
-      join(dir, sharding),
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout);
-  };
-  // 5 files × 2 samples, 2 ranks, batch 1: contiguous ranges give 5 steps per rank; round-robin
-  // gives each rank 2 files (file 4 is trimmed), 4 steps.
-  const contiguous = await run("none");
-  const rr = await run("mlperf_v3");
-  assert.equal(contiguous.total_samples, 2 * 2 * 5);
-  assert.equal(rr.total_samples, 2 * 2 * 4);
   await Deno.remove(dir, { recursive: true });
 });
 

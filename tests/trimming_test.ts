@@ -7,26 +7,25 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, smallWorkload, yamlFile } from "./_helpers.ts";
 
+/** A run of the small workload in `dir` with `args`, results in `dir/<name>`: report, stderr. */
+async function runSmall(dir: string, name: string, args: string[]) {
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli(["run", wl, ...args, "--json", "-o", join(dir, name)]);
+  assert.equal(r.code, 0, r.stderr);
+  return { rep: JSON.parse(r.stdout), stderr: r.stderr };
+}
+
 Deno.test("file_trimming dlio: DLIO's step counts, warnings, and nothing-left refused", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-trim-" });
-  const wl = await yamlFile(smallWorkload(dir));
-  const run = async (trimming: string) => {
-    const r = await runCli([
-      "run",
-      wl,
+  const run = (trimming: string) =>
+    runSmall(dir, trimming, [
       "dataset.num_files_train=16",
       "dataset.num_files_eval=4",
       "reader.batch_size=3",
       "reader.batch_size_eval=3",
       "train.epochs=1",
       `reader.file_trimming=${trimming}`,
-      "--json",
-      "-o",
-      join(dir, trimming),
     ]);
-    assert.equal(r.code, 0, r.stderr);
-    return { rep: JSON.parse(r.stdout), stderr: r.stderr };
-  };
   const none = await run("none");
   // No trimming: floor(16 · 2 / 3) = 10 steps; eval floor(4 · 2 / 3) = 2 steps.
   assert.equal(none.rep.steps_completed, 10);
@@ -50,6 +49,26 @@ Deno.test("file_trimming dlio: DLIO's step counts, warnings, and nothing-left re
   ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /cuts the 1024 training files to a multiple of .* 1251 × 400 × 1: none/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("file_trimming mlperf_v3 deals files r, r+P, … and trims to equal shares", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-rr-" });
+  const run = async (sharding: string) =>
+    (await runSmall(dir, sharding, [
+      "dataset.num_files_train=5",
+      "reader.batch_size=1",
+      "workflow.evaluation=False",
+      `reader.file_trimming=${sharding}`,
+      "--accelerators",
+      "2",
+    ])).rep;
+  // 5 files × 2 samples, 2 ranks, batch 1: contiguous ranges give 5 steps per rank; round-robin
+  // gives each rank 2 files (file 4 is trimmed), 4 steps.
+  const contiguous = await run("none");
+  const rr = await run("mlperf_v3");
+  assert.equal(contiguous.total_samples, 2 * 2 * 5);
+  assert.equal(rr.total_samples, 2 * 2 * 4);
   await Deno.remove(dir, { recursive: true });
 });
 
