@@ -34,12 +34,22 @@ export function stepsPerEpoch(samples: number, batch: number, ranks: number): nu
 /** How files are dealt to ranks. */
 export type Sharding = "contiguous" | "round_robin";
 
+/** What decides how a run's samples are read: the codec's read mode and the reader keys. */
+interface ReadSetup {
+  codec: { readonly access: string };
+  reader: { read_index: boolean; file_trimming: string };
+}
+
+/** Whether records are streamed file by file (TFRecord under tf.data, without an index). */
+export function streamsRecords(codec: ReadSetup["codec"], c: Pick<ReadSetup, "reader">): boolean {
+  return codec.access === "stream" && !c.reader.read_index;
+}
+
 /** The sharding `reader.file_trimming` asks for (tf.data streams deal files themselves). */
-export function shardingOf(
-  c: { reader: { file_trimming: string } },
-  streamed: boolean,
-): Sharding {
-  return !streamed && c.reader.file_trimming === "mlperf_v3" ? "round_robin" : "contiguous";
+export function shardingOf(c: Pick<ReadSetup, "reader">, codec: ReadSetup["codec"]): Sharding {
+  return !streamsRecords(codec, c) && c.reader.file_trimming === "mlperf_v3"
+    ? "round_robin"
+    : "contiguous";
 }
 
 /**

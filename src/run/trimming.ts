@@ -54,10 +54,9 @@ export function trimSplits(
   const evalFiles = dlio && splits.eval.length > 0
     ? dlioTrim(c, splits.eval, "valid", ranks, log)
     : splits.eval;
-  const streamed = codec.access === "stream" && !c.reader.read_index;
-  const sharding = shardingOf(c, streamed);
+  const sharding = shardingOf(c, codec);
   const nspf = c.dataset.num_samples_per_file;
-  if (c.reader.file_trimming === "mlperf_v3" && !streamed && train.length % ranks !== 0) {
+  if (sharding === "round_robin" && train.length % ranks !== 0) {
     log(
       `warning: reader.file_trimming mlperf_v3: ${train.length % ranks} of ${train.length} ` +
         `training files are not read (each of the ${ranks} ranks takes ⌊files/ranks⌋)`,

@@ -133,8 +133,7 @@ async function runEpochs(s: TrainSetup, x: PhaseContext): Promise<void> {
   const evalDraw = draw(c.evaluation.eval_time, c.evaluation.eval_time_stdev, "eval");
   const nspf = c.dataset.num_samples_per_file;
   // tf.data deals TFRecord files itself (untrimmed); other formats follow reader.file_trimming.
-  const streamed = s.codec.access === "stream" && !c.reader.read_index;
-  const sharding = shardingOf(c, streamed);
+  const sharding = shardingOf(c, s.codec);
   const steps = (files: number, batch: number) =>
     shardedSteps(files, nspf, batch, s.comm.size, sharding);
   let expected = steps(s.trainFiles.length, c.reader.batch_size);

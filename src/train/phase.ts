@@ -11,7 +11,13 @@ import type { Executor } from "../loader/executor.ts";
 import type { FileKeys } from "../loader/files.ts";
 import { loadBatches, type LoaderOptions } from "../loader/loader.ts";
 import { type EpochPlan, planEpoch, type PlanOptions, type Profile } from "../loader/profile.ts";
-import { expectedIdSum, idSum, shardingOf, type ShuffleMode } from "../loader/sampler.ts";
+import {
+  expectedIdSum,
+  idSum,
+  shardingOf,
+  type ShuffleMode,
+  streamsRecords,
+} from "../loader/sampler.ts";
 import type { BlockRecord, StepInfo, TrainRecord } from "../metrics/records.ts";
 import type { ItemSink } from "../metrics/recorder.ts";
 import { dlioWindow, StepSeries, type StepSink } from "../metrics/steps.ts";
@@ -58,7 +64,7 @@ export interface PhaseSpec {
 /** What decides the epoch's read plan for this rank. */
 function planOptions(x: PhaseContext, p: PhaseSpec): PlanOptions {
   const c = x.config;
-  const streamed = x.codec.access === "stream" && !c.reader.read_index;
+  const streamed = streamsRecords(x.codec, c);
   return {
     profile: x.profile,
     files: p.files.length,
@@ -81,7 +87,7 @@ function planOptions(x: PhaseContext, p: PhaseSpec): PlanOptions {
     shuffleRecords: p.kind === "train" && c.reader.sample_shuffle !== "off",
     shuffleSize: c.reader.shuffle_size,
     // tf.data deals TFRecord files round-robin itself (untrimmed).
-    sharding: shardingOf(c, streamed),
+    sharding: shardingOf(c, x.codec),
   };
 }
 
