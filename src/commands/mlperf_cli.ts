@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
-import { resolveConfig } from "../config/resolve.ts";
+import { resolveConfig, type ResolvedConfig } from "../config/resolve.ts";
 import { checkpointBytes, rankFiles } from "../checkpoint/layout.ts";
 import { generateDataset } from "../generate/generate.ts";
 import { runStamp } from "../run/output_dir.ts";
@@ -89,8 +89,8 @@ export interface RunPlan {
   runs: number;
   /** The results folder of run `i` (0: the warm-up). */
   folder: (i: number, label: string) => Promise<string>;
-  /** Called after each run (v3.0's metadata and logs). */
-  after?: (i: number, folder: string, r: RunResult) => Promise<void>;
+  /** Called after each run (v3.0's metadata and logs), with the config it ran. */
+  after?: (i: number, folder: string, r: RunResult, rc: ResolvedConfig) => Promise<void>;
 }
 
 /** A warm-up run, then `runs` measured runs; the seed changes for every run (the rules). */
@@ -113,7 +113,7 @@ export async function trainingRuns(c: Call, plan: RunPlan) {
       output,
       toolKeys,
     });
-    await plan.after?.(i, output, r);
+    await plan.after?.(i, output, r, rc);
     const summary = JSON.parse(await Deno.readTextFile(join(output, "summary.json")));
     if (i > 0) {
       metrics.push(summary.metric);

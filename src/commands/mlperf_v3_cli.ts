@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { parse as parseYaml, stringify } from "yaml";
+import { stringify } from "yaml";
 import { resolveConfig } from "../config/resolve.ts";
 import { UserError } from "../errors.ts";
 import { generateDataset } from "../generate/generate.ts";
@@ -212,22 +212,19 @@ async function runV3(
       return (await newLeaf(commandDir(tree, "training", v3.model, i === 0 ? "warmup" : "run")))
         .dir;
     },
-    after: async (i, folder, r) => {
+    after: async (i, folder, r, rc) => {
       const stamp = folder.slice(folder.lastIndexOf("/") + 1);
       const timeseries = await series!.stop(folder, "training", stamp, h.hostname);
       await Deno.writeTextFile(
         join(folder, "fs_separation.json"),
         JSON.stringify(fs, null, 2) + "\n",
       );
-      const composed = parseYaml(
-        await Deno.readTextFile(join(folder, "dlio_config", "config.yaml")),
-      );
       await writeLeaf(
         { dir: folder, stamp },
         metadata(c, "run", {
           // The warm-up says so (mlpstorage counts every run leaf it finds as measured).
           ...(i === 0 && { args: { ...c.o, mode: v3.mode, storage: v3.storage, warmup: true } }),
-          parameters: (composed as { workload: Record<string, unknown> }).workload,
+          parameters: rc.composed,
           verification: verdict,
           invocation_start_time: started,
           runtime: Number(r.report.total_execution_time_secs ?? 0),
