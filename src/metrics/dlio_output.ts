@@ -133,6 +133,7 @@ export function dlioRankOutput(
       throughput,
       au,
       compute,
+      ...(e.meminfo && { host_meminfo: e.meminfo }),
       end: dlioTimestamp(e.wallEnd),
     };
   }

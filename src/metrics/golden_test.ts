@@ -70,6 +70,7 @@ async function outputs(): Promise<Record<string, string>> {
       clock: (rank) => clocks[rank]!,
       stopwatch: () => () => 0,
       host: () => HOST,
+      meminfo: () => ({ MemTotal: "8388608 kB", MemFree: "4194304 kB" }),
       usage: () => ({ peakRssBytes: 0, cpuSeconds: 0 }),
       provenance: () => ({ dl_driver_version: "golden" }),
       log: () => {},

@@ -33,10 +33,15 @@ function readOr(path: string): string {
   }
 }
 
+/** This host's /proc/meminfo now (DLIO records it per epoch in `<rank>_output.json`). */
+export function hostMeminfo(): Record<string, string> {
+  return linesToDict(readOr("/proc/meminfo"));
+}
+
 /** Read this host's facts. */
 export function hostInfo(): HostInfo {
   const cpuinfo = linesToDict(readOr("/proc/cpuinfo"));
-  const meminfo = linesToDict(readOr("/proc/meminfo"));
+  const meminfo = hostMeminfo();
   const kb = parseInt(meminfo["MemTotal"] ?? "0");
   return {
     hostname: Deno.hostname(),

@@ -74,6 +74,8 @@ export interface EpochRecord {
   wallEnd: number;
   blocks: BlockRecord[];
   eval?: BlockRecord;
+  /** /proc/meminfo when the epoch ended (DLIO's per-epoch `host_meminfo`). */
+  meminfo?: Record<string, string>;
 }
 
 /** A page-cache drop before a training epoch (outside the timed window). */

@@ -5,7 +5,13 @@
  * @module
  */
 import type { ResolvedConfig } from "../config/resolve.ts";
-import { type HostInfo, hostInfo, type ProcessUsage, processUsage } from "../metrics/host.ts";
+import {
+  type HostInfo,
+  hostInfo,
+  hostMeminfo,
+  type ProcessUsage,
+  processUsage,
+} from "../metrics/host.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { openBackend } from "../storage/open.ts";
 import type { OpenOptions } from "../storage/schemes.ts";
@@ -25,6 +31,8 @@ export interface RunDeps {
   process: ProcessComm;
   /** Facts about this host (summary.json, report.json). */
   host(): HostInfo;
+  /** This host's memory now (/proc/meminfo), sampled after each epoch as DLIO does. */
+  meminfo(): Record<string, string>;
   /** This process's CPU time and peak memory so far. */
   usage(): ProcessUsage;
   /** Where the numbers came from (versions, config file, overrides). */
@@ -46,6 +54,7 @@ export function realDeps(o: Partial<RunDeps> = {}): RunDeps {
     openBackend,
     process: soloProcess,
     host: hostInfo,
+    meminfo: hostMeminfo,
     usage: processUsage,
     provenance: (rc) => ({ ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides }),
     log: (line) => console.error(line),

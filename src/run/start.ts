@@ -175,6 +175,7 @@ function trainRank(t: Training, comm: Comm, i: number): Promise<TrainRecord> {
     readerBase: i * Math.max(1, c.reader.read_threads),
     plugins,
     onStep: i === 0 ? t.progress.onStep : undefined,
+    meminfo: deps.meminfo,
     onEpoch,
   }).then(withEvents);
 }

@@ -58,6 +58,8 @@ export interface TrainSetup {
   readerBase?: number;
   /** Plug-ins run at the loop's hooks (checkpoints). */
   plugins?: PluginHost;
+  /** The host's memory, sampled after each epoch outside the timed window (DLIO's `host_meminfo`). */
+  meminfo?: () => Record<string, string>;
   /** Called with the record so far after each epoch (results on disk as the run goes). */
   onEpoch?: (rec: TrainRecord) => Promise<void>;
 }
@@ -183,6 +185,7 @@ async function runEpochs(s: TrainSetup, x: PhaseContext): Promise<void> {
         draw: evalDraw,
       });
     }
+    if (s.meminfo) e.meminfo = s.meminfo();
     rec.epochs.push(e);
     rec.endMs = clock.now();
     rec.wallEnd = clock.wallNow();
