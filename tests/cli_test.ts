@@ -241,7 +241,7 @@ Deno.test("cli: user errors are one clear message, no stack trace, documented ex
         "workflow.generate_data=False",
       ],
       3,
-      /found 0 of the 48 train files \(\*\.npz\) in file:\/\/.*empty\/train; generate them first/,
+      /found 0 of the 48 train files \(\*\.npz\) in file:\/\/.*empty\/train \(missing: train\/img_00_of_48\.npz, train\/img_01_of_48\.npz, train\/img_02_of_48\.npz, …\); generate them first/,
     ],
   ];
   for (const [args, code, re] of cases) {

@@ -77,6 +77,32 @@ Deno.test("fewer than 3 steps per epoch: warned (DLIO's throughput counts steps 
   const wl = await yamlFile(smallWorkload(dir));
   const r = await runCli(["run", wl, "reader.batch_size=12", "workflow.evaluation=False"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: epochs have 2 steps: DLIO's throughput/);
+  assert.match(r.stderr, /warning: reader\.batch_size: epochs have 2 steps: DLIO's throughput/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("0 steps per epoch and an empty metric window: refused before any data is written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-trim-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  // 12 files × 2 samples = 24 (the small workload); batch 13 on 2 ranks: floor(24/13/2) = 0.
+  for (const cmd of ["validate", "run"]) {
+    const r = await runCli([cmd, wl, "reader.batch_size=13", "--accelerators", "2"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /batch_size 13 × 2 ranks is more than the 24 training samples .* 0 steps/,
+    );
+  }
+  // floor(24 / 4) = 6 steps; excluding 5 + 1 leaves none: refused (the user set the window).
+  const w = await runCli([
+    "run",
+    wl,
+    "output.metric.exclude_start_steps=5",
+    "output.metric.exclude_end_steps=1",
+  ]);
+  assert.equal(w.code, 2, w.stderr);
+  assert.match(w.stderr, /excludes 6 of the 6 steps per epoch/);
+  // Nothing was generated or written: the checks ran before the dataset and the results.
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
   await Deno.remove(dir, { recursive: true });
 });

@@ -3,7 +3,7 @@
  * workload and options, call the lifecycle (src/run/) or the generator, print the outcome.
  * @module
  */
-import { ExitCode, formatDiagnostic, UserError } from "../errors.ts";
+import { ConfigError, ExitCode, formatDiagnostic, UserError } from "../errors.ts";
 import type { ProcessComm } from "../train/comm.ts";
 
 /** The parsed command-line options these commands read. */
@@ -60,8 +60,19 @@ async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
     requireRunnable: cmd !== "validate",
     hostMemoryBytes: hostMemory(),
   });
+  const warnings = [...rc.warnings];
+  if (cmd === "validate") {
+    // What run would refuse once the ranks are known (this process's accelerators; under MPI
+    // the run checks again with every process's).
+    const { codecFor } = await import("../formats/mod.ts");
+    const { planDiagnostics } = await import("../run/trimming.ts");
+    const ranks = intOption("accelerators", o.accelerators) ?? 1;
+    const plan = planDiagnostics(rc, await codecFor(rc.config.dataset.format), ranks);
+    if (plan.some((d) => d.severity === "error")) throw new ConfigError([...warnings, ...plan]);
+    warnings.push(...plan);
+  }
   if (!o.quiet || cmd === "validate") {
-    for (const w of rc.warnings) console.error(formatDiagnostic(w));
+    for (const w of warnings) console.error(formatDiagnostic(w));
   }
   return rc;
 }

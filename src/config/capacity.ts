@@ -47,22 +47,24 @@ export function capacityRules(
   const add = (path: string, message: string) =>
     out.push({ path, message, severity: "error", location: locations.value(path) });
   const r = c.reader, d = c.dataset, mem = gib(memoryBytes);
-  const slot = slotBytes(c), n = batchBuffers(c);
-  const buffers = n * Math.max(r.batch_size, r.batch_size_eval) * slot;
-  if (c.workflow.train && buffers > memoryBytes / 2) {
-    add(
-      "reader.batch_size",
-      `batch buffers need ${n} × batch ${Math.max(r.batch_size, r.batch_size_eval)} × ` +
-        `${slot} B per sample = ${gib(buffers)} per accelerator, more than half of this host's ` +
-        `${mem}; use a smaller batch_size, prefetch_size or record_length_bytes_resize`,
-    );
-  }
   const threads = r.read_threads * READER_THREAD_BYTES;
   if (c.workflow.train && threads > memoryBytes / 2) {
     add(
       "reader.read_threads",
       `${r.read_threads} reader threads need ~${gib(threads)} (~64 MiB each), more than half ` +
         `of this host's ${mem}`,
+    );
+  }
+  const slot = slotBytes(c), n = batchBuffers(c);
+  const buffers = n * Math.max(r.batch_size, r.batch_size_eval) * slot;
+  // Each reader thread holds a batch in flight: with absurd read_threads, that is the culprit.
+  if (c.workflow.train && buffers > memoryBytes / 2 && threads <= memoryBytes / 2) {
+    add(
+      "reader.batch_size",
+      `batch buffers need ${n} × batch ${Math.max(r.batch_size, r.batch_size_eval)} × ` +
+        `${slot} B per sample = ${gib(buffers)} per accelerator, more than half of this host's ` +
+        `${mem}; use a smaller batch_size, prefetch_size, read_threads or ` +
+        "record_length_bytes_resize",
     );
   }
   const files = Math.max(d.num_files_train, d.num_files_eval);

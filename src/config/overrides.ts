@@ -33,8 +33,10 @@ export interface ParsedOverrides {
 
 /** True when the argument looks like an override rather than a file name. */
 export function isOverrideArg(arg: string): boolean {
-  return /^(\+\+|\+|~)?[A-Za-z_][\w.-]*(=|$)/.test(arg) &&
-    (arg.includes("=") || arg.startsWith("~"));
+  // `+…`/`~…` are always overrides (a file name does not start so): `++workload.dataset`
+  // without `=VALUE` gets the override's error, not "file not found".
+  return /^(\+\+|\+|~)/.test(arg) ||
+    (/^[A-Za-z_][\w.-]*(=|$)/.test(arg) && arg.includes("="));
 }
 
 /** Parse override arguments. */
@@ -54,11 +56,18 @@ export function parseOverrides(args: string[]): ParsedOverrides {
     }
     const [, prefix, rawPath, rawValue] = m;
     const del = prefix === "~";
-    if (!del && rawValue === undefined) {
+    const problem = rawPath!.split(".").includes("")
+      ? `'${rawPath}' has an empty key name (a leading, trailing or doubled '.')`
+      : del && rawValue !== undefined
+      ? `'~KEY' resets a key and takes no value; write ~${rawPath} or ${rawPath}=${rawValue}`
+      : !del && rawValue === undefined
+      ? `missing '=VALUE': an override sets a key (${rawPath}=VALUE); ~${rawPath} resets it`
+      : undefined;
+    if (problem) {
       out.diagnostics.push({
         path: rawPath!,
         severity: "error",
-        message: "missing '=VALUE'",
+        message: problem,
         location: where,
       });
       continue;
@@ -168,8 +177,17 @@ export function applyOverrides(
         locations.set(parts.slice(0, i + 1).join("."), where);
       }
     }
-    if (!ok) continue;
     const last = parts[parts.length - 1]!;
+    if (o.op === "delete" && (!ok || !(last in node))) {
+      diagnostics.push({
+        path,
+        severity: "warning",
+        message: "the workload does not set this key: nothing to reset (Hydra refuses this)",
+        location: where,
+      });
+      continue;
+    }
+    if (!ok) continue;
     locations.drop(path);
     if (o.op === "delete") delete node[last];
     else {

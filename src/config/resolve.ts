@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type Diagnostic, UserError } from "../errors.ts";
 import { capacityRules } from "./capacity.ts";
-import { crossFieldRules, unsupported, worldSizeRules } from "./rules.ts";
+import { crossFieldRules, unsupported } from "./rules.ts";
 import { SCHEMA, type WorkloadConfig } from "./schema.ts";
 import { Locations, parseYamlSource } from "./source.ts";
 import { applyOverrides, parseOverrides } from "./overrides.ts";
-import { resolveAliases, validateAgainstSchema } from "./validate.ts";
+import { aliasTarget, resolveAliases, unknownPath, validateAgainstSchema } from "./validate.ts";
 import { closest } from "./suggest.ts";
 
 /** Folder of the bundled workloads. */
@@ -108,7 +108,9 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
   let file = opts.file;
   if (!file && parsedArgs.workload) file = findWorkload(parsedArgs.workload, opts.configDir);
   if (!file) {
-    throw new UserError("no workload given: pass a YAML file or workload=NAME (see --help)");
+    const none = "no workload given: pass a YAML file or workload=NAME (see --help)";
+    if (!diagnostics.some((d) => d.severity === "error")) throw new UserError(none);
+    throw new ConfigError([...diagnostics, { path: "", severity: "error", message: none }]);
   }
   const text = readText(file);
   let data: Record<string, unknown> = {};
@@ -140,24 +142,31 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
   if (fatal.length > 0) throw new ConfigError(diagnostics);
   // The file's aliases first, so an override under either name replaces the file's value.
   diagnostics.push(...resolveAliases(data, locations));
+  for (const o of parsedArgs.overrides.filter((o) => o.op === "delete")) {
+    const where = { source: `override '${o.text}'`, line: 0, col: 0 };
+    const unknown = unknownPath(SCHEMA, aliasTarget(o.path), new Locations());
+    if (unknown) diagnostics.push({ ...unknown, location: where });
+  }
   diagnostics.push(...applyOverrides(data, parsedArgs.overrides, locations));
   const composed = structuredClone(data);
   const { value, diagnostics: schemaDiags } = validateAgainstSchema(SCHEMA, data, locations);
   diagnostics.push(...schemaDiags);
   const config = value as unknown as WorkloadConfig;
-  if (!schemaDiags.some((d) => d.severity === "error")) {
-    if (!hasKey(data, ["reader", "data_loader"]) && !hasKey(data, ["data_reader", "data_loader"])) {
-      // DLIO's bundled files rely on the loader matching the framework when it is not given.
-      config.reader.data_loader = config.framework === "pytorch" ? "pytorch" : "tensorflow";
-    }
-    diagnostics.push(...crossFieldRules(config, locations, opts.worldSize));
-    if (opts.hostMemoryBytes) {
-      diagnostics.push(...capacityRules(config, locations, opts.hostMemoryBytes));
-    }
-    const notYet = unsupported(config, locations);
-    if (opts.requireRunnable) diagnostics.push(...notYet);
-    else diagnostics.push(...notYet.map((d) => ({ ...d, severity: "warning" as const })));
+  if (!hasKey(data, ["reader", "data_loader"]) && !hasKey(data, ["data_reader", "data_loader"])) {
+    // DLIO's bundled files rely on the loader matching the framework when it is not given.
+    config.reader.data_loader = config.framework === "pytorch" ? "pytorch" : "tensorflow";
   }
+  // The cross-field rules run even after schema errors (every problem at once); a key the
+  // schema refused holds its default, so rules about it would mislead and are dropped.
+  const refused = schemaDiags.filter((d) => d.severity === "error").map((d) => d.path);
+  const about = (d: Diagnostic) =>
+    refused.some((p) => d.path === p || d.path.startsWith(p + ".") || p.startsWith(d.path + "."));
+  const rules: Diagnostic[] = [...crossFieldRules(config, locations, opts.worldSize)];
+  if (opts.hostMemoryBytes) rules.push(...capacityRules(config, locations, opts.hostMemoryBytes));
+  const notYet = unsupported(config, locations);
+  if (opts.requireRunnable) rules.push(...notYet);
+  else rules.push(...notYet.map((d) => ({ ...d, severity: "warning" as const })));
+  diagnostics.push(...(refused.length ? rules.filter((d) => !about(d)) : rules));
   if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics);
   return {
     config,
@@ -169,12 +178,6 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
     composed,
     locations,
   };
-}
-
-/** Run the world-size rules once a job knows its ranks; errors name the key's position. */
-export function checkWorldSize(rc: ResolvedConfig, worldSize: number): void {
-  const diagnostics = worldSizeRules(rc.config, rc.locations, worldSize);
-  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
 }
 
 function hasKey(data: Record<string, unknown>, path: string[]): boolean {

@@ -66,6 +66,27 @@ export function crossFieldRules(
   if (ck.ksm && ck.randomize_tensor) {
     add("checkpoint.randomize_tensor", "checkpoint.ksm needs randomize_tensor: false");
   }
+  datasetRules(c, add);
+  parquetColumnRules(c, add);
+  if (c.workflow.train && d.num_files_train === 0) {
+    add("dataset.num_files_train", "training needs at least one file (num_files_train ≥ 1)");
+  }
+  if (c.workflow.train && c.workflow.evaluation && d.num_files_eval === 0) {
+    add(
+      "dataset.num_files_eval",
+      "evaluation is on but num_files_eval is 0: no eval steps will run",
+      "warning",
+    );
+  }
+  return out;
+}
+
+/** Adds a diagnostic at a key's position. */
+type Add = (path: string, message: string, severity?: "error" | "warning") => void;
+
+/** The dataset's shape, compression and format rules. */
+function datasetRules(c: WorkloadConfig, add: Add): void {
+  const d = c.dataset;
   if (d.format === "hdf5" && d.record_dims.length > 0) {
     const k = d.hdf5.num_dset_per_record;
     if (d.record_dims[0]! % k !== 0) {
@@ -93,12 +114,23 @@ export function crossFieldRules(
       add("dataset.record_dims", `format ${d.format} allows at most 2 record_dims`);
     }
   }
+  if (d.record_dims.some((x) => x === 0)) {
+    add(
+      "dataset.record_dims",
+      `record_dims [${d.record_dims.join(", ")}] make 0-byte samples; every dimension must be ≥ 1`,
+    );
+  }
   if (d.record_dims.length > 0 && d.record_length_bytes_stdev > 0) {
     add(
       "dataset.record_length_bytes_stdev",
       "record_dims and record_length_bytes_stdev cannot both be set",
     );
   }
+}
+
+/** `dataset.parquet.columns`: each a mapping {name, dtype, size, read}. */
+function parquetColumnRules(c: WorkloadConfig, add: Add): void {
+  const d = c.dataset;
   const cols = d.parquet.columns as unknown[];
   cols.forEach((col, i) => {
     const p = `dataset.parquet.columns.${i}`;
@@ -129,17 +161,6 @@ export function crossFieldRules(
       add(`${p}.read`, "expected true or false");
     }
   });
-  if (c.workflow.train && d.num_files_train === 0) {
-    add("dataset.num_files_train", "training needs at least one file (num_files_train ≥ 1)");
-  }
-  if (c.workflow.train && c.workflow.evaluation && d.num_files_eval === 0) {
-    add(
-      "dataset.num_files_eval",
-      "evaluation is on but num_files_eval is 0: no eval steps will run",
-      "warning",
-    );
-  }
-  return out;
 }
 
 /**

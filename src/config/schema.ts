@@ -243,7 +243,7 @@ const dataset = section("The dataset: format, size, layout.", {
     doc: "Compression: `zip` for npz (deflated members, as np.savez_compressed), `gzip` for " +
       "hdf5; other combinations are refused (hdf5) or warned about and not applied.",
   }),
-  compression_level: int(4, { doc: "HDF5 gzip level.", min: 0 }),
+  compression_level: int(4, { doc: "gzip/deflate level (0-9).", min: 0, max: 9 }),
   enable_chunking: bool(false, { doc: "Unused by DLIO.", status: "noop" }),
   chunk_size: int(0, { doc: "Unused by DLIO.", status: "noop", min: 0 }),
   generation_buffer_size: int(2147483648, {
@@ -467,7 +467,7 @@ const checkpoint = section("Checkpoints (docs/checkpoint.md).", {
   compression: oneOf(["none", "zstd"], "none", {
     doc: "(dl-driver) Compress checkpoint data (one zstd frame per 8 MiB chunk).",
   }),
-  compression_level: int(3, { doc: "(dl-driver) zstd level (1-22).", min: 1 }),
+  compression_level: int(3, { doc: "(dl-driver) zstd level (1-22).", min: 1, max: 22 }),
   verify: bool(false, { doc: "(dl-driver) Check CRC-32C of every file on restore." }),
 });
 
@@ -491,7 +491,12 @@ const profiling = section("Profilers.", {
 });
 
 const metric = section("Pass criteria.", {
-  au: num(0.9, { doc: "Accelerator utilisation threshold (fraction).", min: 0 }),
+  au: num(0.9, {
+    doc: "Accelerator utilisation threshold (fraction).",
+    min: 0,
+    max: 1,
+    maxHint: "a fraction: 0.9 means 90 %",
+  }),
 });
 
 /** The whole workload schema. */

@@ -37,6 +37,10 @@ export interface KeyOptions {
   status?: Status;
   /** Minimum allowed value for numbers. */
   min?: number;
+  /** Maximum allowed value for numbers. */
+  max?: number;
+  /** What the maximum means, shown with the error (e.g. "a fraction: 0.9 for 90 %"). */
+  maxHint?: string;
   /** Whether `null` is accepted. */
   nullable?: boolean;
   /** Unit shown in the docs. */

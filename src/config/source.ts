@@ -23,6 +23,11 @@ export class Locations {
     }
   }
 
+  /** Whether the file or an override set exactly this key. */
+  has(path: string): boolean {
+    return this.#values.has(path);
+  }
+
   /** Where the key at `path` (or its nearest ancestor) is. */
   key(path: string): SourceLocation | undefined {
     return this.#nearest(this.#keys, path);

@@ -205,6 +205,38 @@ function checkSection(
   return out;
 }
 
+/**
+ * The unknown-key error for a dotted path no schema section holds (`~dataset.no_such_key`,
+ * which deletes nothing the schema check would see), or undefined when the schema knows it.
+ */
+export function unknownPath(
+  schema: SectionSpec<Record<string, SchemaNode>>,
+  path: string,
+  locations: Locations,
+): Diagnostic | undefined {
+  const ctx: Ctx = {
+    locations,
+    diagnostics: [],
+    allPaths: leafPaths(schema, "", []),
+    planned: [],
+    noop: [],
+    unknown: 0,
+  };
+  const parts = path.split(".");
+  let node: SchemaNode = schema;
+  for (let i = 0; i < parts.length; i++) {
+    if (node.node !== "section") return undefined; // below a key (a dict's own entries)
+    const child: SchemaNode | undefined = node.keys[parts[i]!];
+    const p = parts.slice(0, i + 1).join(".");
+    if (!child) {
+      err(ctx, p, unknownKeyMessage(parts[i]!, p, Object.keys(node.keys), ctx), "key");
+      return ctx.diagnostics[0];
+    }
+    node = child;
+  }
+  return undefined;
+}
+
 function unknownKeyMessage(k: string, p: string, siblings: string[], ctx: Ctx): string {
   const where = p.includes(".") ? `in section '${p.slice(0, p.lastIndexOf("."))}'` : "at top level";
   let hint = "";
@@ -245,11 +277,19 @@ function checkKey(spec: KeySpec<unknown>, v: unknown, p: string, ctx: Ctx): unkn
       err(ctx, p, `must be ≥ ${spec.min}, found ${n}`);
       return spec.default;
     }
+    if (spec.max !== undefined && n > spec.max) {
+      err(ctx, p, `must be ≤ ${spec.max}, found ${n}${spec.maxHint ? ` (${spec.maxHint})` : ""}`);
+      return spec.default;
+    }
     return n;
   };
   switch (spec.kind) {
     case "int":
       if (typeof v !== "number" || !Number.isInteger(v)) return bad();
+      if (!Number.isSafeInteger(v)) {
+        err(ctx, p, `${v} is beyond 2^53, where integers lose precision; use a smaller value`);
+        return spec.default;
+      }
       return inRange(v);
     case "number":
       if (typeof v !== "number" || !Number.isFinite(v)) return bad();
@@ -294,7 +334,8 @@ function checkKey(spec: KeySpec<unknown>, v: unknown, p: string, ctx: Ctx): unkn
 
 function checkDistribution(spec: KeySpec<unknown>, v: unknown, p: string, ctx: Ctx): unknown {
   if (typeof v === "number") {
-    if (v < 0) err(ctx, p, `must be ≥ 0 seconds, found ${v}`);
+    if (!Number.isFinite(v)) err(ctx, p, `expected a finite number of seconds, found ${v}`);
+    else if (v < 0) err(ctx, p, `must be ≥ 0 seconds, found ${v}`);
     return v;
   }
   if (!isRecord(v)) {
@@ -326,7 +367,7 @@ function checkDistribution(spec: KeySpec<unknown>, v: unknown, p: string, ctx: C
       );
       ok = false;
     } else if (typeof x !== "number" || !Number.isFinite(x)) {
-      err(ctx, `${p}.${k}`, `expected a number, found ${describe(x)}`);
+      err(ctx, `${p}.${k}`, `expected a finite number, found ${describe(x)}`);
       ok = false;
     } else if (x < 0 && k !== "min" && k !== "max" && k !== "mean") {
       err(ctx, `${p}.${k}`, `must be ≥ 0, found ${x}`);

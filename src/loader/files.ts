@@ -43,7 +43,7 @@ async function listingMatches(
   derived: FileKeys,
   prefix: string,
   ext: string,
-): Promise<{ matches: boolean; sizes: Set<number> }> {
+): Promise<{ matches: boolean; sizes: Set<number>; missing: string[] }> {
   const want = derived.length;
   const seen = new Uint8Array(Math.ceil(want / 8));
   const re = new RegExp(
@@ -63,7 +63,12 @@ async function listingMatches(
       found++;
     } else foreign++;
   }
-  return { matches: found === want && foreign === 0, sizes };
+  // The first few DLIO names the listing lacks, for the error when files are missing.
+  const missing: string[] = [];
+  for (let i = 0; i < want && missing.length < 3 && found < want; i++) {
+    if (!(seen[i >> 3]! & (1 << (i & 7)))) missing.push(derived.key(i));
+  }
+  return { matches: found === want && foreign === 0, sizes, missing };
 }
 
 /** mlpstorage's `listing_validation_interval` for a dataset of `files` files. */
@@ -132,9 +137,13 @@ export async function splitFiles(
   }
   const files = await listSplit(backend, split, ext);
   if (files.length < want) {
+    const absent = listing.missing.length
+      ? ` (missing: ${listing.missing.join(", ")}${want - files.length > 3 ? ", …" : ""})`
+      : "";
     throw new DataError(
-      `found ${files.length} of the ${want} ${split} files (*.${ext}) in ${backend.root}/${split}; ` +
-        "generate them first (dl-driver generate <workload>, or workflow.generate_data=True)",
+      `found ${files.length} of the ${want} ${split} files (*.${ext}) in ${backend.root}/${split}` +
+        `${absent}; generate them first (dl-driver generate <workload>, or ` +
+        "workflow.generate_data=True)",
     );
   }
   return keyList(files.slice(0, want));

@@ -6,7 +6,7 @@
  */
 import type { Checkpointer } from "../checkpoint/checkpoint.ts";
 import { checkpointLocation, configLocation } from "../config/location.ts";
-import { checkWorldSize, type ResolvedConfig } from "../config/resolve.ts";
+import type { ResolvedConfig } from "../config/resolve.ts";
 import type { WorkloadConfig } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
 import type { Codec } from "../formats/codec.ts";
@@ -24,7 +24,7 @@ import type { Plugin } from "../train/plugins.ts";
 import type { RunDeps } from "./deps.ts";
 import type { RunOptions } from "./options.ts";
 import { defaultOutputDir } from "./output_dir.ts";
-import { trimSplits } from "./trimming.ts";
+import { checkPlan, trimSplits } from "./trimming.ts";
 
 /** What every step of a run shares. */
 export interface Job {
@@ -79,6 +79,14 @@ async function begin(rc: ResolvedConfig, opts: RunOptions, deps: RunDeps): Promi
   if (!c.workflow.train && !c.workflow.generate_data && !c.workflow.checkpoint) {
     throw new UserError("nothing to do: workflow.train and workflow.generate_data are both False");
   }
+  // DLIO's world-size and step rules, now that the job's ranks are known (in-process × MPI),
+  // before any data is touched.
+  checkPlan(
+    rc,
+    await codecFor(c.dataset.format),
+    n * proc.size,
+    proc.rank === 0 ? deps.log : undefined,
+  );
   let generated: GenerateResult | undefined;
   if (c.workflow.generate_data && proc.rank === 0) {
     generated = await generateDataset(c, { quiet: opts.quiet, signal: deps.signal, log: deps.log });
@@ -140,8 +148,6 @@ export async function prepare(
     signal: deps.signal,
   });
   if (!c.workflow.train && !c.workflow.checkpoint) return { kind: "generate", job };
-  // DLIO's world-size rules, now that the job's ranks are known (in-process × MPI).
-  checkWorldSize(rc, job.n * job.proc.size);
   const group = new LocalGroup(job.n, job.proc);
   const checkpoint = await checkpointParts(job);
   if (!c.workflow.train) return { kind: "checkpoint", job, group, checkpoint: checkpoint! };
@@ -150,7 +156,6 @@ export async function prepare(
   const ext = codec.extension;
   const { train: trainFiles, eval: evalFiles } = trimSplits(
     c,
-    codec,
     {
       train: await splitFiles(backend, "train", c.dataset.num_files_train, ext, c, verify),
       eval: c.workflow.evaluation && c.dataset.num_files_eval > 0
@@ -158,7 +163,6 @@ export async function prepare(
         : keyList([]),
     },
     job.n * job.proc.size,
-    deps.log,
   );
   const reader = await readBackend(backend, {
     odirect: c.reader.odirect,
