@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ExitCode, UserError } from "./src/errors.ts";
+import { ExitCode, isOsError, UserError } from "./src/errors.ts";
 import type { ProcessComm } from "./src/train/comm.ts";
 import { VERSION } from "./src/version.ts";
 
@@ -163,12 +163,17 @@ if (import.meta.main) {
     if (e instanceof UserError) {
       console.error(`dl-driver: ${e.message}`);
       code = e.exitCode;
-    } else if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    } else if (e instanceof Deno.errors.NotCapable) {
       console.error(
         `dl-driver: permission needed: ${(e as Error).message.split("\n")[0]} ` +
           "(see the README's permissions table)",
       );
       code = ExitCode.usage;
+    } else if (isOsError(e)) {
+      // The operating system refused an operation (full disk, EACCES, EIO) where no layer named
+      // the file: still a storage error, not a bug.
+      console.error(`dl-driver: storage error: ${e.message.split("\n")[0]}`);
+      code = ExitCode.data;
     } else {
       console.error("dl-driver: internal error (please report this):");
       console.error(e);

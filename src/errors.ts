@@ -85,3 +85,10 @@ export class DataError extends UserError {
     this.name = "DataError";
   }
 }
+
+/** Whether `e` is the operating system's failure (ENOSPC, EACCES, EROFS, EIO, …). */
+export function isOsError(e: unknown): e is Error & { code: string } {
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && typeof code === "string" && /^E[A-Z0-9]+$/.test(code) &&
+    !(e instanceof UserError);
+}

@@ -13,6 +13,7 @@ import {
   type SampleRange,
 } from "../formats/codec.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
+import { isOsError } from "../errors.ts";
 import { copyInto } from "../util/copy.ts";
 import type { DistributionValue } from "../util/distribution.ts";
 import { type Draw, makeDraw } from "../util/distribution.ts";
@@ -198,6 +199,10 @@ export class SampleReader {
       }
       if (err instanceof Deno.errors.PermissionDenied) {
         throw new StorageError("permission", "open", path, "permission denied", { cause: err });
+      }
+      if (isOsError(err)) {
+        // Unreadable in another way (a directory in its place, EIO): still the file's failure.
+        throw new StorageError("io", "open", path, err.message, { cause: err });
       }
       throw err;
     }

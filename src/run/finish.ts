@@ -175,8 +175,12 @@ export async function writeIncomplete(
   const ranks = job.n * job.proc.size;
   const ctxLocal = { ranks, hosts: 1, host, wallStart: job.wallStart, wallEnd };
   const trace = job.opts.trace ?? false;
-  await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, { trace, final });
-  if (final) await removeStepSpools(job.outputDir, p.group.members.map((m) => m.rank));
+  try {
+    await writeRankFiles(job.outputDir, job.c, s.local, ctxLocal, { trace, final });
+  } finally {
+    // Even when the files cannot be written (a full disk), no spool is left behind.
+    if (final) await removeStepSpools(job.outputDir, p.group.members.map((m) => m.rank));
+  }
   if (job.proc.rank !== 0) return;
   const why = job.proc.size > 1 ? `${reason} (this process's ranks only)` : reason;
   await writeJob(job, s, [localPart(job, s, host)], host, wallEnd, why);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { latencyListFile, visitedItemsFile } from "../metrics/fields_detail.ts";
 import type { ItemSink, SampleRow, SampleSink, VisitedItem } from "../metrics/recorder.ts";
+import { resultsIo } from "./output_dir.ts";
 import { StepSpool, stepSpoolPath } from "./step_spool.ts";
 
 const FLUSH_AT = 256 * 1024;
@@ -20,8 +21,10 @@ export class ListFile {
   #size = 0;
 
   constructor(readonly path: string, header: string[]) {
-    Deno.mkdirSync(join(path, ".."), { recursive: true });
-    this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    this.#file = resultsIo(path, "create", () => {
+      Deno.mkdirSync(join(path, ".."), { recursive: true });
+      return Deno.openSync(path, { write: true, create: true, truncate: true });
+    });
     this.line(header.join("\t"));
   }
 
@@ -35,7 +38,9 @@ export class ListFile {
   flush(): void {
     if (this.#lines.length === 0) return;
     const data = gzipSync(new TextEncoder().encode(this.#lines.join("\n") + "\n"));
-    for (let at = 0; at < data.byteLength;) at += this.#file.writeSync(data.subarray(at));
+    resultsIo(this.path, "write", () => {
+      for (let at = 0; at < data.byteLength;) at += this.#file.writeSync(data.subarray(at));
+    });
     this.#lines = [];
     this.#size = 0;
   }

@@ -4,6 +4,25 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { DataError, isOsError } from "../errors.ts";
+
+/** An OS failure on a results file as the storage error it is (exit 3), naming file and operation. */
+export function resultsError(e: unknown, path: string, op: string): unknown {
+  if (!isOsError(e)) return e;
+  const hint = e.code === "ENOSPC" || e.code === "EDQUOT"
+    ? "; free space or choose another results folder (-o)"
+    : "";
+  return new DataError(`cannot ${op} results file ${path}: ${e.message}${hint}`, { cause: e });
+}
+
+/** Run a synchronous results-file operation, its OS failure as `resultsError`. */
+export function resultsIo<T>(path: string, op: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw resultsError(e, path, op);
+  }
+}
 
 /** DLIO/MLPerf style `YYYYmmdd_HHMMSS` from a wall time (local). */
 export function runStamp(ms: number): string {
@@ -39,12 +58,20 @@ export async function writeYaml(path: string, value: unknown): Promise<void> {
   await writeText(path, stringify(value));
 }
 
-/** Write a text file atomically (temp name, then rename). */
+/**
+ * Write a text file atomically (temp name, then rename); on failure nothing partial is left and
+ * an OS failure (a full disk) is a storage error naming the file.
+ */
 export async function writeText(path: string, text: string): Promise<void> {
-  await Deno.mkdir(join(path, ".."), { recursive: true });
   const tmp = partialPath(path);
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+  try {
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw resultsError(e, path, "write");
+  }
 }
 
 function jsonSafe(_k: string, v: unknown): unknown {

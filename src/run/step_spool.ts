@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { STEP_LIST_MARKER, type StepColumn } from "../metrics/dlio_output.ts";
 import type { StepSink } from "../metrics/steps.ts";
-import { jsonText, partialPath } from "./output_dir.ts";
+import { jsonText, partialPath, resultsError, resultsIo } from "./output_dir.ts";
 
 const COLS: Record<StepColumn, number> = { load: 0, proc: 1, compute: 2 };
 /** Steps buffered before a write. */
@@ -34,8 +34,10 @@ export class StepSpool implements StepSink {
   written = 0;
 
   constructor(readonly path: string) {
-    Deno.mkdirSync(join(path, ".."), { recursive: true });
-    this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    this.#file = resultsIo(path, "create", () => {
+      Deno.mkdirSync(join(path, ".."), { recursive: true });
+      return Deno.openSync(path, { write: true, create: true, truncate: true });
+    });
   }
 
   step(load: number, proc: number, compute: number): void {
@@ -49,7 +51,9 @@ export class StepSpool implements StepSink {
 
   flush(): void {
     const bytes = new Uint8Array(this.#buf.buffer, 0, this.#used * 24);
-    for (let at = 0; at < bytes.byteLength;) at += this.#file.writeSync(bytes.subarray(at));
+    resultsIo(this.path, "write", () => {
+      for (let at = 0; at < bytes.byteLength;) at += this.#file.writeSync(bytes.subarray(at));
+    });
     this.#used = 0;
   }
 
@@ -141,18 +145,20 @@ export async function writeJsonWithSteps(
   spool: string | undefined,
   signal?: AbortSignal,
 ): Promise<void> {
-  await Deno.mkdir(join(path, ".."), { recursive: true });
   const tmp = partialPath(path);
-  const out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  let out: Deno.FsFile | undefined;
   try {
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    out = await Deno.open(tmp, { write: true, create: true, truncate: true });
     writeWithSteps(out, jsonText(value), spool, signal);
-  } catch (e) {
     out.close();
+    out = undefined;
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    out?.close();
     await Deno.remove(tmp).catch(() => {});
-    throw e;
+    throw resultsError(e, path, "write");
   }
-  out.close();
-  await Deno.rename(tmp, path);
 }
 
 /** The leading spaces of the line holding position `i`. */
