@@ -105,7 +105,11 @@ function parse(argv: string[]) {
 const COMMANDS: Record<string, (o: Values, rest: string[], cmd: string) => Promise<number>> = {
   workloads: async (o) => {
     const { listWorkloads } = await import("./src/config/resolve.ts");
-    for (const w of listWorkloads(o["config-dir"])) console.log(w);
+    const names = listWorkloads(o["config-dir"]);
+    if (names.length === 0 && o["config-dir"]) {
+      throw new UserError(`--config-dir ${o["config-dir"]}: no workload/*.yaml files there`);
+    }
+    for (const w of names) console.log(w);
     return ExitCode.ok;
   },
   compare: async (o, rest) =>

@@ -57,7 +57,8 @@ async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
     file: files[0],
     args,
     configDir: o["config-dir"],
-    requireRunnable: cmd !== "validate",
+    // validate refuses exactly what run would (a format not implemented yet is exit 2 there too).
+    requireRunnable: true,
     hostMemoryBytes: hostMemory(),
   });
   const warnings = [...rc.warnings];

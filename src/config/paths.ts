@@ -7,6 +7,7 @@
  */
 import type { Diagnostic } from "../errors.ts";
 import { SCHEME_REGISTRY } from "../storage/schemes.ts";
+import { redactString } from "../util/redact.ts";
 import type { WorkloadConfig } from "./schema.ts";
 import type { Locations } from "./source.ts";
 
@@ -27,6 +28,10 @@ export function locationProblem(value: string): string | undefined {
     return `names no bucket or container (${scheme}://<bucket>/<prefix>)`;
   }
   if (SCHEME_REGISTRY[scheme]!.localFiles && rest.trim() === "") return "names no path";
+  if (/^[^/]*@/.test(rest)) {
+    return "carries credentials (user:…@): give them in storage.storage_options or the " +
+      "environment, never in a location";
+  }
   return undefined;
 }
 
@@ -48,7 +53,7 @@ export function pathRules(c: WorkloadConfig, locations: Locations): Diagnostic[]
       out.push({
         path,
         severity: "error",
-        message: `${JSON.stringify(value)} ${why}`,
+        message: `${JSON.stringify(redactString(value))} ${why}`,
         location: locations.value(path),
       });
     }

@@ -8,7 +8,6 @@ import type { Checkpointer } from "../checkpoint/checkpoint.ts";
 import { checkpointLocation, configLocation } from "../config/location.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import type { WorkloadConfig } from "../config/schema.ts";
-import { UserError } from "../errors.ts";
 import type { Codec } from "../formats/codec.ts";
 import { codecFor } from "../formats/mod.ts";
 import { generateDataset, type GenerateResult } from "../generate/generate.ts";
@@ -76,9 +75,6 @@ async function begin(rc: ResolvedConfig, opts: RunOptions, deps: RunDeps): Promi
   const n = Math.max(1, Math.floor(opts.accelerators ?? 1));
   const elapsed = deps.stopwatch();
   const wallStart = deps.clock(proc.rank * n).wallNow();
-  if (!c.workflow.train && !c.workflow.generate_data && !c.workflow.checkpoint) {
-    throw new UserError("nothing to do: workflow.train and workflow.generate_data are both False");
-  }
   // DLIO's world-size and step rules, now that the job's ranks are known (in-process × MPI),
   // before any data is touched.
   checkPlan(

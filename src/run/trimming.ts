@@ -130,9 +130,12 @@ function stepsDiagnostics(
 /** Everything the job's size decides, before any data is touched: errors and warnings. */
 export function planDiagnostics(rc: ResolvedConfig, codec: Codec, ranks: number): Diagnostic[] {
   const c = rc.config, out: Diagnostic[] = [];
+  const add = adder(out, rc.locations);
+  if (!c.workflow.train && !c.workflow.generate_data && !c.workflow.checkpoint) {
+    add("workflow", "nothing to do: workflow.train, generate_data and checkpoint are all False");
+  }
   out.push(...worldSizeRules(c, rc.locations, ranks));
   if (!c.workflow.train) return out;
-  const add = adder(out, rc.locations);
   trimDiagnostics(c, ranks, add);
   stepsDiagnostics(c, codec, ranks, rc.locations, add);
   return out;

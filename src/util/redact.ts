@@ -3,7 +3,8 @@
  * config, the overrides or the command line goes through `redact`, which keeps which key was set
  * and replaces its value. Credential keys: secret and access keys, passwords, tokens (session,
  * SAS), connection strings, account keys, signatures. Inside strings: `AccountKey=…;`,
- * `SharedAccessSignature=…`, `sig=…` in URLs, and `key=value` arguments whose key is one.
+ * `SharedAccessSignature=…`, `sig=…` in URLs, `user:password@` in URIs, and `key=value`
+ * arguments whose key is one.
  * @module
  */
 
@@ -21,7 +22,9 @@ export function isCredentialKey(key: string): boolean {
 export function redactString(s: string): string {
   let out = s
     .replace(/(AccountKey|SharedAccessSignature|SharedAccessKey)=[^;\s"']*/gi, `$1=${REDACTED}`)
-    .replace(/([?&]sig=)[^&\s"']*/gi, `$1${REDACTED}`);
+    .replace(/([?&]sig=)[^&\s"']*/gi, `$1${REDACTED}`)
+    // `scheme://user:password@host` (a URI carrying credentials).
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"']*:)[^\s/@"']*@/gi, `$1${REDACTED}@`);
   // `path.to.secret_key=value` (overrides, argv).
   const eq = out.indexOf("=");
   if (
