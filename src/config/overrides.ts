@@ -89,9 +89,23 @@ export function parseOverrides(args: string[]): ParsedOverrides {
       continue;
     }
     const path = rawPath!.startsWith("workload.") ? rawPath!.slice("workload.".length) : rawPath!;
-    out.overrides.push(
-      del ? { text, path, op: "delete" } : { text, path, op: "set", value: parseValue(rawValue!) },
-    );
+    if (del) {
+      out.overrides.push({ text, path, op: "delete" });
+      continue;
+    }
+    const value = parseValue(rawValue!);
+    if (value instanceof Error) {
+      // The parser's first line only: its later lines quote the value (maybe a credential).
+      const why = value.message.split("\n")[0]!.replace(/:$/, "");
+      out.diagnostics.push({
+        path,
+        severity: "error",
+        message: `the value is not a valid Hydra list or dict (${why})`,
+        location: where,
+      });
+      continue;
+    }
+    out.overrides.push({ text, path, op: "set", value });
   }
   return out;
 }
@@ -131,12 +145,14 @@ export function hydraFlow(text: string): string {
   return out;
 }
 
+/** An override's value as Hydra reads it; an Error for a list or dict that does not parse. */
 function parseValue(text: string): unknown {
   if (text === "") return "";
   try {
     return parseYaml(hydraFlow(text));
-  } catch {
-    return text;
+  } catch (e) {
+    // A plain string that YAML cannot read stays a string; `[…`/`{…` meant a list or dict.
+    return /^\s*[[{]/.test(text) ? e as Error : text;
   }
 }
 

@@ -84,10 +84,26 @@ function findWorkload(name: string, configDir?: string): string {
   );
 }
 
+/** The largest workload file read (DLIO's are a few KiB; anything bigger is not a workload). */
+const MAX_CONFIG_BYTES = 4 * 2 ** 20;
+
 function readText(path: string): string {
   try {
-    return Deno.readTextFileSync(path);
+    using f = Deno.openSync(path, { read: true });
+    if (f.statSync().isDirectory) throw new Deno.errors.IsADirectory(path);
+    // Read at most the cap (+1 to notice more): /dev/zero or a 50 MB file is refused at once.
+    const buf = new Uint8Array(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (let got; n < buf.length && (got = f.readSync(buf.subarray(n))) !== null;) n += got;
+    if (n > MAX_CONFIG_BYTES) {
+      throw new UserError(
+        `config file ${path} is larger than ${MAX_CONFIG_BYTES / 2 ** 20} MiB: not a workload ` +
+          "(DLIO workloads are a few KiB)",
+      );
+    }
+    return new TextDecoder().decode(buf.subarray(0, n));
   } catch (e) {
+    if (e instanceof UserError) throw e;
     if (e instanceof Deno.errors.NotFound) throw new UserError(`config file not found: ${path}`);
     if (e instanceof Deno.errors.IsADirectory) {
       throw new UserError(`config path is a directory, not a YAML file: ${path}`);
