@@ -37,6 +37,9 @@ reader:
   batch_size_eval: 2
   read_threads: 3
   prefetch_size: 2
+  # Every file is read (these tests check coverage and counts); DLIO's trimming, the default,
+  # has its own tests (trimming_test.ts).
+  file_trimming: none
 train:
   epochs: 2
   computation_time: 0.002

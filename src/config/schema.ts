@@ -376,13 +376,14 @@ const reader = section("How samples are read (alias: `data_reader`).", {
   verify_checksums: bool(true, {
     doc: "(dl-driver) Verify format checksums when decoding (NPZ zip CRC-32, as numpy does).",
   }),
-  file_trimming: oneOf(["none", "dlio", "mlperf_v3"], "none", {
-    doc: "How the file list is trimmed and dealt to ranks. `none`: every file, contiguous " +
-      "sample ranges per rank (DLIO's index sampler, `mlperf_storage_v2.0`). `dlio`: upstream " +
-      "DLIO (PR #339): the file count is cut to a multiple of num_samples_per_file × " +
-      "batch_size × ranks (eval: batch_size_eval), which can leave nothing (resnet50's unit is " +
-      "4,003,200 files at 8 ranks: refused). `mlperf_v3`: MLPerf Storage v3.0's DLIO: rank r " +
-      "owns files r, r+P, r+2P, … trimmed to ⌊files/P⌋ each (`dl-driver mlperf` sets it). " +
+  file_trimming: oneOf(["none", "dlio", "mlperf_v3"], "dlio", {
+    doc: "How the file list is trimmed and dealt to ranks, as each DLIO does. `dlio` (plain " +
+      "`run`): upstream DLIO (PR #339): the file count is cut to a multiple of " +
+      "num_samples_per_file × batch_size × ranks (eval: batch_size_eval), which can leave " +
+      "nothing (resnet50's unit is 1251 × 400 × ranks files: refused, where DLIO runs 0 steps " +
+      "and exits 0). `mlperf_v3`: MLPerf Storage v3.0's DLIO: rank r owns files r, r+P, r+2P, … " +
+      "trimmed to ⌊files/P⌋ each (`dl-driver mlperf` sets it). `none`: every file, contiguous " +
+      "sample ranges per rank (`mlperf_storage_v2.0`'s DLIO; the v2.0 `mlperf` forms set it). " +
       "TFRecord under tf.data is dealt round-robin by tf.data itself. Trimming that drops " +
       "files, and epochs of fewer than 3 steps (DLIO's throughput uses steps − 2), are warned " +
       "about.",
