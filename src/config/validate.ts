@@ -35,6 +35,11 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** A fresh context; `allPaths` feeds the cross-section suggestions of unknown keys. */
+function newCtx(locations: Locations, allPaths: string[] = []): Ctx {
+  return { locations, diagnostics: [], allPaths, planned: [], noop: [], unknown: 0 };
+}
+
 function err(ctx: Ctx, path: string, message: string, at: "key" | "value" = "value"): void {
   ctx.diagnostics.push({
     path,
@@ -59,14 +64,7 @@ export function validateAgainstSchema(
   data: unknown,
   locations: Locations,
 ): { value: Record<string, unknown>; diagnostics: Diagnostic[] } {
-  const ctx: Ctx = {
-    locations,
-    diagnostics: [],
-    allPaths: leafPaths(schema, "", []),
-    planned: [],
-    noop: [],
-    unknown: 0,
-  };
+  const ctx = newCtx(locations, leafPaths(schema, "", []));
   const own = isRecord(data) ? structuredClone(data) : data;
   if (isRecord(own)) ctx.diagnostics.push(...resolveAliases(own, locations));
   const value = checkSection(schema, own, "", ctx);
@@ -101,14 +99,7 @@ function ignoredWarnings(ctx: Ctx, keys: string[], why: string): void {
  * dl-driver uses, in place; both at once is an error naming the alias.
  */
 export function resolveAliases(out: Record<string, unknown>, locations: Locations): Diagnostic[] {
-  const ctx: Ctx = {
-    locations,
-    diagnostics: [],
-    allPaths: [],
-    planned: [],
-    noop: [],
-    unknown: 0,
-  };
+  const ctx = newCtx(locations);
   for (const [alias, target] of Object.entries({ ...SECTION_ALIASES, ...KEY_ALIASES })) {
     const from = parentOf(out, alias, false);
     const name = alias.slice(alias.lastIndexOf(".") + 1);
@@ -214,14 +205,7 @@ export function unknownPath(
   path: string,
   locations: Locations,
 ): Diagnostic | undefined {
-  const ctx: Ctx = {
-    locations,
-    diagnostics: [],
-    allPaths: leafPaths(schema, "", []),
-    planned: [],
-    noop: [],
-    unknown: 0,
-  };
+  const ctx = newCtx(locations, leafPaths(schema, "", []));
   const parts = path.split(".");
   let node: SchemaNode = schema;
   for (let i = 0; i < parts.length; i++) {
