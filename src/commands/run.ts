@@ -66,7 +66,7 @@ async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
     // What run would refuse once the ranks are known (this process's accelerators; under MPI
     // the run checks again with every process's).
     const { codecFor } = await import("../formats/mod.ts");
-    const { planDiagnostics } = await import("../run/trimming.ts");
+    const { planDiagnostics } = await import("../run/plan.ts");
     const ranks = intOption("accelerators", o.accelerators) ?? 1;
     const plan = planDiagnostics(rc, await codecFor(rc.config.dataset.format), ranks);
     if (plan.some((d) => d.severity === "error")) throw new ConfigError([...warnings, ...plan]);

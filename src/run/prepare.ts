@@ -23,7 +23,7 @@ import type { Plugin } from "../train/plugins.ts";
 import type { RunDeps } from "./deps.ts";
 import type { RunOptions } from "./options.ts";
 import { defaultOutputDir } from "./output_dir.ts";
-import { checkPlan, trimSplits } from "./trimming.ts";
+import { checkPlan, trimSplits } from "./plan.ts";
 
 /** What every step of a run shares. */
 export interface Job {
