@@ -55,8 +55,9 @@ Options:
       --latency-lists     stream every sample's stage times to latencies-<rank>.tsv.gz
       --visited-items     stream the planned order of every item to visited-<rank>.tsv.gz
       --csv-append FILE   append this run's scalar fields as one row to FILE (header when new)
-      --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw; opens
-                          in Perfetto): steps, compute, samples, checkpoints
+      --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw, dftracer's
+                          dft_ai names; opens in Perfetto, speedscope): steps, compute, samples,
+                          checkpoints
   -q, --quiet             no progress bars or warnings on stderr
   -h, --help              this help
   -V, --version           print the version

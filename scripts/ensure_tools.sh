@@ -6,6 +6,7 @@
 # - chromium: renders the HTML report headless in a test
 # - moto_server (Python moto): a real S3 server on 127.0.0.1
 # - azurite (npm, runs on the machine's Node): a real Azure Blob server on 127.0.0.1
+# - speedscope (npm, its built web app): a real trace viewer that loads our traces in Chromium
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -64,5 +65,12 @@ AZURITE_VERSION=3.37.0
 if [ ! -x .cache/azurite/node_modules/.bin/azurite-blob ]; then
   echo "ensure_tools: installing azurite@${AZURITE_VERSION} (npm) into .cache/azurite" >&2
   npm install --silent --no-audit --no-fund --prefix .cache/azurite "azurite@${AZURITE_VERSION}" >/dev/null 2>&1 || status=1
+fi
+SPEEDSCOPE_VERSION=1.25.0
+if [ ! -f .cache/speedscope/package/dist/release/index.html ]; then
+  echo "ensure_tools: fetching speedscope@${SPEEDSCOPE_VERSION} (npm) into .cache/speedscope" >&2
+  mkdir -p .cache/speedscope
+  (cd .cache/speedscope && npm pack --silent "speedscope@${SPEEDSCOPE_VERSION}" >/dev/null 2>&1 &&
+    tar xzf "speedscope-${SPEEDSCOPE_VERSION}.tgz") || status=1
 fi
 exit $status

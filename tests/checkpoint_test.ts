@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_PERMISSIONS, mpirun, runCli, smallWorkload, spawnCli, yamlFile } from "./_helpers.ts";
+import { nestingErrors, type TraceEvent, TRACK } from "../src/metrics/trace.ts";
 
 const llama = [
   "workload=llama3_8b",
@@ -231,7 +232,7 @@ async function waitForPartial(folder: string, bytes: number): Promise<void> {
   }
 }
 
-Deno.test("--trace: a Chrome trace per rank with DLIO's event names, bounded, checkpoints in it", async () => {
+Deno.test("--trace: a Chrome trace per rank in dftracer's dft_ai names, nested exactly, checkpoints in it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-trace-" });
   const wl = await yamlFile(smallWorkload(dir));
   const r = await runCli([
@@ -250,36 +251,32 @@ Deno.test("--trace: a Chrome trace per rank with DLIO's event names, bounded, ch
     const text = await Deno.readTextFile(join(dir, "out", `trace-${rank}-of-2.pfw`));
     assert.ok(text.startsWith("[\n"));
     // Chrome's JSON array format, closing bracket optional: close it and parse.
-    const events = JSON.parse(text.replace(/,\n$/, "\n]")) as {
-      name: string;
-      cat?: string;
-      ph: string;
-      ts?: number;
-      dur?: number;
-      pid: number;
-      tid?: number;
-      args?: Record<string, unknown>;
-    }[];
-    const count = (n: string) => events.filter((e) => e.name === n).length;
+    const events = JSON.parse(text.replace(/,\n$/, "\n]")) as TraceEvent[];
+    const count = (n: string, cat: string) =>
+      events.filter((e) => e.name === n && e.cat === cat).length;
     assert.ok(events.every((e) => e.pid === rank));
     // Per rank: 3 training steps per epoch + 2 evaluation steps, 2 epochs.
-    assert.equal(count("compute"), 10);
-    assert.equal(count("dataloader/fetch.iter"), 10);
-    assert.equal(count("pipeline/epoch.block"), 2); // a checkpoint after step 3 of 3 ends each
-    assert.equal(count("pipeline/evaluate"), 2);
-    assert.equal(count("data/item"), 24); // 3 steps × batch 4 × 2 epochs
-    assert.equal(count("checkpoint/capture"), 2);
+    assert.equal(count("compute", "compute"), 10);
+    assert.equal(count("fetch.iter", "dataloader"), 10);
+    assert.equal(count("epoch.block", "pipeline"), 2);
+    assert.equal(count("train", "pipeline"), 2); // a checkpoint after step 3 of 3 ends each
+    assert.equal(count("evaluate", "pipeline"), 2);
+    assert.equal(count("item", "data"), 24); // 3 steps × batch 4 × 2 epochs
+    assert.equal(count("read", "POSIX"), 24);
+    assert.equal(count("capture", "checkpoint"), 2);
     for (const e of events.filter((e) => e.ph === "X")) {
       assert.ok(Number.isInteger(e.ts) && e.ts! > 1.6e15, `${e.name} ts in wall-clock µs`);
       assert.ok(Number.isInteger(e.dur) && e.dur! >= 0);
       assert.ok(typeof e.cat === "string");
     }
-    const item = events.find((e) => e.name === "data/item")!;
-    assert.match(String(item.args!.key), /^train\/img_\d+_of_12\.npz$/);
-    assert.ok((item.args!.bytes as number) > 0);
-    // Compute follows its fetch on the loop's timeline.
-    const fetch = events.find((e) => e.name === "dataloader/fetch.iter")!;
-    const compute = events.find((e) => e.name === "compute")!;
-    assert.ok(compute.ts! >= fetch.ts! + fetch.dur! - 1);
+    const item = events.find((e) => e.name === "item")!;
+    assert.match(String(item.args!.fname), /^train\/img_\d+_of_12\.npz$/);
+    assert.ok((item.args!.image_size as number) > 0);
+    // Every track nests exactly (no event sticks out of its parent or overlaps a sibling).
+    assert.deepEqual(nestingErrors(events), []);
+    // Samples of overlapping reads are on different tracks, each named.
+    const tracks = new Set(events.filter((e) => e.name === "item").map((e) => e.tid));
+    const named = events.filter((e) => e.name === "thread_name").map((e) => e.tid);
+    assert.ok([...tracks].every((t) => t! >= TRACK.samples && named.includes(t)));
   }
 });
