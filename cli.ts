@@ -7,68 +7,8 @@
 import { parseArgs } from "node:util";
 import { ExitCode, isOsError, UserError } from "./src/errors.ts";
 import type { ProcessComm } from "./src/train/comm.ts";
+import { commandHelp, HELP } from "./src/commands/help.ts";
 import { VERSION } from "./src/version.ts";
-
-const HELP = `dl-driver ${VERSION}: a deep-learning I/O benchmark that runs DLIO workloads.
-
-Usage:
-  dl-driver run <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
-  dl-driver generate <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
-  dl-driver validate <workload.yaml | workload=NAME> [KEY=VALUE ...] [--json]
-  dl-driver compare <results folder | report.json> ... [--json]
-  dl-driver mlperf <closed|open|whatif> <training|checkpointing> <model> <command> ...
-  dl-driver mlperf <init|check|reportgen|datasize|datagen|run|checkpointing> [options]
-  dl-driver workloads [--config-dir DIR]
-  dl-driver help | version
-
-Commands:
-  run (alias dlio)  Run the emulated training (generating the dataset first when
-                    workflow.generate_data is True) and write the results.
-  generate          Write the dataset (resumable: complete files are skipped).
-  validate          Check a workload and print its effective settings.
-  mlperf ...        MLPerf Storage v3.0 as mlpstorage's command line (closed/open/
-                    whatif; datasize, datagen, run: warm-up + 5 runs, its results
-                    tree), check (CLOSED/OPEN/INVALID), reportgen, checkpointing;
-                    v2.0's forms too (docs/mlperf.md; mlperf --help).
-  compare A B ...   Runs side by side (results folders or report.json files), with each
-                    value's ratio to the first run.
-  workloads         List the bundled workloads (or those in --config-dir).
-
-Overrides (as DLIO/Hydra users type them):
-  workload=unet3d_h100                    bundled configs/workload/unet3d_h100.yaml
-  ++workload.dataset.num_files_train=16   set a key (also +workload.… and the short form
-  dataset.num_files_train=16              without the workload. prefix)
-  ~workload.train.computation_time        reset a key to its default
-  hydra.run.dir=DIR                       results folder (same as --output)
-
-Options:
-  -o, --output DIR        results folder (default results/<model.name>/<YYYYmmdd_HHMMSS>)
-      --config-dir DIR    folder holding workload/NAME.yaml for workload=NAME
-      --max-epochs N      stop after N epochs
-      --max-steps N       stop after N training steps in total
-      --accelerators N    emulate N accelerators (ranks) in this process, each with its own
-                          loader and compute timeline, sharing one I/O engine (default 1).
-                          Under mpirun/srun every process runs N: the job has P × N ranks
-      --io-threads N      reader threads of the shared I/O engine (default read_threads × N)
-      --threads N         concurrent file writes for generate (default 4)
-      --json              print the report (run) or resolved config (validate) as JSON
-      --latency-lists     stream every sample's stage times to latencies-<rank>.tsv.gz
-      --visited-items     stream the planned order of every item to visited-<rank>.tsv.gz
-      --csv-append FILE   append this run's scalar fields as one row to FILE (header when new)
-      --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw, dftracer's
-                          dft_ai names; opens in Perfetto, speedscope): steps, compute, samples,
-                          checkpoints
-  -q, --quiet             no progress bars or warnings on stderr
-  -h, --help              this help
-  -V, --version           print the version
-
-Exit codes:
-  0 success · 1 internal error (a bug; printed with a stack trace) · 2 bad command line or
-  configuration · 3 storage or data error (missing dataset, I/O failure, corrupt file, an
-  endpoint that stopped answering, an MPI process that never reached a barrier) ·
-  130 interrupted (SIGINT) · 143 terminated (SIGTERM); a run stopped by a signal or a failure
-  leaves its results folder with everything measured so far, marked incomplete
-`;
 
 /** The MPI job this process belongs to, while a run is in progress (aborted on failure). */
 let activeProcess: ProcessComm | undefined;
@@ -148,7 +88,9 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   if (o.help || !cmd || cmd === "help") {
-    console.log(HELP);
+    // `dl-driver CMD --help` and `dl-driver help CMD`: that command's usage and options.
+    const topic = cmd === "help" ? rest[0] : cmd;
+    console.log((topic && commandHelp(topic)) || HELP);
     return cmd || o.help ? ExitCode.ok : ExitCode.usage;
   }
   const command = COMMANDS[cmd];

@@ -380,7 +380,7 @@ Deno.test("live progress on a terminal: epoch, steps, samples/s, MiB/s, AU so fa
   const shown = await tty("");
   assert.match(
     shown,
-    /epoch 2\/2 \[.*\] 100% 6\/6 steps \| [\d.]+ samples\/s \| [\d.]+ MiB\/s \| AU [\d.]+% \| ETA/,
+    /epoch 2\/2 \[.*\] 100% 6\/6 steps \| [\d.]+ samples\/s \| [\d.]+ MiB\/s \| live AU [\d.]+% \(all steps\) \| ETA/,
   );
   const quiet = await tty("-q");
   assert.doesNotMatch(quiet, /samples\/s \|/);
@@ -419,6 +419,11 @@ Deno.test("compare: runs side by side with ratios; --csv-append adds one row per
     (await runCli(["compare", join(dir, "a"), join(dir, "b"), "--json"])).stdout,
   );
   assert.equal(j.runs.length, 2);
+  // Numbers, not formatted text: the ratio is b ÷ a as a number.
+  const thr = j.fields.find((f: { field: string }) => f.field === "throughput_samples_per_sec");
+  assert.deepEqual(thr.values, [a.throughput_samples_per_sec, b.throughput_samples_per_sec]);
+  assert.equal(thr.ratios[0], b.throughput_samples_per_sec / a.throughput_samples_per_sec);
+  assert.equal(thr.better, "higher");
   // Bad input: one clear line, exit 2.
   const bad = await runCli(["compare", join(dir, "a"), join(dir, "nope")]);
   assert.equal(bad.code, 2);
@@ -506,4 +511,35 @@ Deno.test("access order: the planned order is identical at read_threads 1, 2 and
   // 2 epochs × 24 samples (12 files × 2), each once per epoch.
   assert.equal(files[0]!.length, 2 * 24);
   assert.equal(new Set(files[0]).size, 2 * 24);
+});
+
+Deno.test("every command's --help: exit 0, its own usage and options on stdout, nothing on stderr", async () => {
+  const own: Record<string, string[]> = {
+    run: ["--output", "--accelerators", "--trace", "--max-epochs", "--json"],
+    dlio: ["--output", "--accelerators"],
+    generate: ["--threads", "--config-dir"],
+    validate: ["--accelerators", "--json"],
+    compare: ["--json"],
+    workloads: ["--config-dir"],
+    mlperf: ["<closed|open|whatif>", "reportgen", "check", "init"],
+  };
+  for (const [cmd, options] of Object.entries(own)) {
+    for (const args of [[cmd, "--help"], [cmd, "-h"], ["help", cmd]]) {
+      if (cmd === "mlperf" && args[0] === "help") continue; // mlperf's help is its own parser's
+      const r = await runCli(args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr, "", args.join(" "));
+      assert.match(r.stdout, new RegExp(`^dl-driver ${cmd}`), args.join(" "));
+      for (const o of options) assert.ok(r.stdout.includes(o), `${args.join(" ")} lacks ${o}`);
+    }
+  }
+  // A command's help leaves out what the command does not take.
+  const compare = await runCli(["compare", "--help"]);
+  assert.doesNotMatch(compare.stdout, /--accelerators|--trace/);
+  // The whole help names every command.
+  const all = await runCli(["--help"]);
+  for (const cmd of Object.keys(own).filter((c) => c !== "dlio")) {
+    assert.match(all.stdout, new RegExp(`dl-driver ${cmd}`));
+  }
+  assert.match(all.stdout, /run \(alias dlio\)/);
 });

@@ -46,26 +46,45 @@ function fmt(v: unknown): string {
   return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3);
 }
 
-/** The comparison as rows (field, unit, value per run, ratio to the first run per other run). */
-export function compareRows(runs: ComparedRun[]): string[][] {
-  const rows: string[][] = [];
+/** One compared field: its values per run and each other run's ratio to the first. */
+export interface ComparedField {
+  field: string;
+  unit: string;
+  better?: "higher" | "lower";
+  /** Per run: the number (or text) reported, null when the run lacks it. */
+  values: (number | string | null)[];
+  /** Per run after the first: value ÷ the first run's value, null when not a number. */
+  ratios: (number | null)[];
+}
+
+/** The comparison as data (numbers stay numbers: `compare --json`). */
+export function compareFields(runs: ComparedRun[]): ComparedField[] {
+  const out: ComparedField[] = [];
   for (const [field, unit, better] of ROWS) {
     const vals = runs.map((r) => r.report[field]);
     if (vals.every((v) => v === undefined || v === null)) continue;
     const base = vals[0];
-    const ratios = vals.slice(1).map((v) =>
-      typeof v === "number" && typeof base === "number" && base !== 0
-        ? `${(v / base).toFixed(2)}×`
-        : ""
-    );
-    rows.push([
-      field + (better ? (better === "higher" ? " ↑" : " ↓") : ""),
+    out.push({
+      field,
       unit,
-      ...vals.map(fmt),
-      ...ratios,
-    ]);
+      ...(better && { better }),
+      values: vals.map((v) => typeof v === "number" || typeof v === "string" ? v : null),
+      ratios: vals.slice(1).map((v) =>
+        typeof v === "number" && typeof base === "number" && base !== 0 ? v / base : null
+      ),
+    });
   }
-  return rows;
+  return out;
+}
+
+/** The comparison as text rows (field, unit, value per run, ratio to the first per other run). */
+export function compareRows(runs: ComparedRun[]): string[][] {
+  return compareFields(runs).map((f) => [
+    f.field + (f.better ? (f.better === "higher" ? " ↑" : " ↓") : ""),
+    f.unit,
+    ...f.values.map(fmt),
+    ...f.ratios.map((r) => r === null ? "" : `${r.toFixed(2)}×`),
+  ]);
 }
 
 /** The comparison as an aligned text table. */
@@ -118,7 +137,7 @@ export async function compareCommand(paths: string[], json?: boolean): Promise<n
   for (const p of paths) runs.push(await loadRun(p));
   if (json) {
     console.log(
-      JSON.stringify({ runs: runs.map((r) => r.label), rows: compareRows(runs) }, null, 2),
+      JSON.stringify({ runs: runs.map((r) => r.label), fields: compareFields(runs) }, null, 2),
     );
   } else console.log(compareTable(runs));
   return 0;

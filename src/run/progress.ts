@@ -1,6 +1,7 @@
 /**
- * The live progress line of a run: one bar per epoch of rank 0 with samples/s, MiB/s and AU so
- * far.
+ * The live progress line of a run: one bar per epoch of rank 0 with samples/s, MiB/s and the live
+ * AU (compute ÷ time over every step so far, labelled so: the final AU is DLIO's, over its metric
+ * window).
  * @module
  */
 import type { StepInfo } from "../metrics/records.ts";
@@ -23,7 +24,10 @@ export function stepProgress(epochs: number, quiet: boolean, ranks: number): Ste
       barEpoch = i.epoch;
       bar = progressBar(`epoch ${i.epoch}/${epochs}`, i.steps, "steps", {
         quiet,
-        extra: " | {sps} samples/s | {mbps} MiB/s | AU {au}%" + (ranks > 1 ? " (rank 0)" : ""),
+        // "live": compute ÷ time over every step so far; the final AU is DLIO's, over its
+        // metric window (without the first step by default), so the two may differ.
+        extra: " | {sps} samples/s | {mbps} MiB/s | live AU {au}% (all steps)" +
+          (ranks > 1 ? " (rank 0)" : ""),
       });
     }
     const s = Math.max(i.elapsedMs / 1000, 1e-6);
