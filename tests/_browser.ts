@@ -76,7 +76,9 @@ export async function openPage(url: string, size = { width: 1280, height: 900 })
     eval: evaluate,
     async waitFor(expression, ms = 20_000) {
       const until = Date.now() + ms;
-      while (!(await evaluate<boolean>(`!!(${expression})`))) {
+      // Not yet loaded (no body, no data) counts as not yet.
+      const probe = `(() => { try { return !!(${expression}); } catch { return false; } })()`;
+      while (!(await evaluate<boolean>(probe))) {
         if (Date.now() > until) throw new Error(`timed out waiting for ${expression}`);
         await new Promise((r) => setTimeout(r, 100));
       }

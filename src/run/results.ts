@@ -77,6 +77,6 @@ export async function writeJobFiles(dir: string, f: JobFiles): Promise<void> {
   await writeDlioConfig(dir, f.rc, f.toolKeys);
   await writeJson(join(dir, "report.json"), f.report);
   await writeText(join(dir, "report.csv"), reportCsv(f.report));
-  await writeText(join(dir, "report.html"), htmlReport(c, f.summary, f.records, f.report));
+  await writeText(join(dir, "report.html"), htmlReport(c, f.summary, f.records, f.report, f.ctx));
   await writeText(join(dir, c.output.log_file), f.summaryText);
 }
