@@ -27,6 +27,7 @@ const OPTIONS = {
   "visited-items": { type: "boolean" },
   trace: { type: "boolean" },
   "csv-append": { type: "string" },
+  html: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -54,7 +55,7 @@ const COMMANDS: Record<string, (o: Values, rest: string[], cmd: string) => Promi
     return ExitCode.ok;
   },
   compare: async (o, rest) =>
-    (await import("./src/commands/compare.ts")).compareCommand(rest, o.json),
+    (await import("./src/commands/compare.ts")).compareCommand(rest, o.json, o.html),
   run: workload,
   dlio: workload,
   generate: workload,

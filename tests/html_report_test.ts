@@ -177,3 +177,33 @@ Deno.test("report.html of a checkpoint-only run is built around save and restore
   assert.match(d.text, /\n3\t0\trestore\t/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("compare --html: two runs side by side, per-epoch charts, ratios, self-contained", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-html-cmp-" });
+  const wl = await yamlFile(smallWorkload(dir));
+  for (const [name, threads] of [["a", 1], ["b", 3]] as const) {
+    const r = await runCli([
+      "run",
+      wl,
+      `reader.read_threads=${threads}`,
+      "-o",
+      join(dir, name),
+      "-q",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const file = join(dir, "compare.html");
+  const c = await runCli(["compare", join(dir, "a"), join(dir, "b"), "--html", file]);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /compare: wrote .*compare\.html/);
+  const d = await checkReport(file, join(dir, "compare.png"));
+  assert.deepEqual(d.charts, ["compare throughput", "compare au"]);
+  assert.equal(d.ticks["compare au"]!.threshold, "90");
+  assert.ok(d.ticks["compare throughput"]!.x!.every((t) => /^epoch \d+$/.test(t)));
+  assertTicks(d.ticks["compare throughput"]!.y, /^\/s$/);
+  // The fields table: both runs' values and B's ratio to A, bytes in binary units.
+  assert.match(d.text, /run A\t.*\/a\t/);
+  assert.match(d.text, /throughput_samples_per_sec ↑\tsamples\/s\t[\d.,]+\t[\d.,]+\t[\d.]+×/);
+  assert.match(d.text, /total_bytes\tB\t[\d.]+ (KiB|MiB)\t[\d.]+ (KiB|MiB)\t1\.00×/);
+  await Deno.remove(dir, { recursive: true });
+});

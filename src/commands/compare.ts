@@ -128,13 +128,60 @@ export async function appendCsv(file: string, report: Record<string, unknown>): 
   } else await Deno.writeTextFile(file, `${header}\n${row}\n`);
 }
 
-/** `compare A B ...`: print the runs side by side (or as JSON). */
-export async function compareCommand(paths: string[], json?: boolean): Promise<number> {
+/** The data of the HTML comparison: each run's fields, ratios and per-epoch figures. */
+export function comparePageData(runs: ComparedRun[]) {
+  const epochs = (r: ComparedRun) =>
+    (r.report.epochs as { epoch: number; train: Record<string, unknown> }[] | undefined) ?? [];
+  return {
+    kind: "compare",
+    title: `${runs.length} runs compared`,
+    runs: runs.map((r, i) => ({
+      name: `run ${String.fromCharCode(65 + i)}`,
+      label: r.label,
+      benchmark: r.report.benchmark_name,
+      status: r.report.status,
+    })),
+    fields: compareFields(runs),
+    epochs: runs.map((r) => ({
+      epoch: epochs(r).map((e) => e.epoch),
+      au: epochs(r).map((e) => Number(e.train.au_percentage ?? 0)),
+      measured: epochs(r).map((e) =>
+        Number((e.train.measured as Record<string, unknown>)?.samples_per_second ?? 0)
+      ),
+    })),
+    threshold: Number(runs[0]!.report.au_threshold_percentage ?? 90),
+  };
+}
+
+/** The comparison as one self-contained HTML page (the report's uPlot and script). */
+export async function compareHtml(runs: ComparedRun[]): Promise<string> {
+  const { htmlPage, REPORT_SCRIPT } = await import("../metrics/html.ts");
+  const body = `<h1 id="title"></h1>
+<table id="runs"></table>
+<section><h2>Throughput per epoch (measured samples/s), each run</h2><div id="cmp-throughput"></div></section>
+<section><h2>Accelerator utilization per epoch, each run (threshold line)</h2><div id="cmp-au"></div></section>
+<section><h2>Fields side by side (ratio to run A; ↑ higher is better, ↓ lower is better)</h2>
+<table id="fields"></table></section>`;
+  const data = comparePageData(runs);
+  return htmlPage(`dl-driver compare: ${data.title}`, body, data, REPORT_SCRIPT);
+}
+
+/** `compare A B ...`: print the runs side by side (or as JSON), and as HTML with `--html FILE`. */
+export async function compareCommand(
+  paths: string[],
+  json?: boolean,
+  html?: string,
+): Promise<number> {
   if (paths.length < 2) {
     throw new UserError("compare needs two or more results folders (or report.json files)");
   }
   const runs = [];
   for (const p of paths) runs.push(await loadRun(p));
+  if (html !== undefined) {
+    const { writeText } = await import("../run/output_dir.ts");
+    await writeText(html, await compareHtml(runs));
+    console.error(`compare: wrote ${html}`);
+  }
   if (json) {
     console.log(
       JSON.stringify({ runs: runs.map((r) => r.label), fields: compareFields(runs) }, null, 2),

@@ -13,7 +13,7 @@ Usage:
   dl-driver run <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
   dl-driver generate <workload.yaml | workload=NAME> [KEY=VALUE ...] [options]
   dl-driver validate <workload.yaml | workload=NAME> [KEY=VALUE ...] [--json]
-  dl-driver compare <results folder | report.json> ... [--json]
+  dl-driver compare <results folder | report.json> ... [--json] [--html FILE]
   dl-driver mlperf <closed|open|whatif> <training|checkpointing> <model> <command> ...
   dl-driver mlperf <init|check|reportgen|datasize|datagen|run|checkpointing> [options]
   dl-driver workloads [--config-dir DIR]
@@ -55,6 +55,7 @@ Options:
       --latency-lists     stream every sample's stage times to latencies-<rank>.tsv.gz
       --visited-items     stream the planned order of every item to visited-<rank>.tsv.gz
       --csv-append FILE   append this run's scalar fields as one row to FILE (header when new)
+      --html FILE         compare: also write the comparison as a self-contained HTML page
       --trace             write a Chrome trace per rank (trace-<rank>-of-<ranks>.pfw, dftracer's
                           dft_ai names; opens in Perfetto, speedscope): steps, compute, samples,
                           checkpoints
@@ -102,9 +103,9 @@ const COMMANDS: Record<string, { usage: string[]; about: string; options: string
     options: ["config-dir", "accelerators", "json"],
   },
   compare: {
-    usage: ["compare <results folder | report.json> ... [--json]"],
+    usage: ["compare <results folder | report.json> ... [--json] [--html FILE]"],
     about: "compare A B ...",
-    options: ["json"],
+    options: ["json", "html"],
   },
   workloads: {
     usage: ["workloads [--config-dir DIR]"],

@@ -213,6 +213,13 @@ export const RUN_FIELDS: ReportField[] = [
     },
   ),
   f(
+    "au_threshold_percentage",
+    "%",
+    "config",
+    "`metric.au` × 100: the AU an epoch must reach",
+    (x) => x.c.metric.au * 100,
+  ),
+  f(
     "train_au_meet_expectation",
     "",
     "DLIO ranks",

@@ -67,6 +67,9 @@ const BODY = `<h1 id="title"></h1>
 <section><h2>Checkpoints (save and restore throughput, per operation)</h2><div id="checkpoints"></div></section>
 <section><h2>Configuration</h2><pre id="config"></pre></section>`;
 
+/** The page script (report and compare pages). */
+export const REPORT_SCRIPT: string = pageScript;
+
 /** The HTML page of a run. */
 export function htmlReport(
   c: WorkloadConfig,

@@ -40,7 +40,7 @@
   function byteUnit(max) {
     const names = ["B", "KiB", "MiB", "GiB", "TiB"];
     let i = 0;
-    while (max >= 1024 * 2 && i < names.length - 1) (max /= 1024), i++;
+    while (max >= 1024 && i < names.length - 1) (max /= 1024), i++;
     return [Math.pow(1024, i), names[i]];
   }
   function msText(v) {
@@ -459,12 +459,157 @@
     });
   }
 
+  // ---- compare (compare --html) -------------------------------------------------------------
+  function compareCharts() {
+    document.getElementById("title").textContent = "dl-driver compare: " + D.title;
+    const runs = document.getElementById("runs");
+    runs.innerHTML = "<tr><th>run</th><th>results</th><th>benchmark</th><th>status</th></tr>";
+    D.runs.forEach(function (r) {
+      const row = runs.insertRow();
+      [r.name, r.label, r.benchmark, r.status].forEach(function (v) {
+        row.insertCell().textContent = v === undefined ? "" : String(v);
+      });
+    });
+    const n = Math.max.apply(
+      null,
+      D.epochs.map(function (e) {
+        return e.epoch.length;
+      }).concat([0]),
+    );
+    if (n > 0) {
+      const xs = [];
+      for (let i = 1; i <= n; i++) xs.push(i);
+      const col = function (r, key) {
+        return xs.map(function (x) {
+          const i = r.epoch.indexOf(x);
+          return i < 0 ? null : r[key][i];
+        });
+      };
+      const k = D.runs.length;
+      // Two runs: bars left and right of each epoch; more: one line with points per run.
+      const look = function (i) {
+        if (k === 2) {
+          return {
+            paths: uPlot.paths.bars({ size: [0.35, 80], align: i === 0 ? -1 : 1 }),
+            points: { show: false },
+          };
+        }
+        return { width: 2, points: { show: true, size: 7 } };
+      };
+      const series = function (key) {
+        return [{}].concat(D.runs.map(function (r, i) {
+          const c = COLORS[i % COLORS.length];
+          const sr = {
+            label: r.name + " (" + (key === "au" ? "AU %" : "samples/s") + ")",
+            stroke: c,
+            fill: k === 2 ? c : undefined,
+          };
+          const l = look(i);
+          for (const p in l) sr[p] = l[p];
+          return sr;
+        }));
+      };
+      const tdiv = host("cmp-throughput");
+      plot(
+        "compare throughput",
+        tdiv,
+        {
+          scales: { x: { time: false, range: [0.5, n + 0.5] }, y: fromZero },
+          axes: [
+            axis(tdiv, "x", "epoch", function (v) {
+              return Number.isInteger(v) ? "epoch " + v : "";
+            }, integerX),
+            axis(tdiv, "y", "samples/s", function (v) {
+              return num(v) + "/s";
+            }, { size: 70 }),
+          ],
+          series: series("measured"),
+        },
+        [xs].concat(D.epochs.map(function (r) {
+          return col(r, "measured");
+        })),
+      );
+      const adiv = host("cmp-au");
+      adiv.dataset.threshold = String(D.threshold);
+      const auSeries = series("au");
+      auSeries.push({
+        label: "threshold " + num(D.threshold) + " %",
+        stroke: "#000",
+        dash: [6, 4],
+        width: 1.5,
+        points: { show: false },
+      });
+      plot(
+        "compare au",
+        adiv,
+        {
+          scales: { x: { time: false, range: [0.5, n + 0.5] }, y: { range: [0, 100] } },
+          axes: [
+            axis(adiv, "x", "epoch", function (v) {
+              return Number.isInteger(v) ? "epoch " + v : "";
+            }, integerX),
+            axis(adiv, "y", "AU (%)", function (v) {
+              return num(v) + " %";
+            }, { incrs: [10, 20, 25, 50] }),
+          ],
+          series: auSeries,
+        },
+        [xs].concat(
+          D.epochs.map(function (r) {
+            return col(r, "au");
+          }),
+          [xs.map(function () {
+            return D.threshold;
+          })],
+        ),
+      );
+    }
+    const t = document.getElementById("fields");
+    t.innerHTML = "<tr><th>field</th><th>unit</th>" +
+      D.runs.map(function (r) {
+        return "<th>" + r.name + "</th>";
+      }).join("") +
+      D.runs.slice(1).map(function (r) {
+        return "<th>" + r.name.slice(4) + "/A</th>";
+      }).join("") + "</tr>";
+    D.fields.forEach(function (f) {
+      const row = t.insertRow();
+      row.insertCell().textContent = f.field +
+        (f.better === "higher" ? " ↑" : f.better === "lower" ? " ↓" : "");
+      row.insertCell().textContent = f.unit;
+      f.values.forEach(function (v) {
+        const bytes = typeof v === "number" && /^B(\/s)?$/.test(f.unit);
+        const unit = bytes ? byteUnit(Math.abs(v)) : null;
+        row.insertCell().textContent = bytes
+          ? num(v / unit[0]) + " " + unit[1] + f.unit.slice(1)
+          : typeof v === "number"
+          ? num(v)
+          : v === null
+          ? "–"
+          : String(v);
+      });
+      f.ratios.forEach(function (r) {
+        const c = row.insertCell();
+        c.textContent = r === null ? "" : r.toFixed(2) + "×";
+        if (r !== null && f.better && Math.abs(r - 1) >= 0.05) {
+          c.className = (r > 1) === (f.better === "higher") ? "pass" : "fail";
+        }
+      });
+    });
+  }
+
   function run(step) {
     try {
       step();
     } catch (e) {
       record(e && e.stack ? e.stack : e);
     }
+  }
+  if (D.kind === "compare") {
+    run(compareCharts);
+    document.body.dataset.charts = drawn.join(",");
+    document.body.dataset.done = "1";
+    return;
   }
   run(facts);
   if (D.kind === "training") {
