@@ -137,10 +137,10 @@ function entries(lines: string[], starts: (line: string) => boolean): string[][]
 export function commandHelp(cmd: string): string | undefined {
   const c = COMMANDS[cmd];
   if (!c) return undefined;
-  const about = entries(section("Commands:"), (l) => /^  \S/.test(l))
+  const about = entries(section("Commands:"), (l) => /^ {2}\S/.test(l))
     .find((e) => e[0]!.trimStart().startsWith(c.about))!
     .map((l) => l.slice(20).trim()).join(" ");
-  const options = entries(section("Options:"), (l) => /^  (-\w, )?\s*--/.test(l))
+  const options = entries(section("Options:"), (l) => /^ {2}(-\w, )?\s*--/.test(l))
     .filter((e) => c.options.some((o) => e[0]!.includes(`--${o} `) || e[0]!.endsWith(`--${o}`)));
   const workload = ["run", "dlio", "generate", "validate"].includes(cmd);
   return [
