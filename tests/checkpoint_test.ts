@@ -262,7 +262,14 @@ Deno.test("--trace: a Chrome trace per rank in dftracer's dft_ai names, nested e
     assert.equal(count("train", "pipeline"), 2); // a checkpoint after step 3 of 3 ends each
     assert.equal(count("evaluate", "pipeline"), 2);
     assert.equal(count("item", "data"), 24); // 3 steps × batch 4 × 2 epochs
-    assert.equal(count("read", "POSIX"), 24);
+    assert.equal(count("io", "data"), 24);
+    // The POSIX layer: one event per storage request, with the object, offset and size.
+    const reads = events.filter((e) => e.cat === "POSIX");
+    assert.ok(reads.length >= 24, `${reads.length} storage requests`);
+    for (const e of reads) {
+      assert.match(String(e.args!.fname), /^train\/img_\d+_of_12\.npz$/);
+      assert.ok(Number.isInteger(e.args!.offset) && (e.args!.size as number) > 0);
+    }
     assert.equal(count("capture", "checkpoint"), 2);
     for (const e of events.filter((e) => e.ph === "X")) {
       assert.ok(Number.isInteger(e.ts) && e.ts! > 1.6e15, `${e.name} ts in wall-clock µs`);

@@ -20,6 +20,8 @@ export interface EngineOptions {
   clock: Clock;
   /** Force an engine (tests); by default threads when the backend allows. */
   engine?: "threads" | "inline";
+  /** Log every storage request with the results (`--trace`'s POSIX layer). */
+  traceRequests?: boolean;
 }
 
 /** The read engine for a backend. */
@@ -30,6 +32,6 @@ export function makeExecutor(o: EngineOptions): Executor {
   return engine === "threads"
     ? new ThreadExecutor(o.backend.root, o.codec.format, o.threads, {
       storageOptions: o.storageOptions,
-    })
-    : new InlineExecutor(o.backend, o.codec, o.threads, o.clock);
+    }, o.traceRequests)
+    : new InlineExecutor(o.backend, o.codec, o.threads, o.clock, o.traceRequests);
 }

@@ -135,6 +135,7 @@ export class EpochLoad {
     batch.bytesRead += item.r.bytes;
     batch.firstStart = Math.min(batch.firstStart, item.started);
     const r = item.r;
+    if (r.requests?.length) this.o.events.recordRequests(r.requests);
     this.o.events.record({
       epoch: this.o.epoch,
       key: item.key,

@@ -50,7 +50,13 @@ export class InlineExecutor implements Executor {
   #backend: StorageBackend;
   #start: BackendStats;
 
-  constructor(backend: StorageBackend, codec: Codec, readers: number, clock: Clock) {
+  constructor(
+    backend: StorageBackend,
+    codec: Codec,
+    readers: number,
+    clock: Clock,
+    traceRequests = false,
+  ) {
     this.#backend = backend;
     this.#clock = clock;
     this.#start = backend.stats?.() ?? { requests: 0, retries: 0 };
@@ -58,7 +64,8 @@ export class InlineExecutor implements Executor {
     this.#readerClocks = Array.from({ length: this.lanes }, () => clock);
     this.#readers = Array.from(
       { length: this.lanes },
-      (_, r) => new SampleReader(backend, codec, () => this.#readerClocks[r]!.now()),
+      (_, r) =>
+        new SampleReader(backend, codec, () => this.#readerClocks[r]!.now(), false, traceRequests),
     );
   }
 

@@ -79,7 +79,16 @@ async function pump() {
 
 /** Messages from the pool. */
 type Message =
-  | { type: "init"; uri: string; format: string; openOptions: OpenOptions; id: number }
+  | {
+    type: "init";
+    uri: string;
+    format: string;
+    openOptions: OpenOptions;
+    id: number;
+    traceRequests: boolean;
+    /** The pool thread's performance.timeOrigin: this thread's clock is aligned with it. */
+    origin: number;
+  }
   | { type: "end"; session: number }
   | {
     type: "epoch";
@@ -96,11 +105,13 @@ async function handle(m: Message) {
   try {
     if (m.type === "init") {
       readerId = m.id;
+      const shift = performance.timeOrigin - m.origin;
       reader = new SampleReader(
         await openBackend(m.uri, m.openOptions),
         await codecFor(m.format),
-        () => performance.now(),
+        () => performance.now() + shift,
         true,
+        m.traceRequests,
       );
       self.postMessage({ type: "ready" });
     } else if (m.type === "epoch") {

@@ -14,6 +14,7 @@ import {
 } from "../formats/codec.ts";
 import { type StorageBackend, StorageError } from "../storage/backend.ts";
 import { isOsError } from "../errors.ts";
+import { loggedReads, RequestLog, type RequestRecord } from "../storage/request_log.ts";
 import { copyInto } from "../util/copy.ts";
 import type { DistributionValue } from "../util/distribution.ts";
 import { type Draw, makeDraw } from "../util/distribution.ts";
@@ -63,6 +64,8 @@ export interface SampleResult {
   bytes: number;
   /** Emulated preprocessing (reader.preprocess_time), measured. */
   preprocessMs?: number;
+  /** Storage requests made since the reader's previous result (`--trace` only). */
+  requests?: RequestRecord[];
 }
 
 /** An object's bytes as fetched, with the time it took. */
@@ -104,13 +107,23 @@ export class SampleReader {
   #index = new Map<string, SampleRange[]>();
   #stream: RecordStream | undefined;
 
+  /** Where reads go: the backend, or (tracing) the backend with its requests logged. */
+  readonly io: StorageBackend;
+  /** The storage requests of traced runs (`--trace`'s POSIX layer). */
+  readonly requests: RequestLog | undefined;
+
   constructor(
     readonly backend: StorageBackend,
     readonly codec: Codec,
     readonly now: () => number,
     /** Use the backend's blocking read when it has one (reader threads only). */
     readonly preferSync = false,
-  ) {}
+    /** Log every storage request, returned with each result (`--trace`). */
+    traceRequests = false,
+  ) {
+    this.requests = traceRequests ? new RequestLog(now) : undefined;
+    this.io = this.requests ? loggedReads(backend, this.requests) : backend;
+  }
 
   /** Whether the next job needs no fetch: synthetic data, or `read_type: memory` on the same file. */
   cached(job: SampleJob, e: EpochSetup): boolean {
@@ -138,7 +151,7 @@ export class SampleReader {
     if (!ranges) {
       const keys = index.keys(job.key);
       const parts = [];
-      for (const k of keys) parts.push(await this.backend.get(k, { signal }));
+      for (const k of keys) parts.push(await this.io.get(k, { signal }));
       ranges = index.parse(parts, {
         verifyChecksums: e.verifyChecksums,
         name: keys.map((k) => `${this.backend.root}/${k}`).join(", "),
@@ -165,7 +178,7 @@ export class SampleReader {
   ): Promise<Fetched> {
     const t0 = this.now();
     const r = await this.#range(index, job, e, signal);
-    const data = await this.backend.getRange(job.key, r.offset, r.length, { signal });
+    const data = await this.io.getRange(job.key, r.offset, r.length, { signal });
     if (data.byteLength !== r.length) {
       throw new FormatError(
         `${this.backend.root}/${job.key}`,
@@ -246,7 +259,7 @@ export class SampleReader {
       case "stream": {
         if (e.readIndex) return await this.#viaIndex(c.index, job, e, signal);
         const t0 = this.now();
-        const { record, bytes } = await (this.#stream ??= new RecordStream(this.backend, c.framing))
+        const { record, bytes } = await (this.#stream ??= new RecordStream(this.io, c.framing))
           .record({
             key: job.key,
             index: job.index,
@@ -274,9 +287,9 @@ export class SampleReader {
   ): Promise<Fetched & { kind: "object" }> {
     const buffer = this.#bufs[slot]!;
     const t0 = this.now();
-    const data = sync && this.backend.getSync
-      ? this.backend.getSync(key, { buffer })
-      : await this.backend.get(key, { buffer, signal });
+    const data = sync && this.io.getSync
+      ? this.io.getSync(key, { buffer })
+      : await this.io.get(key, { buffer, signal });
     const ioMs = this.now() - t0;
     if (data.buffer !== buffer.buffer) {
       // The backend allocated: keep a buffer of our own, with headroom, for the next reads
@@ -341,7 +354,15 @@ export class SampleReader {
       this.#lastFile.close?.();
       this.#lastFile = undefined;
     }
-    return { slot, ioMs: d.io, decodeMs: d.decode + t3 - t2, h2dMs: h2d, bytes: d.bytes };
+    const result: SampleResult = {
+      slot,
+      ioMs: d.io,
+      decodeMs: d.decode + t3 - t2,
+      h2dMs: h2d,
+      bytes: d.bytes,
+    };
+    if (this.requests) result.requests = this.requests.take();
+    return result;
   }
 
   #zero: OpenedFile | undefined;

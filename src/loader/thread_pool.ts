@@ -29,7 +29,13 @@ export class ThreadExecutor implements Executor {
   #crashed: unknown;
   #statsWaiters: ((s: BackendStats) => void)[] = [];
 
-  constructor(uri: string, format: string, threads: number, openOptions: OpenOptions = {}) {
+  constructor(
+    uri: string,
+    format: string,
+    threads: number,
+    openOptions: OpenOptions = {},
+    traceRequests = false,
+  ) {
     this.readers = Math.max(1, threads);
     this.lanes = this.readers * 2;
     this.#workers = Array.from({ length: this.readers }, () => {
@@ -45,7 +51,17 @@ export class ThreadExecutor implements Executor {
       };
       return w;
     });
-    this.#ready = this.#broadcast((id: number) => ({ type: "init", uri, format, openOptions, id }));
+    // Reader threads time requests on this thread's clock (performance.now() here).
+    const origin = performance.timeOrigin;
+    this.#ready = this.#broadcast((id: number) => ({
+      type: "init",
+      uri,
+      format,
+      openOptions,
+      id,
+      traceRequests,
+      origin,
+    }));
     this.#ready.catch(() => {}); // awaited by begin(); a crash before that is reported there
   }
 

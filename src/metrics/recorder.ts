@@ -28,6 +28,18 @@ export interface SampleRow extends VisitedItem {
   doneMs: number;
 }
 
+/** One storage request (`--trace`'s POSIX layer): object, byte offset and size, start, duration. */
+export interface RequestRecord {
+  key: string;
+  offset: number;
+  size: number;
+  /** Start on the run clock, ms. */
+  startMs: number;
+  durMs: number;
+  /** A ranged read (pread), or a whole object (read). */
+  ranged: boolean;
+}
+
 /** Where every sample's row streams to (files in the results folder). */
 export interface SampleSink {
   sample(row: SampleRow): void;
@@ -95,6 +107,10 @@ export class SampleEvents {
   readonly visited: VisitedItem[] = [];
   /** The first `traceLimit` samples' rows (for the trace; 0 keeps none). */
   readonly rows: SampleRow[] = [];
+  /** The first `traceLimit` storage requests (`--trace`'s POSIX layer). */
+  readonly requests: RequestRecord[] = [];
+  /** Storage requests reported in all. */
+  requestsTotal = 0;
   /** Samples recorded in all. */
   samples = 0;
   constructor(
@@ -102,6 +118,12 @@ export class SampleEvents {
     readonly visitedLimit = 32,
     public sink?: SampleSink,
   ) {}
+
+  /** Storage requests a reader made (traced runs): the first `traceLimit` are kept. */
+  recordRequests(reqs: RequestRecord[]): void {
+    this.requestsTotal += reqs.length;
+    for (const r of reqs) if (this.requests.length < this.traceLimit) this.requests.push(r);
+  }
 
   record(row: SampleRow): void {
     let h = this.epochs.get(row.epoch);

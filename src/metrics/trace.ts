@@ -12,20 +12,24 @@
  * | training loop | `fetch.iter` | `dataloader` | the loop waiting for a batch (args: epoch, step) |
  * | training loop | `compute` | `compute` | emulated compute of a step |
  * | samples k | `item` | `data` | one sample: its read, decode + preprocess and transfer, ending when it reached the loader (args: epoch, image_idx, image_size, fname) |
- * | samples k | `read` | `POSIX` | the sample's storage reads, inside `item` (args: fname, size) |
+ * | samples k | `io` | `data` | the sample's storage time, inside `item` (args: fname, size) |
  * | samples k | `preprocess` | `data` | decode + preprocess, inside `item` |
  * | samples k | `transfer` | `device` | the copy into the batch (DLIO's host-to-device), inside `item` |
  * | checkpoints | `capture`, `restart` | `checkpoint` | a checkpoint save / restore (args: bytes, files) |
+ * | storage requests k | `read`, `pread` | `POSIX` | one storage request: a whole object, or a range (args: fname, offset, size) |
  *
- * `pid` is the rank; `tid` 0 is the training loop, 1 checkpoints, and 10 + k the k-th
- * "samples" track: samples in flight are packed onto the fewest tracks on which none overlaps
- * (a track is a concurrency slot of the rank's reader threads, not one OS thread). Times are
+ * `pid` is the rank; `tid` 0 is the training loop, 1 checkpoints, 10 + k the k-th "samples"
+ * track and 1000 + k the k-th "storage requests" track: samples (and requests) in flight are
+ * packed onto the fewest tracks on which none overlaps (a track is a concurrency slot of the
+ * rank's reader threads, not one OS thread). Requests are timed in the reader threads around
+ * each backend read; HDF5 on local files is read by the HDF5 library itself, whose reads are not
+ * seen (its samples' `io` spans stay). Times are
  * wall-clock microseconds (ranks of an MPI job line up); every event's end is computed from its
  * rounded start and end, so events nest exactly on every track. Per-sample events are capped
  * (`maxSamples`, default 100,000 per rank) so a trace stays bounded; the cap is recorded.
  * @module
  */
-import type { SampleRow } from "./recorder.ts";
+import type { RequestRecord, SampleRow } from "./recorder.ts";
 import type { TrainRecord } from "./records.ts";
 
 /** A trace event (complete event, `ph: "X"`, or metadata, `ph: "M"`). */
@@ -41,7 +45,7 @@ export interface TraceEvent {
 }
 
 /** Tracks (`tid`) of a rank's trace. */
-export const TRACK = { loop: 0, checkpoints: 1, samples: 10 } as const;
+export const TRACK = { loop: 0, checkpoints: 1, samples: 10, requests: 1000 } as const;
 
 /** Adds complete events on a rank's tracks, times from the run clock (ms). */
 class Tracks {
@@ -104,7 +108,7 @@ function sampleEvents(row: SampleRow, tid: number, t: Tracks): void {
     fname: row.key,
   });
   const ioEnd = start + row.ioMs, prepEnd = ioEnd + row.decodeMs + row.preprocessMs;
-  if (row.ioMs > 0) t.x("read", "POSIX", start, ioEnd, tid, { fname: row.key, size: row.bytes });
+  if (row.ioMs > 0) t.x("io", "data", start, ioEnd, tid, { fname: row.key, size: row.bytes });
   if (prepEnd > ioEnd) {
     t.x("preprocess", "data", ioEnd, prepEnd, tid, {
       decode_ms: row.decodeMs,
@@ -116,18 +120,36 @@ function sampleEvents(row: SampleRow, tid: number, t: Tracks): void {
 
 /** The sample tracks: each sample on the first track free at its start (none overlap). */
 function samplesEvents(rows: SampleRow[], t: Tracks): number {
-  const frees: number[] = []; // per track, when its last sample ended (µs)
-  const byStart = rows.map((row) => ({
-    row,
-    ts: t.us(row.doneMs - (row.ioMs + row.decodeMs + row.preprocessMs + row.h2dMs)),
-  })).sort((a, b) => a.ts - b.ts);
-  for (const { row, ts } of byStart) {
-    let k = frees.findIndex((free) => free <= ts);
+  const start = (row: SampleRow) =>
+    row.doneMs - (row.ioMs + row.decodeMs + row.preprocessMs + row.h2dMs);
+  const placed = pack(rows, (row) => [t.us(start(row)), t.us(row.doneMs)]);
+  for (const [row, k] of placed) sampleEvents(row, TRACK.samples + k, t);
+  return placed.reduce((n, [, k]) => Math.max(n, k + 1), 0);
+}
+
+/** Intervals packed onto the fewest tracks on which none overlaps; each item's track index. */
+function pack<T>(items: T[], span: (x: T) => [number, number]): [T, number][] {
+  const frees: number[] = []; // per track, when its last interval ended
+  const sorted = items.map((x) => ({ x, s: span(x) })).sort((a, b) => a.s[0] - b.s[0]);
+  return sorted.map(({ x, s: [start, end] }) => {
+    let k = frees.findIndex((free) => free <= start);
     if (k < 0) k = frees.push(0) - 1;
-    frees[k] = Math.max(ts, t.us(row.doneMs));
-    sampleEvents(row, TRACK.samples + k, t);
+    frees[k] = Math.max(start, end);
+    return [x, k];
+  });
+}
+
+/** The storage requests (POSIX layer): `read` (whole object) or `pread` (a range), packed. */
+function requestEvents(reqs: RequestRecord[], t: Tracks): number {
+  const placed = pack(reqs, (r) => [t.us(r.startMs), t.us(r.startMs + r.durMs)]);
+  for (const [r, k] of placed) {
+    t.x(r.ranged ? "pread" : "read", "POSIX", r.startMs, r.startMs + r.durMs, TRACK.requests + k, {
+      fname: r.key,
+      offset: r.offset,
+      size: r.size,
+    });
   }
-  return frees.length;
+  return placed.reduce((n, [, k]) => Math.max(n, k + 1), 0);
 }
 
 /** The events of one rank's record. */
@@ -145,6 +167,16 @@ export function traceEvents(rec: TrainRecord, maxSamples = 100_000): TraceEvent[
   }
   if (rows.length < ev.samples) {
     t.meta("trace_truncated", { samples_recorded: rows.length, samples_total: ev.samples });
+  }
+  const requestTracks = requestEvents(ev.requests, t);
+  for (let k = 0; k < requestTracks; k++) {
+    t.meta("thread_name", { name: `storage requests ${k + 1}` }, TRACK.requests + k);
+  }
+  if (ev.requests.length < ev.requestsTotal) {
+    t.meta("trace_truncated", {
+      requests_recorded: ev.requests.length,
+      requests_total: ev.requestsTotal,
+    });
   }
   for (const ck of rec.checkpoints ?? []) {
     t.x(ck.kind === "save" ? "capture" : "restart", "checkpoint", ck.startMs, ck.endMs, 1, {

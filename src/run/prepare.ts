@@ -176,6 +176,7 @@ export async function prepare(
     threads: ioThreads || job.n,
     storageOptions,
     clock: deps.clock(group.members[0]!.rank),
+    traceRequests: opts.trace ?? false,
   });
   return {
     kind: "train",
