@@ -22,12 +22,15 @@ import type { TrainRecord } from "./records.ts";
 import type { RunSummary } from "./summarize.ts";
 
 const STYLE = `
-body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1260px}
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{padding:2px 10px;border-bottom:1px solid #ddd;
 text-align:right}td:first-child,th:first-child{text-align:left}
 #facts td:last-child{text-align:left}.pass{color:#1a7f1a;font-weight:600}
 .fail{color:#c62020;font-weight:600}.chart{margin:6px 0 14px}
+.side{display:flex;gap:16px;align-items:flex-start}#percentiles{flex:1 1 auto;overflow-x:auto}
+#percentiles td,#percentiles th{white-space:nowrap;padding:2px 6px}
+#latency{flex:0 0 580px;max-width:580px}
 pre{background:#f5f5f5;padding:8px;overflow:auto;max-height:400px}
 `;
 
@@ -60,11 +63,12 @@ const BODY = `<h1 id="title"></h1>
 <div id="au"></div></section>
 <section class="training"><h2>Bytes read per second over time (all ranks; epoch and checkpoint markers)</h2>
 <div id="timeline"></div></section>
-<section class="training"><h2>Latency distributions (CDF)</h2><div id="latency"></div></section>
-<section><h2>Latency percentiles</h2><div id="percentiles"></div></section>
+<section class="training"><h2>Latency distributions (CDF) and percentiles</h2>
+<div class="side"><div id="latency"></div><div id="percentiles"></div></div></section>
 <section class="training"><h2>Per-rank timelines (waiting for data vs compute, per step)</h2>
 <div id="ranks"></div></section>
-<section><h2>Checkpoints (save and restore throughput, per operation)</h2><div id="checkpoints"></div></section>
+<section><h2>Checkpoints (save and restore throughput, per operation)</h2><div id="checkpoints"></div>
+<div id="checkpoint-percentiles"></div></section>
 <section><h2>Configuration</h2><pre id="config"></pre></section>`;
 
 /** The page script (report and compare pages). */

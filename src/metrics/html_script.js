@@ -275,6 +275,7 @@
     const data = uPlot.join(tables);
     const div = host("latency");
     plot("latency", div, {
+      width: Math.min(WIDTH, 560),
       scales: { x: { time: false, distr: 3 }, y: { range: [0, 1] } },
       axes: [
         axis(div, "x", "latency (ms, log)", msText),
@@ -294,9 +295,9 @@
     }, data);
   }
 
-  function percentileTable() {
+  function percentileTable(where) {
     const P = D.percentiles;
-    const host2 = document.getElementById("percentiles");
+    const host2 = document.getElementById(where);
     if (!P.length) return;
     const t = document.createElement("table");
     t.innerHTML =
@@ -613,12 +614,17 @@
   }
   run(facts);
   if (D.kind === "training") {
-    [epochCharts, timelineChart, latencyChart, percentileTable, rankCharts].forEach(run);
+    [epochCharts, timelineChart, latencyChart, rankCharts].forEach(run);
+    run(function () {
+      percentileTable("percentiles");
+    });
   } else {
     document.querySelectorAll(".training").forEach(function (el) {
       el.hidden = true;
     });
-    run(percentileTable);
+    run(function () {
+      percentileTable("checkpoint-percentiles");
+    });
   }
   run(checkpointCharts);
   document.getElementById("config").textContent = D.config;
