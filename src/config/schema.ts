@@ -271,10 +271,9 @@ const dataset = section("The dataset: format, size, layout.", {
     }),
     compression: oneOf(["none", "snappy"], "none", { doc: "Column compression." }),
     row_group_cache_size: int(4, {
-      doc: "(MLCommons fork) Row groups the fork's reader keeps in an LRU cache; dl-driver " +
-        "decodes the row group of each sample read.",
-      status: "noop",
-      min: 0,
+      doc: "(MLCommons fork) Decoded row groups each reader keeps per open file (LRU); a " +
+        "sample in a cached row group costs no read.",
+      min: 1,
     }),
     use_s3dlio_gen: bool(false, {
       doc: "(MLCommons fork) Generate Parquet through s3dlio; dl-driver has its own writer.",

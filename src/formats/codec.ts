@@ -74,6 +74,8 @@ export interface OpenOptions {
   name: string;
   /** Columns to decode (Parquet `read: true` columns; all when absent). */
   columns?: string[];
+  /** Decoded row groups kept per open file (Parquet `row_group_cache_size`; default 4). */
+  rowGroupCache?: number;
   /** Decode images (JPEG/PNG); false: the sample is the file's bytes (default true). */
   decodeImages?: boolean;
 }
@@ -123,6 +125,20 @@ export interface RecordFraming {
   decode(bytes: Uint8Array, opts: OpenOptions): Uint8Array;
 }
 
+/** An object read by ranges: its size, and a read of `length` bytes at `offset`. */
+export interface RangedSource {
+  readonly byteLength: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A ranged source over bytes in memory (tests, fuzzing). */
+export function bytesSource(bytes: Uint8Array): RangedSource {
+  return {
+    byteLength: bytes.byteLength,
+    read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)),
+  };
+}
+
 /** A parsed file whose samples are decoded asynchronously (Parquet row groups). */
 export interface AsyncOpenedFile {
   readonly numSamples: number;
@@ -138,10 +154,13 @@ export type ReadMode =
   | { readonly access: "none" }
   /** Read the whole file for every sample and parse it with `open` (DLIO's NPZ/NPY/CSV/image readers). */
   | { readonly access: "whole_file" }
-  /** Read the whole file, then decode the sample asynchronously (Parquet). */
+  /**
+   * Ranged reads of only what a sample needs, through the codec's own reader (Parquet: the
+   * footer once per file, then the selected columns' chunks of the sample's row group).
+   */
   | {
-    readonly access: "whole_file_async";
-    openAsync(bytes: Uint8Array, opts: OpenOptions): Promise<AsyncOpenedFile>;
+    readonly access: "ranged_async";
+    openRanged(src: RangedSource, opts: OpenOptions): Promise<AsyncOpenedFile>;
   }
   /** Load the file's index objects once, then one ranged read per sample (indexed_binary). */
   | { readonly access: "indexed"; readonly index: SampleIndex }

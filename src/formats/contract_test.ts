@@ -3,7 +3,7 @@
  * shapes, sizes exactly when it says it can, and is deterministic from the seed.
  */
 import assert from "node:assert/strict";
-import { type Codec, encodeToBytes, type FileSpec, ITEMSIZE } from "./codec.ts";
+import { bytesSource, type Codec, encodeToBytes, type FileSpec, ITEMSIZE } from "./codec.ts";
 import { codecFor, FORMATS_AVAILABLE } from "./mod.ts";
 
 const bytes = encodeToBytes;
@@ -11,8 +11,8 @@ const bytes = encodeToBytes;
 /** Open with the codec's sync or async decoder; `sampleAny` awaits either. */
 async function openAny(codec: Codec, data: Uint8Array, name: string) {
   const opts = { verifyChecksums: true, name };
-  if (codec.access === "whole_file_async") {
-    const f = await codec.openAsync(data, opts);
+  if (codec.access === "ranged_async") {
+    const f = await codec.openRanged(bytesSource(data), opts);
     return { ...f, dims: [] as number[], sampleAny: (i: number) => f.sampleAsync(i) };
   }
   const f = codec.open(data, opts);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Prng } from "../util/prng.ts";
-import { encodeToBytes, type FileSpec, FormatError } from "./codec.ts";
+import { bytesSource, encodeToBytes, type FileSpec, FormatError } from "./codec.ts";
 import { codecFor, FORMATS_AVAILABLE } from "./mod.ts";
 
 function corrupt(valid: Uint8Array, prng: Prng, kinds = 5): Uint8Array {
@@ -74,8 +74,8 @@ for (const format of FORMATS_AVAILABLE) {
           const bad = format === "hdf5" || format === "parquet"
             ? libraryCorrupt(valid, prng)
             : corrupt(valid, prng);
-          if (codec.access === "whole_file_async") {
-            const f = await codec.openAsync(bad, opts);
+          if (codec.access === "ranged_async") {
+            const f = await codec.openRanged(bytesSource(bad), opts);
             for (let i = 0; i < f.numSamples && i < 8; i++) await f.sampleAsync(i);
           } else {
             const f = codec.open(bad, opts);

@@ -2,13 +2,14 @@
  * Parquet (MLCommons fork / MLPerf Storage v3: dlrm, flux): one row per sample, columns from
  * `dataset.parquet.columns` ({name, dtype, size, read}; default one `data` column of the
  * sample's bytes), each value a BYTE_ARRAY of `size` elements, `row_group_size` rows per row
- * group. Written with hyparquet-writer, read with hyparquet: the file is fetched whole, then the
- * row group holding the sample is decoded for the columns marked `read` (the fork's
- * `read_mode: row_group`).
+ * group. Written with hyparquet-writer, read with hyparquet by ranged reads, as the MLCommons
+ * fork's reader does (`read_mode: row_group`): the footer once per open file, then for the row
+ * group holding a sample only the chunks of the columns marked `read`, decoded once and kept in an
+ * LRU of `row_group_cache_size` row groups.
  * @module
  */
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import {
   type AsyncOpenedFile,
   type Codec,
@@ -36,7 +37,7 @@ function columns(spec: FileSpec): ParquetColumn[] {
 export const parquetCodec: Codec = {
   format: "parquet",
   extension: "parquet",
-  access: "whole_file_async",
+  access: "ranged_async",
   encodedSize() {
     return undefined;
   },
@@ -59,39 +60,65 @@ export const parquetCodec: Codec = {
     yield new Uint8Array(buf);
   },
   open(_bytes, opts) {
-    throw new FormatError(opts.name, "parquet is decoded asynchronously (openAsync)");
+    throw new FormatError(opts.name, "parquet is read by ranges (openRanged)");
   },
-  // deno-lint-ignore require-await
-  async openAsync(bytes, opts): Promise<AsyncOpenedFile> {
-    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    let meta;
+  async openRanged(src, opts): Promise<AsyncOpenedFile> {
+    // hyparquet's AsyncBuffer over the source: it reads the footer, then only the column
+    // chunks a row range needs.
+    const file = {
+      byteLength: src.byteLength,
+      async slice(start: number, end?: number): Promise<ArrayBuffer> {
+        const b = await src.read(start, (end ?? src.byteLength) - start);
+        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      },
+    };
+    let meta: Awaited<ReturnType<typeof parquetMetadataAsync>>;
     try {
-      meta = parquetMetadata(file as ArrayBuffer);
+      meta = await parquetMetadataAsync(file);
     } catch (e) {
       throw new FormatError(opts.name, `not a Parquet file (${(e as Error).message})`);
     }
     const n = Number(meta.num_rows);
+    const starts: number[] = [0];
+    for (const rg of meta.row_groups) starts.push(starts.at(-1)! + Number(rg.num_rows));
+    const cache = new Map<number, Promise<Record<string, unknown>[]>>();
+    const keep = Math.max(1, opts.rowGroupCache ?? 4);
+    const rowGroup = (g: number) => {
+      let rows = cache.get(g);
+      if (rows) {
+        cache.delete(g); // most recently used last
+      } else {
+        rows = parquetReadObjects({
+          file,
+          metadata: meta,
+          rowStart: starts[g],
+          rowEnd: starts[g + 1],
+          columns: opts.columns?.length ? opts.columns : undefined,
+          utf8: false,
+        } as never) as Promise<Record<string, unknown>[]>;
+        if (cache.size >= keep) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(g, rows);
+      return rows;
+    };
     return {
       numSamples: n,
       async sampleAsync(i: number): Promise<Uint8Array> {
         if (i < 0 || i >= n) {
           throw new FormatError(opts.name, `row ${i} out of range (0..${n - 1})`);
         }
-        // Decode the row group holding row i, for the columns readers use.
+        // The row group holding row i, decoded once for the columns readers use (LRU).
+        let g = 0;
+        while (starts[g + 1]! <= i) g++;
         let rows: Record<string, unknown>[];
         try {
-          rows = await parquetReadObjects({
-            file: file as ArrayBuffer,
-            metadata: meta,
-            rowStart: i,
-            rowEnd: i + 1,
-            columns: opts.columns?.length ? opts.columns : undefined,
-            utf8: false,
-          } as never);
+          rows = await rowGroup(g);
         } catch (e) {
-          throw new FormatError(opts.name, `row ${i}: cannot decode (${(e as Error).message})`);
+          cache.delete(g);
+          if (!(e instanceof Error) || e.name === "StorageError") throw e;
+          throw new FormatError(opts.name, `row ${i}: cannot decode (${e.message})`);
         }
-        const row = rows[0] ?? {};
+        const row = rows[i - starts[g]!] ?? {};
         const parts = Object.values(row).map((v) =>
           v instanceof Uint8Array ? v : new TextEncoder().encode(String(v))
         );

@@ -74,6 +74,7 @@ export class EpochLoad {
       readIndex: o.readIndex,
       transferSize: o.transferSize,
       readColumns: o.readColumns,
+      rowGroupCache: o.rowGroupCache,
       decodeImages: o.decodeImages,
       preprocess: o.preprocess,
     }, o.clock);

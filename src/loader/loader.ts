@@ -49,6 +49,8 @@ export interface LoaderOptions {
   transferSize?: number | null;
   /** Columns to decode (Parquet). */
   readColumns?: string[];
+  /** Row groups kept per open Parquet file. */
+  rowGroupCache?: number;
   /** Decode images (false: read them as bytes). */
   decodeImages?: boolean;
   /** Seconds of preprocessing per sample, drawn in the reader (DLIO's preprocess_time). */

@@ -119,6 +119,7 @@ function loaderOptions(x: PhaseContext, p: PhaseSpec, plan: EpochPlan): LoaderOp
     transferSize: c.reader.transfer_size,
     readColumns: (c.dataset.parquet.columns as { name: string; read?: boolean }[])
       .filter((col) => col.read !== false).map((col) => col.name),
+    rowGroupCache: c.dataset.parquet.row_group_cache_size,
     preprocess: {
       value: c.reader.preprocess_time,
       stdev: c.reader.preprocess_time_stdev,
