@@ -32,6 +32,7 @@ export const MLPERF_MODELS: Record<
   cosmoflow: { au: 70, record: 2828486, nspf: 1, batch: { h100: 1, a100: 1 } },
   retinanet: { au: 85, record: 322957, nspf: 1, batch: { b200: 24, mi355: 32 } },
   flux: { au: 90, record: 2164832, nspf: 288, batch: { b200: 48, mi355: 72 } },
+  dlrm: { au: 70, record: 761, nspf: 4718592, batch: { b200: 16384, mi355: 16384 } },
 };
 
 /** Overrides a CLOSED submission may make. */
