@@ -172,3 +172,25 @@ export function readLists(
   }
   return rows;
 }
+
+/**
+ * The small workload in a new folder, run on 2 accelerators with a checkpoint every 3 steps
+ * (results in `<dir>/out`), plus `extra` options; returns the folder.
+ */
+export async function runWithCheckpoints(prefix: string, extra: string[] = []): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  const wl = await yamlFile(smallWorkload(dir));
+  const r = await runCli([
+    "run",
+    wl,
+    "workflow.checkpoint=True",
+    "checkpoint.steps_between_checkpoints=3",
+    `checkpoint.uri=file://${join(dir, "ck")}`,
+    "--accelerators",
+    "2",
+    "-q",
+    ...extra,
+  ]);
+  if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr}`);
+  return dir;
+}

@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CLI_PERMISSIONS, mpirun, runCli, smallWorkload, spawnCli, yamlFile } from "./_helpers.ts";
+import {
+  CLI_PERMISSIONS,
+  mpirun,
+  runCli,
+  runWithCheckpoints,
+  smallWorkload,
+  spawnCli,
+  yamlFile,
+} from "./_helpers.ts";
 import { nestingErrors, type TraceEvent, TRACK } from "../src/metrics/trace.ts";
 
 const llama = [
@@ -233,20 +241,7 @@ async function waitForPartial(folder: string, bytes: number): Promise<void> {
 }
 
 Deno.test("--trace: a Chrome trace per rank in dftracer's dft_ai names, nested exactly, checkpoints in it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dl-driver-trace-" });
-  const wl = await yamlFile(smallWorkload(dir));
-  const r = await runCli([
-    "run",
-    wl,
-    "workflow.checkpoint=True",
-    "checkpoint.steps_between_checkpoints=3",
-    `checkpoint.uri=file://${join(dir, "ck")}`,
-    "--accelerators",
-    "2",
-    "--trace",
-    "-q",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  const dir = await runWithCheckpoints("dl-driver-trace-", ["--trace"]);
   for (const rank of [0, 1]) {
     const text = await Deno.readTextFile(join(dir, "out", `trace-${rank}-of-2.pfw`));
     assert.ok(text.startsWith("[\n"));

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileUrl, openPage } from "./_browser.ts";
-import { mpirun, runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { mpirun, runCli, runWithCheckpoints, smallWorkload, yamlFile } from "./_helpers.ts";
 
 /** What the page drew, after its script finished. */
 interface Drawn {
@@ -100,19 +100,7 @@ function checkTraining(d: Drawn, ranks: number) {
 }
 
 Deno.test("report.html of a training run with checkpoints on 2 accelerators", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dl-driver-html-" });
-  const wl = await yamlFile(smallWorkload(dir));
-  const r = await runCli([
-    "run",
-    wl,
-    "workflow.checkpoint=True",
-    "checkpoint.steps_between_checkpoints=3",
-    `checkpoint.uri=file://${join(dir, "ck")}`,
-    "--accelerators",
-    "2",
-    "-q",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  const dir = await runWithCheckpoints("dl-driver-html-");
   const d = await checkReport(join(dir, "out", "report.html"), join(dir, "train.png"));
   checkTraining(d, 2);
   assert.ok(d.charts.includes("checkpoints"));

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { nestingErrors, type TraceEvent } from "../src/metrics/trace.ts";
 import { openPage } from "./_browser.ts";
-import { runCli, smallWorkload, yamlFile } from "./_helpers.ts";
+import { runWithCheckpoints } from "./_helpers.ts";
 
 const SPEEDSCOPE = new URL("../.cache/speedscope/package/dist/release/", import.meta.url).pathname;
 
@@ -51,20 +51,7 @@ Deno.test("the nesting check catches events that stick out of their parent", () 
 });
 
 Deno.test("speedscope in headless Chromium opens a 2-rank trace with no nesting warning", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "dl-driver-viewer-" });
-  const wl = await yamlFile(smallWorkload(dir));
-  const r = await runCli([
-    "run",
-    wl,
-    "workflow.checkpoint=True",
-    "checkpoint.steps_between_checkpoints=3",
-    `checkpoint.uri=file://${join(dir, "ck")}`,
-    "--accelerators",
-    "2",
-    "--trace",
-    "-q",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  const dir = await runWithCheckpoints("dl-driver-viewer-", ["--trace"]);
   for (const rank of [0, 1]) {
     const server = serve(join(dir, "out", `trace-${rank}-of-2.pfw`));
     const base = `http://127.0.0.1:${server.addr.port}`;
