@@ -73,7 +73,10 @@ Deno.test("mlperf datasize: 5 × client memory and 500 steps per epoch (worked n
     "1",
   ]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /unknown model 'bert' \(unet3d, resnet50, cosmoflow, retinanet, flux\)/);
+  assert.match(
+    bad.stderr,
+    /unknown model 'bert' \(unet3d, resnet50, cosmoflow, retinanet, flux, dlrm\)/,
+  );
 });
 
 /** A crafted results folder as `run` writes it. */
