@@ -68,7 +68,7 @@ for (const decode of ["False", "True"]) {
   const sps = r.throughput_samples_per_sec;
   const cpuUs = (r.cpu_seconds / r.total_samples) * 1e6;
   console.log(
-    `  ${decode === "False" ? "as bytes (v3.0 DLIO)" : "decoded (jpeg-js)   "}: ` +
+    `  ${decode === "False" ? "as bytes (v3.0 DLIO)" : "decoded (mozjpeg)   "}: ` +
       `${sps.toFixed(0)} samples/s, ${cpuUs.toFixed(0)} CPU µs per sample, ` +
       `${(r.total_bytes / 2 ** 20 / r.train_time_secs).toFixed(1)} MiB/s`,
   );

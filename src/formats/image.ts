@@ -3,8 +3,9 @@
  * is ignored, as in DLIO: every sample index of a file returns its image). Encoded with real
  * encoders (pngjs: 8-bit grayscale PNG; jpeg-js: baseline JPEG, quality 90, grey pixels in RGB),
  * so sizes are whatever the encoder produces, not `record_length_bytes`. A sample read decodes
- * the whole image (the CPU cost DLIO's PIL reader pays), or with `reader.decode_images: False`
- * is the file's bytes (MLPerf Storage v3.0's DLIO reads images without decoding).
+ * the whole image (the CPU cost DLIO's PIL reader pays; JPEG with mozjpeg in wasm, jpeg-js where
+ * the wasm cannot be read), or with `reader.decode_images: False` is the file's bytes (MLPerf
+ * Storage v3.0's DLIO reads images without decoding).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -17,6 +18,7 @@ import {
   type OpenedFile,
   type OpenOptions,
 } from "./codec.ts";
+import { type DecodedImage, loadMozjpeg } from "./mozjpeg.ts";
 import { Prng } from "../util/prng.ts";
 
 function noise(spec: FileSpec): { w: number; h: number; grey: Uint8Array } {
@@ -108,18 +110,29 @@ export const jpegCodec: Codec = {
     yield new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 90).data);
   },
   open(bytes, opts) {
-    return image(
-      (b) => {
-        const d = jpeg.decode(b, {
-          useTArray: true,
-          formatAsRGBA: false,
-          maxResolutionInMP: 400,
-          maxMemoryUsageInMB: 2048,
-        });
-        return { width: d.width, height: d.height, data: d.data };
-      },
-      bytes,
-      opts,
-    );
+    return image(fastJpeg ?? jpegJs, bytes, opts);
   },
 };
+
+/** jpeg-js's decoder (RGB): the fallback where mozjpeg's wasm cannot be loaded. */
+function jpegJs(b: Uint8Array): DecodedImage {
+  const d = jpeg.decode(b, {
+    useTArray: true,
+    formatAsRGBA: false,
+    maxResolutionInMP: 400,
+    maxMemoryUsageInMB: 2048,
+  });
+  return { width: d.width, height: d.height, data: d.data };
+}
+
+let fastJpeg: ((b: Uint8Array) => DecodedImage) | undefined;
+
+/** Load mozjpeg (wasm) for JPEG decoding; resolves when the JPEG codec is ready either way. */
+export async function jpegReady(): Promise<void> {
+  fastJpeg ??= await loadMozjpeg();
+}
+
+/** Which decoder JPEG samples use here: `mozjpeg` (wasm) or `jpeg-js`. */
+export function jpegDecoder(): "mozjpeg" | "jpeg-js" {
+  return fastJpeg ? "mozjpeg" : "jpeg-js";
+}

@@ -12,7 +12,11 @@ const LOADERS: Record<string, () => Promise<Codec>> = {
   tfrecord: async () => (await import("./tfrecord.ts")).tfrecordCodec,
   csv: async () => (await import("./csv.ts")).csvCodec,
   png: async () => (await import("./image.ts")).pngCodec,
-  jpeg: async () => (await import("./image.ts")).jpegCodec,
+  jpeg: async () => {
+    const m = await import("./image.ts");
+    await m.jpegReady();
+    return m.jpegCodec;
+  },
   parquet: async () => (await import("./parquet.ts")).parquetCodec,
   hdf5: async () => (await import("./hdf5.ts")).hdf5Codec,
   synthetic: async () => (await import("./synthetic.ts")).syntheticCodec,
