@@ -5,13 +5,20 @@
  */
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 
+/**
+ * Benchmarks read every file: DLIO's trimming (plain `run`'s default) would cut their few
+ * multi-sample files, even to none. A bench that sets `reader.file_trimming` itself overrides it.
+ */
+export const EVERY_FILE = "reader.file_trimming=none";
+
 /** Run `dl-driver <args> --json -q` (`denoFlags` before the script, e.g. V8 flags). */
 export async function cliJson(
   args: string[],
   denoFlags: string[] = [],
 ): Promise<Record<string, number>> {
+  const [cmd, ...rest] = args;
   const p = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoFlags, cli, ...args, "--json", "-q"],
+    args: ["run", "-A", ...denoFlags, cli, cmd!, EVERY_FILE, ...rest, "--json", "-q"],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

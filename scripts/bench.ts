@@ -11,6 +11,7 @@ import { resolveConfig } from "../src/config/resolve.ts";
 import { runWorkload } from "../src/run/lifecycle.ts";
 import { generateDataset } from "../src/generate/generate.ts";
 import { fio as runFio } from "./_fio.ts";
+import { EVERY_FILE } from "./_bench_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -47,6 +48,7 @@ function workload(rt: number, epochs: number, verify: boolean, extra: string[] =
       "reader.sample_shuffle=off",
       "train.computation_time=0",
       `train.epochs=${epochs}`,
+      EVERY_FILE,
       ...extra,
     ],
     requireRunnable: true,

@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { fio as runFio } from "./_fio.ts";
+import { EVERY_FILE } from "./_bench_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -33,7 +34,18 @@ type Report = Record<string, number | string>;
 /** Run the CLI in its own process (peak RSS is per process) and return its report. */
 async function run(args: string[]): Promise<Report> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, "run", ...args, "--json", "-q", "-o", join(root, "results", "scale")],
+    args: [
+      "run",
+      "-A",
+      cli,
+      "run",
+      EVERY_FILE,
+      ...args,
+      "--json",
+      "-q",
+      "-o",
+      join(root, "results", "scale"),
+    ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
