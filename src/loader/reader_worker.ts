@@ -1,14 +1,20 @@
 /**
  * A reader thread: opens the backend from its URI, reads samples (blocking I/O where the
  * backend has it), writes them
- * into the shared batch buffers and reports timings. Messages: `init`, `epoch`, `job`.
+ * into the shared batch buffers and reports timings. Messages: `init`, `epoch`, `jobs` (a batch).
  * @module
  */
 /// <reference lib="deno.worker" />
 import { codecFor } from "../formats/mod.ts";
 import { openBackend, type OpenOptions } from "../storage/open.ts";
 import { UserError } from "../errors.ts";
-import { type EpochSetup, type Fetched, type SampleJob, SampleReader } from "./sample_reader.ts";
+import {
+  type EpochSetup,
+  type Fetched,
+  type SampleJob,
+  SampleReader,
+  type SampleResult,
+} from "./sample_reader.ts";
 
 let reader: SampleReader | undefined;
 const sessions = new Map<number, EpochSetup>();
@@ -24,11 +30,26 @@ const jobs: { id: number; job: SampleJob }[] = [];
 let pumping = false;
 self.onmessage = (ev: MessageEvent) => {
   const m = ev.data as Message;
-  if (m.type === "job") {
-    jobs.push(m);
+  if (m.type === "jobs") {
+    jobs.push(...m.jobs);
     if (!pumping) queue = queue.then(pump);
   } else queue = queue.then(() => handle(m));
 };
+
+// Results go back together: when the queue runs dry, every 64 results, or 1 ms after the oldest
+// unsent one (so a batch's last sample is never held back behind slow reads).
+const done: { id: number; result: SampleResult }[] = [];
+let oldestDone = 0;
+
+function report(id: number, result: SampleResult) {
+  if (done.length === 0) oldestDone = performance.now();
+  done.push({ id, result });
+  if (jobs.length === 0 || done.length >= 64 || performance.now() - oldestDone >= 1) flushDone();
+}
+
+function flushDone() {
+  if (done.length > 0) self.postMessage({ type: "dones", results: done.splice(0) });
+}
 
 type Settled = { ok: true; value: Fetched } | { ok: false; error: unknown };
 const settle = (p: Promise<Fetched>): Promise<Settled> =>
@@ -66,13 +87,14 @@ async function pump() {
           Atomics.wait(sleepCell, 0, 0, ms);
           result.preprocessMs = r.now() - t;
         }
-        self.postMessage({ type: "done", id, result });
+        report(id, result);
       } catch (err) {
         next = undefined;
         postError(err, id);
       }
     }
   } finally {
+    flushDone();
     pumping = false;
   }
 }
@@ -99,7 +121,7 @@ type Message =
     };
   }
   | { type: "stats" }
-  | { type: "job"; id: number; job: SampleJob };
+  | { type: "jobs"; jobs: { id: number; job: SampleJob }[] };
 
 async function handle(m: Message) {
   try {
@@ -133,6 +155,7 @@ async function handle(m: Message) {
 }
 
 function postError(e: unknown, id: number | undefined) {
+  flushDone(); // results finished before the failure arrive first
   self.postMessage({
     type: "error",
     id,

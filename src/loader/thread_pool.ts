@@ -2,7 +2,10 @@
  * The thread engine: `read_threads` reader threads (Web Workers), like DLIO's PyTorch worker
  * processes. Each reads one sample at a time with blocking I/O, decodes it and copies it into a
  * shared batch buffer; the training loop's thread only schedules. Two jobs are queued per
- * thread to hide the message round trip; reads in flight never exceed the thread count.
+ * thread to hide the message round trip; reads in flight never exceed the thread count. Jobs
+ * and results cross threads in batches: the jobs asked for in one task go as one message per
+ * thread, and a thread sends its results together (when its queue runs dry, every 64 results,
+ * or 1 ms after the oldest unsent one), not one message per sample.
  * @module
  */
 import { UserError } from "../errors.ts";
@@ -77,7 +80,7 @@ export class ThreadExecutor implements Executor {
   #onMessage(m: {
     type: string;
     id?: number;
-    result?: SampleResult;
+    results?: { id: number; result: SampleResult }[];
     stats?: BackendStats;
     error?: { message: string; user: boolean; exitCode?: number; name: string };
   }) {
@@ -89,6 +92,15 @@ export class ThreadExecutor implements Executor {
       this.#statsWaiters.shift()?.(m.stats!);
       return;
     }
+    if (m.type === "dones") {
+      // A thread's results since its last message, in the order it finished them.
+      for (const { id, result } of m.results!) {
+        const p = this.#pending.get(id);
+        this.#pending.delete(id);
+        p?.resolve(result);
+      }
+      return;
+    }
     const p = this.#pending.get(m.id!);
     if (m.type === "error" && m.id === undefined) {
       this.#failAll(rebuild(m.error!));
@@ -96,8 +108,7 @@ export class ThreadExecutor implements Executor {
     }
     if (!p) return;
     this.#pending.delete(m.id!);
-    if (m.type === "done") p.resolve(m.result!);
-    else p.reject(rebuild(m.error!));
+    p.reject(rebuild(m.error!));
   }
 
   #failAll(e: unknown) {
@@ -130,12 +141,31 @@ export class ThreadExecutor implements Executor {
     await Promise.resolve();
   }
 
+  /** Jobs waiting to be posted, per thread: posted together at the end of the current task. */
+  #outbox: { id: number; job: SampleJob }[][] = [];
+  #flushQueued = false;
+
   run(job: SampleJob, lane: number): Promise<SampleResult> {
     if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#workers[(job.reader ?? lane) % this.readers]!.postMessage({ type: "job", id, job });
+      const w = (job.reader ?? lane) % this.readers;
+      (this.#outbox[w] ??= []).push({ id, job });
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  /** One message per thread for every job asked for since the last flush (not one per job). */
+  #flush() {
+    this.#flushQueued = false;
+    this.#outbox.forEach((jobs, w) => {
+      if (jobs.length === 0) return;
+      this.#outbox[w] = [];
+      this.#workers[w]!.postMessage({ type: "jobs", jobs });
     });
   }
 
