@@ -13,6 +13,7 @@ import { resolveConfig } from "../src/config/resolve.ts";
 import { runWorkload } from "../src/run/lifecycle.ts";
 import { generateDataset } from "../src/generate/generate.ts";
 import { FORMATS_AVAILABLE } from "../src/formats/mod.ts";
+import { EVERY_FILE } from "./_bench_cli.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -60,6 +61,7 @@ for (const format of values.formats!.split(",")) {
       `framework=${format === "tfrecord" ? "tensorflow" : "pytorch"}`,
       "train.computation_time=0",
       `train.epochs=${epochs}`,
+      EVERY_FILE,
     ];
     const c = resolveConfig({ args: args(1), requireRunnable: true });
     await Deno.remove(join(root, `${format}-${shape}`), { recursive: true }).catch(() => {});
