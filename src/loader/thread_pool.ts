@@ -1,7 +1,7 @@
 /**
  * The thread engine: `read_threads` reader threads (Web Workers), like DLIO's PyTorch worker
  * processes. Each reads one sample at a time with blocking I/O, decodes it and copies it into a
- * shared batch buffer; the training loop's thread only schedules. Two jobs are queued per
+ * shared batch buffer; the training loop's thread only schedules. Four jobs are queued per
  * thread to hide the message round trip; reads in flight never exceed the thread count. Jobs
  * and results cross threads in batches: the jobs asked for in one task go as one message per
  * thread, and a thread sends its results together (when its queue runs dry, every 64 results,
@@ -40,7 +40,7 @@ export class ThreadExecutor implements Executor {
     traceRequests = false,
   ) {
     this.readers = Math.max(1, threads);
-    this.lanes = this.readers * 2;
+    this.lanes = this.readers * 4;
     this.#workers = Array.from({ length: this.readers }, () => {
       const w = new Worker(new URL("./reader_worker.ts", import.meta.url), { type: "module" });
       w.onmessage = (ev) => this.#onMessage(ev.data);
