@@ -125,4 +125,20 @@ for (const files of [20_000, 200_000]) {
   );
 }
 console.log(`  200 k ÷ 20 k files peak RSS: ${(gen[1]! / gen[0]!).toFixed(2)}×`);
+// RSS per emulated accelerator: N accelerators in one process share one engine of reader
+// threads (issue target: ≤ 64 MiB each, plus batch buffers).
+const perAcc: number[] = [];
+for (const n of [1, 4, 16]) {
+  const rep = await run(204_800, ["--accelerators", String(n)], 8);
+  const mb = (rep.peak_rss_bytes as number) / 2 ** 20;
+  perAcc.push(mb);
+  console.log(
+    `  ${n} accelerator${n === 1 ? "" : "s"} (${rep.io_threads} reader threads): peak RSS ` +
+      `${mb.toFixed(0)} MiB, ${(mb / n).toFixed(1)} MiB per accelerator`,
+  );
+}
+console.log(
+  `  each accelerator beyond the first: ${((perAcc[2]! - perAcc[0]!) / 15).toFixed(1)} MiB ` +
+    "(goal ≤ 64 MiB)",
+);
 await Deno.remove(root, { recursive: true }).catch(() => {});
