@@ -61,7 +61,7 @@ async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
     requireRunnable: true,
     hostMemoryBytes: hostMemory(),
   });
-  const warnings = [...rc.warnings];
+  const warnings = rc.warnings;
   if (cmd === "validate") {
     // What run would refuse once the ranks are known (this process's accelerators; under MPI
     // the run checks again with every process's).
@@ -70,7 +70,7 @@ async function resolveArgs(cmd: string, o: CliValues, rest: string[]) {
     const ranks = intOption("accelerators", o.accelerators) ?? 1;
     const plan = planDiagnostics(rc, await codecFor(rc.config.dataset.format), ranks);
     if (plan.some((d) => d.severity === "error")) throw new ConfigError([...warnings, ...plan]);
-    warnings.push(...plan);
+    warnings.push(...plan); // counted in validate's summary line too
   }
   if (!o.quiet || cmd === "validate") {
     for (const w of warnings) console.error(formatDiagnostic(w));

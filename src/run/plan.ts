@@ -45,7 +45,8 @@ function trimDiagnostics(c: WorkloadConfig, ranks: number, add: ReturnType<typeo
       add(
         "reader.file_trimming",
         `dlio cuts the ${files} training files to a multiple of ${unit}: none are left (DLIO ` +
-          "would run 0 steps and exit 0); use none or mlperf_v3, or more files",
+          "would run 0 steps and exit 0); set reader.file_trimming=none (every file) or " +
+          "mlperf_v3 (v3.0's DLIO), or use more files",
       );
     } else {
       add(
