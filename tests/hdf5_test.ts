@@ -105,30 +105,37 @@ with h5py.File(sys.argv[1] + "/lzf.h5", "w") as f:
   );
 });
 
-Deno.test("hdf5 runs read per-sample slices, not whole files", async () => {
+Deno.test("hdf5 runs read per-sample slices, not whole files (on_demand and memory)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-h5-" });
-  const r = await runCli([
-    "run",
-    "workload=demo",
-    "dataset.format=hdf5",
-    `dataset.data_folder=${join(dir, "data")}`,
-    "dataset.num_files_train=4",
-    "dataset.num_files_eval=0",
-    "dataset.num_samples_per_file=8",
-    "reader.file_trimming=none", // every file (DLIO's trimming leaves none of 4 × 8 samples)
-    "dataset.record_length_bytes=10000",
-    "dataset.record_length_bytes_stdev=0",
-    "train.epochs=1",
-    "train.computation_time=0.001",
-    "--json",
-    "-q",
-    "-o",
-    join(dir, "out"),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  const rep = JSON.parse(r.stdout);
-  assert.equal(rep.total_samples, 32);
-  assert.equal(rep.total_bytes, 32 * 100 * 100); // one 100×100 slice per sample
+  const run = (readType: string) =>
+    runCli([
+      "run",
+      "workload=demo",
+      "dataset.format=hdf5",
+      `dataset.data_folder=${join(dir, "data")}`,
+      "dataset.num_files_train=4",
+      "dataset.num_files_eval=0",
+      "dataset.num_samples_per_file=8",
+      "reader.file_trimming=none", // every file (DLIO's trimming leaves none of 4 × 8 samples)
+      "dataset.record_length_bytes=10000",
+      "dataset.record_length_bytes_stdev=0",
+      "train.epochs=1",
+      "train.computation_time=0.001",
+      `reader.read_type=${readType}`,
+      "--json",
+      "-q",
+      "-o",
+      join(dir, `out-${readType}`),
+    ]);
+  // on_demand opens and closes the file for every sample, as DLIO does; memory keeps it open
+  // (DLIO's open_file_map) and still reads one slice per sample.
+  for (const readType of ["on_demand", "memory"]) {
+    const r = await run(readType);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.total_samples, 32, readType);
+    assert.equal(rep.total_bytes, 32 * 100 * 100, readType); // one 100×100 slice per sample
+  }
   const fileSize = Deno.statSync(join(dir, "data", "train", "img_0_of_4.hdf5")).size;
   assert.ok(fileSize > 8 * 100 * 100);
 });

@@ -205,9 +205,36 @@ export class SampleReader {
     e: EpochSetup,
   ): Promise<Fetched> {
     const t0 = this.now();
-    let f: OpenedFile & { close(): void };
+    // `read_type: memory` keeps the file open for the next sample of it (DLIO's open_file_map);
+    // `on_demand` opens and closes it for every sample, as DLIO does.
+    const kept = e.readType === "memory" && this.#pathFile?.path === path
+      ? this.#pathFile.f
+      : undefined;
+    const f = kept ?? await this.#openPath(open, path, job, e);
+    if (e.readType === "memory" && !kept) {
+      this.#pathFile?.f.close();
+      this.#pathFile = { path, f };
+    }
     try {
-      f = await open(path, this.#opts(e, job.key));
+      const data = f.sample(job.index).slice();
+      return { kind: "sample", key: job.key, data, ioMs: this.now() - t0 };
+    } finally {
+      if (e.readType !== "memory") f.close();
+    }
+  }
+
+  /** The file kept open under `read_type: memory` (path access). */
+  #pathFile: { path: string; f: OpenedFile & { close(): void } } | undefined;
+
+  /** Open a local file by path; a missing or unreadable file is a storage error naming it. */
+  async #openPath(
+    open: (path: string, o: OpenOptions) => Promise<OpenedFile & { close(): void }>,
+    path: string,
+    job: SampleJob,
+    e: EpochSetup,
+  ): Promise<OpenedFile & { close(): void }> {
+    try {
+      return await open(path, this.#opts(e, job.key));
     } catch (err) {
       // A file deleted or unreadable mid-run is a storage error (exit 3) naming it, like any
       // backend's, not an internal one.
@@ -224,12 +251,6 @@ export class SampleReader {
         throw new StorageError("io", "open", path, err.message, { cause: err });
       }
       throw err;
-    }
-    try {
-      const data = f.sample(job.index).slice();
-      return { kind: "sample", key: job.key, data, ioMs: this.now() - t0 };
-    } finally {
-      f.close();
     }
   }
 
