@@ -70,6 +70,28 @@
     for (const k in extra || {}) a[k] = extra[k];
     return a;
   }
+  /** Whole-epoch ticks ("epoch 3"), none between. */
+  function epochAxis(div) {
+    return axis(div, "x", "epoch", function (v) {
+      return Number.isInteger(v) ? "epoch " + v : "";
+    }, integerX);
+  }
+  /** The AU axis, 0–100 %. */
+  function auAxis(div) {
+    return axis(div, "y", "AU (%)", function (v) {
+      return num(v) + " %";
+    }, { incrs: [10, 20, 25, 50] });
+  }
+  /** The `metric.au` threshold as a dashed line (a series, so the legend names it). */
+  function thresholdSeries() {
+    return {
+      label: "threshold " + num(D.threshold) + " %",
+      stroke: "#000",
+      dash: [6, 4],
+      width: 1.5,
+      points: { show: false },
+    };
+  }
   function plot(name, div, opts, data) {
     opts.width = opts.width || WIDTH;
     opts.height = opts.height || 260;
@@ -123,13 +145,10 @@
       return uPlot.paths.bars({ size: [0.35, 80], align: align });
     };
     const div = host("epochs");
-    const xAxis = axis(div, "x", "epoch", function (v) {
-      return Number.isInteger(v) ? "epoch " + v : "";
-    }, integerX);
     plot("epochs", div, {
       scales: { x: { time: false, range: [0.5, E.length + 0.5] }, y: fromZero },
       axes: [
-        xAxis,
+        epochAxis(div),
         axis(div, "y", "samples/s", function (v) {
           return num(v) + "/s";
         }, { size: 70 }),
@@ -165,12 +184,8 @@
     plot("au", au, {
       scales: { x: { time: false, range: [0.5, E.length + 0.5] }, y: { range: [0, 100] } },
       axes: [
-        axis(au, "x", "epoch", function (v) {
-          return Number.isInteger(v) ? "epoch " + v : "";
-        }, integerX),
-        axis(au, "y", "AU (%)", function (v) {
-          return num(v) + " %";
-        }, { incrs: [10, 20, 25, 50] }),
+        epochAxis(au),
+        auAxis(au),
       ],
       series: [
         {},
@@ -188,13 +203,7 @@
           paths: bars(0),
           points: { show: false },
         },
-        {
-          label: "threshold " + num(D.threshold) + " %",
-          stroke: "#000",
-          dash: [6, 4],
-          width: 1.5,
-          points: { show: false },
-        },
+        thresholdSeries(),
       ],
     }, [
       xs,
@@ -517,9 +526,7 @@
         {
           scales: { x: { time: false, range: [0.5, n + 0.5] }, y: fromZero },
           axes: [
-            axis(tdiv, "x", "epoch", function (v) {
-              return Number.isInteger(v) ? "epoch " + v : "";
-            }, integerX),
+            epochAxis(tdiv),
             axis(tdiv, "y", "samples/s", function (v) {
               return num(v) + "/s";
             }, { size: 70 }),
@@ -533,25 +540,15 @@
       const adiv = host("cmp-au");
       adiv.dataset.threshold = String(D.threshold);
       const auSeries = series("au");
-      auSeries.push({
-        label: "threshold " + num(D.threshold) + " %",
-        stroke: "#000",
-        dash: [6, 4],
-        width: 1.5,
-        points: { show: false },
-      });
+      auSeries.push(thresholdSeries());
       plot(
         "compare au",
         adiv,
         {
           scales: { x: { time: false, range: [0.5, n + 0.5] }, y: { range: [0, 100] } },
           axes: [
-            axis(adiv, "x", "epoch", function (v) {
-              return Number.isInteger(v) ? "epoch " + v : "";
-            }, integerX),
-            axis(adiv, "y", "AU (%)", function (v) {
-              return num(v) + " %";
-            }, { incrs: [10, 20, 25, 50] }),
+            epochAxis(adiv),
+            auAxis(adiv),
           ],
           series: auSeries,
         },
