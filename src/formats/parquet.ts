@@ -107,9 +107,15 @@ export const parquetCodec: Codec = {
         if (i < 0 || i >= n) {
           throw new FormatError(opts.name, `row ${i} out of range (0..${n - 1})`);
         }
-        // The row group holding row i, decoded once for the columns readers use (LRU).
-        let g = 0;
-        while (starts[g + 1]! <= i) g++;
+        // The row group holding row i (binary search: dlrm files have ~770 row groups), decoded
+        // once for the columns readers use (LRU).
+        let lo = 0, hi = starts.length - 2;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (starts[mid]! <= i) lo = mid;
+          else hi = mid - 1;
+        }
+        const g = lo;
         let rows: Record<string, unknown>[];
         try {
           rows = await rowGroup(g);
