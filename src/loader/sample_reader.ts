@@ -99,6 +99,9 @@ export type Fetched =
 
 /** Index caches kept per reader (files whose index is loaded). */
 const INDEX_CACHE = 4096;
+/** A codec that reads by ranges (Parquet). */
+type RangedCodec = Extract<Codec, { access: "ranged_async" }>;
+
 /** Files read by ranges kept open per reader (their footers and row-group caches). */
 const RANGED_FILES = 8;
 
@@ -302,7 +305,7 @@ export class SampleReader {
 
   /** Ranged access: the codec reads only what the sample needs (footer, column chunks). */
   async #viaRanges(
-    c: { openRanged(src: RangedSource, opts: OpenOptions): Promise<AsyncOpenedFile> },
+    c: RangedCodec,
     job: SampleJob,
     e: EpochSetup,
     signal?: AbortSignal,
@@ -326,7 +329,7 @@ export class SampleReader {
   }
 
   async #openRanged(
-    c: { openRanged(src: RangedSource, opts: OpenOptions): Promise<AsyncOpenedFile> },
+    c: RangedCodec,
     key: string,
     e: EpochSetup,
     signal?: AbortSignal,

@@ -98,9 +98,13 @@ function loopEvents(rec: TrainRecord, t: Tracks): void {
   }
 }
 
+/** When a sample's stages began: its arrival less their times (run clock, ms). */
+const sampleStart = (row: SampleRow) =>
+  row.doneMs - (row.ioMs + row.decodeMs + row.preprocessMs + row.h2dMs);
+
 /** One sample: `item`, and inside it its reads, its decode + preprocess and its transfer. */
 function sampleEvents(row: SampleRow, tid: number, t: Tracks): void {
-  const done = row.doneMs, start = done - (row.ioMs + row.decodeMs + row.preprocessMs + row.h2dMs);
+  const done = row.doneMs, start = sampleStart(row);
   t.x("item", "data", start, done, tid, {
     epoch: row.epoch,
     image_idx: row.sample,
@@ -120,9 +124,7 @@ function sampleEvents(row: SampleRow, tid: number, t: Tracks): void {
 
 /** The sample tracks: each sample on the first track free at its start (none overlap). */
 function samplesEvents(rows: SampleRow[], t: Tracks): number {
-  const start = (row: SampleRow) =>
-    row.doneMs - (row.ioMs + row.decodeMs + row.preprocessMs + row.h2dMs);
-  const placed = pack(rows, (row) => [t.us(start(row)), t.us(row.doneMs)]);
+  const placed = pack(rows, (row) => [t.us(sampleStart(row)), t.us(row.doneMs)]);
   for (const [row, k] of placed) sampleEvents(row, TRACK.samples + k, t);
   return placed.reduce((n, [, k]) => Math.max(n, k + 1), 0);
 }

@@ -30,16 +30,14 @@ export class RequestLog {
 
 /** `backend` with its reads (get, getSync, getRange, getRangeSync) logged to `log`. */
 export function loggedReads(backend: StorageBackend, log: RequestLog): StorageBackend {
-  const timed = <T extends Uint8Array>(
-    key: string,
-    offset: number,
-    ranged: boolean,
-    read: () => T,
-  ): T => {
-    const t0 = log.now();
-    const data = read();
+  // One record per read, from its start and the bytes it returned.
+  const done = (key: string, offset: number, ranged: boolean, t0: number, data: Uint8Array) => {
     log.add({ key, offset, size: data.byteLength, startMs: t0, durMs: log.now() - t0, ranged });
     return data;
+  };
+  const timed = (key: string, offset: number, ranged: boolean, read: () => Uint8Array) => {
+    const t0 = log.now();
+    return done(key, offset, ranged, t0, read());
   };
   const timedAsync = async (
     key: string,
@@ -48,9 +46,7 @@ export function loggedReads(backend: StorageBackend, log: RequestLog): StorageBa
     read: () => Promise<Uint8Array>,
   ) => {
     const t0 = log.now();
-    const data = await read();
-    log.add({ key, offset, size: data.byteLength, startMs: t0, durMs: log.now() - t0, ranged });
-    return data;
+    return done(key, offset, ranged, t0, await read());
   };
   const b = backend;
   const reads: Partial<StorageBackend> = {
