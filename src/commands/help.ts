@@ -133,6 +133,19 @@ function entries(lines: string[], starts: (line: string) => boolean): string[][]
   return out;
 }
 
+/** Words in lines of at most `width` characters, continuation lines indented by two. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = "  " + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
 /** One command's help, or undefined for a command without its own (mlperf has its own). */
 export function commandHelp(cmd: string): string | undefined {
   const c = COMMANDS[cmd];
@@ -144,7 +157,7 @@ export function commandHelp(cmd: string): string | undefined {
     .filter((e) => c.options.some((o) => e[0]!.includes(`--${o} `) || e[0]!.endsWith(`--${o}`)));
   const workload = ["run", "dlio", "generate", "validate"].includes(cmd);
   return [
-    `dl-driver ${cmd}: ${about}`,
+    ...wrap(`dl-driver ${cmd}: ${about}`, 96),
     "",
     "Usage:",
     ...c.usage.map((u) => `  dl-driver ${cmd === "dlio" ? u.replace(/^run/, "dlio") : u}`),
