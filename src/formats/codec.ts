@@ -96,6 +96,18 @@ export interface SampleRange {
   length: number;
 }
 
+/** Where a sample lies in its file (see `locate`). */
+export interface SampleLocation {
+  offset: number;
+  length: number;
+  /**
+   * Check the file with the sample in place (NPZ: the zip directory and CRC-32): `before` holds
+   * the file's bytes before `offset`, `after` those from `offset + length` to its end. Throws
+   * `FormatError`.
+   */
+  check?(before: Uint8Array, sample: Uint8Array, after: Uint8Array): void;
+}
+
 /** An extra object written beside a data file (index files). */
 export interface Sidecar {
   /** Key relative to the dataset root. */
@@ -152,8 +164,25 @@ export interface AsyncOpenedFile {
 export type ReadMode =
   /** No I/O at all (synthetic data: measures the pipeline itself). */
   | { readonly access: "none" }
-  /** Read the whole file for every sample and parse it with `open` (DLIO's NPZ/NPY/CSV/image readers). */
-  | { readonly access: "whole_file" }
+  /**
+   * Read the whole file for every sample and parse it with `open` (DLIO's NPZ/NPY/CSV/image
+   * readers). With `locate`, a reader thread on a local file system reads a sample that is one
+   * contiguous range of its file straight into its batch slot, and the rest of the file beside.
+   */
+  | {
+    readonly access: "whole_file";
+    /**
+     * Where sample `index` lies, from the file's first bytes (`head`) and its size; undefined
+     * when it is not one contiguous range after `head`'s start (the file is then read whole and
+     * parsed with `open`, which also reports what is wrong with it).
+     */
+    locate?(
+      head: Uint8Array,
+      size: number,
+      index: number,
+      opts: OpenOptions,
+    ): SampleLocation | undefined;
+  }
   /**
    * Ranged reads of only what a sample needs, through the codec's own reader (Parquet: the
    * footer once per file, then the selected columns' chunks of the sample's row group).

@@ -50,6 +50,11 @@ function image(
   };
 }
 
+/** Images read as bytes are their whole file: read in place (see `Codec.locate`). */
+function locateBytes(_head: Uint8Array, size: number, index: number, opts: OpenOptions) {
+  return opts.decodeImages === false && index === 0 ? { offset: 0, length: size } : undefined;
+}
+
 /** The file's bytes as the sample (MLPerf Storage v3.0's DLIO keeps only the byte count). */
 function asBytes(bytes: Uint8Array): OpenedFile {
   return { numSamples: 1, dims: [bytes.byteLength], dtype: "uint8", sample: () => bytes };
@@ -87,6 +92,7 @@ export const pngCodec: Codec = {
       opts,
     );
   },
+  locate: locateBytes,
 };
 
 /** JPEG: baseline, quality 90. */
@@ -112,6 +118,7 @@ export const jpegCodec: Codec = {
   open(bytes, opts) {
     return image(fastJpeg ?? jpegJs, bytes, opts);
   },
+  locate: locateBytes,
 };
 
 /** jpeg-js's decoder (RGB): the fallback where mozjpeg's wasm cannot be loaded. */

@@ -115,6 +115,25 @@ export function arraySamples(npy: Uint8Array, name: string): OpenedFile {
   };
 }
 
+/**
+ * Where sample `index` of the `.npy` array at byte `at` of a file (of `size` bytes, first bytes
+ * in `head`) lies, when it is one contiguous range: one sample per array, C order (the sample
+ * axis is last). `headerBytes`: the `.npy` header's length.
+ */
+export function locateArraySample(
+  head: Uint8Array,
+  at: number,
+  size: number,
+  index: number,
+): { offset: number; length: number; headerBytes: number } | undefined {
+  if (index !== 0) return undefined;
+  const info = parseNpyHeader(head.subarray(at));
+  if (typeof info === "string" || info.fortranOrder || info.shape.at(-1) !== 1) return undefined;
+  const length = info.shape.reduce((a, b) => a * b, 1) * ITEMSIZE[info.dtype];
+  const offset = at + info.dataOffset;
+  return offset + length <= size ? { offset, length, headerBytes: info.dataOffset } : undefined;
+}
+
 /** The header and content of DLIO's sample array for a file: shape (d1, d2, samples). */
 export function sampleArray(spec: FileSpec): { header: Uint8Array; dataBytes: number } {
   const shape = [...spec.dims, spec.samples];
@@ -141,4 +160,5 @@ export const npyCodec: Codec = {
   open(bytes, opts) {
     return arraySamples(bytes, opts.name);
   },
+  locate: (head, size, index) => locateArraySample(head, 0, size, index),
 };

@@ -10,8 +10,15 @@ import { crc32, deflateRawSync } from "node:zlib";
 import { type Codec, type FileSpec, FormatError, ITEMSIZE, type OpenedFile } from "./codec.ts";
 import { sampleContent } from "./content.ts";
 import { concatBytes } from "../util/bytes.ts";
-import { arraySamples, npyHeader, sampleArray } from "./npy.ts";
-import { readZipDirectory, readZipMember, writeZip, type ZipMemberSource, zipSize } from "./zip.ts";
+import { arraySamples, locateArraySample, npyHeader, sampleArray } from "./npy.ts";
+import {
+  firstStoredMember,
+  readZipDirectory,
+  readZipMember,
+  writeZip,
+  type ZipMemberSource,
+  zipSize,
+} from "./zip.ts";
 
 function members(spec: FileSpec): ZipMemberSource[] {
   const x = sampleArray(spec);
@@ -57,5 +64,33 @@ export const npzCodec: Codec = {
     const member = readZipMember(bytes, entry, opts.verifyChecksums);
     if (typeof member === "string") throw new FormatError(opts.name, member);
     return arraySamples(member, `${opts.name}: x.npy`);
+  },
+  locate(head, size, index, opts) {
+    // In place when `x.npy` is stored first with one sample (np.savez and dl-driver write it
+    // first): the zip directory and CRC-32 are then checked around the sample as `open` would.
+    const m = firstStoredMember(head);
+    const loc = m?.name === "x.npy" ? locateArraySample(head, m.start, size, index) : undefined;
+    if (!m || !loc) return undefined;
+    const member = loc.headerBytes + loc.length;
+    const check = (before: Uint8Array, sample: Uint8Array, after: Uint8Array) => {
+      const dir = readZipDirectory(after, loc.offset + loc.length);
+      if (typeof dir === "string") throw new FormatError(opts.name, dir);
+      const e = dir.find((e) => e.name === "x.npy");
+      if (!e) throw new FormatError(opts.name, "no array 'x' in the npz archive");
+      if (
+        e.localOffset !== 0 || e.method !== 0 || e.size !== member || e.compressedSize !== member
+      ) {
+        throw new FormatError(
+          opts.name,
+          `member x.npy: the directory says ${e.compressedSize} bytes at offset ${e.localOffset}, ` +
+            `its headers ${member} at 0`,
+        );
+      }
+      const crc = crc32(sample, crc32(before.subarray(m.start))) >>> 0;
+      if (opts.verifyChecksums && crc !== e.crc) {
+        throw new FormatError(opts.name, "member x.npy: CRC-32 mismatch (file is corrupt)");
+      }
+    };
+    return { offset: loc.offset, length: loc.length, check };
   },
 };

@@ -124,8 +124,11 @@ export interface ZipEntry {
   localOffset: number;
 }
 
-/** Parse the central directory. Returns an error string on malformed input. */
-export function readZipDirectory(b: Uint8Array): ZipEntry[] | string {
+/**
+ * Parse the central directory. `b` holds the archive's bytes from offset `base` to its end (a
+ * whole archive when `base` is 0). Returns an error string on malformed input.
+ */
+export function readZipDirectory(b: Uint8Array, base = 0): ZipEntry[] | string {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let eocd = -1;
   for (let i = b.byteLength - EOCD; i >= Math.max(0, b.byteLength - EOCD - 65535); i--) {
@@ -140,15 +143,17 @@ export function readZipDirectory(b: Uint8Array): ZipEntry[] | string {
   if (cdOffset === 0xffffffff || count === 0xffff) {
     const loc = eocd - 20;
     if (loc < 0 || dv.getUint32(loc, true) !== 0x07064b50) return "zip64 locator missing";
-    const z = Number(dv.getBigUint64(loc + 8, true));
-    if (z + 56 > b.byteLength || dv.getUint32(z, true) !== 0x06064b50) return "bad zip64 record";
+    const z = Number(dv.getBigUint64(loc + 8, true)) - base;
+    if (z < 0 || z + 56 > b.byteLength || dv.getUint32(z, true) !== 0x06064b50) {
+      return "bad zip64 record";
+    }
     count = Number(dv.getBigUint64(z + 32, true));
     cdOffset = Number(dv.getBigUint64(z + 48, true));
   }
   const out: ZipEntry[] = [];
-  let p = cdOffset;
+  let p = cdOffset - base;
   for (let i = 0; i < count; i++) {
-    if (p + CENTRAL > b.byteLength || dv.getUint32(p, true) !== 0x02014b50) {
+    if (p < 0 || p + CENTRAL > b.byteLength || dv.getUint32(p, true) !== 0x02014b50) {
       return "corrupt central directory";
     }
     const nameLen = dv.getUint16(p + 28, true);
@@ -184,6 +189,20 @@ export function readZipDirectory(b: Uint8Array): ZipEntry[] | string {
     p = xEnd + commentLen;
   }
   return out;
+}
+
+/**
+ * The archive's first member, when it is stored (not deflated) and its local header lies in
+ * `head` (the archive's first bytes): its name and where its data starts.
+ */
+export function firstStoredMember(head: Uint8Array): { name: string; start: number } | undefined {
+  if (head.byteLength < LOCAL) return undefined;
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (dv.getUint32(0, true) !== 0x04034b50 || dv.getUint16(8, true) !== 0) return undefined;
+  const nameLen = dv.getUint16(26, true);
+  const start = LOCAL + nameLen + dv.getUint16(28, true);
+  if (start > head.byteLength) return undefined;
+  return { name: new TextDecoder().decode(head.subarray(LOCAL, LOCAL + nameLen)), start };
 }
 
 /** The bytes of one member (inflated if deflated); CRC-32 checked when `verify`. */

@@ -22,6 +22,7 @@ import type { DistributionValue } from "../util/distribution.ts";
 import { type Draw, makeDraw } from "../util/distribution.ts";
 import { Prng } from "../util/prng.ts";
 import { RecordStream } from "./record_stream.ts";
+import { type Placed, readInPlace } from "./in_place.ts";
 
 /** Per-epoch settings shared by every reader. */
 export interface EpochSetup {
@@ -95,7 +96,9 @@ export type Fetched =
     bytes?: number;
     /** Time spent decoding, when the fetch decoded already. */
     decodeMs?: number;
-  };
+  }
+  /** The sample read straight into its batch slot (in_place.ts). */
+  | Placed;
 
 /** Index caches kept per reader (files whose index is loaded). */
 const INDEX_CACHE = 4096;
@@ -294,6 +297,7 @@ export class SampleReader {
       case "indexed":
         return await this.#viaIndex(c.index, job, e, signal);
       default:
+        if (sync && this.#inPlace) return this.#readInPlace(job, e);
         return await this.fetch(job.key, slot, sync, signal);
     }
   }
@@ -352,6 +356,48 @@ export class SampleReader {
     });
   }
 
+  /**
+   * Whether whole-file samples are read straight into their slots: blocking positional reads
+   * of local files (not O_DIRECT, whose reads need aligned buffers) and a codec that locates.
+   */
+  get #inPlace(): boolean {
+    return this.codec.access === "whole_file" && this.codec.locate !== undefined &&
+      this.io.openSync !== undefined && !this.backend.capabilities.directIO;
+  }
+
+  /** Read a whole-file sample in place (or the file whole when its sample is not one range). */
+  #readInPlace(job: SampleJob, e: EpochSetup): Fetched {
+    const c = this.codec as Extract<Codec, { access: "whole_file" }>;
+    const opts = this.#opts(e, job.key);
+    const f = this.io.openSync!(job.key);
+    try {
+      const out = readInPlace(f, {
+        now: this.now,
+        name: opts.name,
+        slotBytes: e.slotBytes,
+        buffer: (which, n) => {
+          if (this.#bufs[which]!.byteLength < n) this.#bufs[which] = new Uint8Array(n + (n >> 3));
+          return this.#bufs[which]!;
+        },
+        claim: () => this.#slot(job, e),
+        locate: (head, size) => c.locate!(head, size, job.index, opts),
+      });
+      // The file kept for `read_type: memory` is no longer what the buffers hold.
+      this.#lastKey = this.#lastFile = undefined;
+      return out;
+    } finally {
+      f.close();
+    }
+  }
+
+  /** The job's slot in the session's batch buffers: fixed, or the next by arrival. */
+  #slot(job: SampleJob, e: EpochSetup): { slot: number; bytes: Uint8Array } {
+    const slot = job.slot ?? Atomics.add(e.counter, 0, 1);
+    const target = e.ring[Math.floor(slot / e.batchSize) % e.ring.length]!;
+    const at = (slot % e.batchSize) * e.slotBytes;
+    return { slot, bytes: target.subarray(at, at + e.slotBytes) };
+  }
+
   /** Fetch an object's bytes into buffer `slot` (0 or 1). */
   async fetch(
     key: string,
@@ -375,7 +421,7 @@ export class SampleReader {
   }
 
   /** The file (or one-sample file) a fetch yields, with its io, decode time and bytes. */
-  #decode(job: SampleJob, fetched: Fetched | undefined, e: EpochSetup) {
+  #decode(job: SampleJob, fetched: Exclude<Fetched, Placed> | undefined, e: EpochSetup) {
     if (this.codec.access === "none") {
       return { file: this.#synthetic(e.slotBytes), io: 0, decode: 0, bytes: 0, index: job.index };
     }
@@ -412,17 +458,21 @@ export class SampleReader {
 
   /** Decode a fetched object (or the cached one) and place the sample into the batch. */
   place(job: SampleJob, fetched: Fetched | undefined, e: EpochSetup): SampleResult {
+    if (fetched?.kind === "placed") {
+      const { slot, ioMs, decodeMs, h2dMs, bytes } = fetched;
+      const placed: SampleResult = { slot, ioMs, decodeMs, h2dMs, bytes };
+      if (this.requests) placed.requests = this.requests.take();
+      return placed;
+    }
     const d = this.#decode(job, fetched, e);
     const t2 = this.now();
     const sample = d.file.sample(d.index);
     const t3 = this.now();
     // h2d: place the decoded sample into the batch buffer handed to the accelerator.
-    const slot = job.slot ?? Atomics.add(e.counter, 0, 1);
-    const target = e.ring[Math.floor(slot / e.batchSize) % e.ring.length]!;
-    const at = (slot % e.batchSize) * e.slotBytes;
+    const { slot, bytes: target } = this.#slot(job, e);
     const n = Math.min(sample.byteLength, e.slotBytes);
-    copyInto(target, sample.subarray(0, n), at);
-    if (n < e.slotBytes) target.fill(0, at + n, at + e.slotBytes);
+    copyInto(target, sample.subarray(0, n), 0);
+    if (n < e.slotBytes) target.fill(0, n);
     const h2d = this.now() - t3;
     if (e.readType === "on_demand" && this.#lastFile) {
       this.#lastFile.close?.();

@@ -39,6 +39,16 @@ export interface GetOptions {
   buffer?: Uint8Array;
 }
 
+/** An object open for blocking positional reads (see `StorageBackend.openSync`). */
+export interface SyncObject {
+  readonly key: string;
+  /** Its size when opened. */
+  readonly size: number;
+  /** Fill `into` from `offset` (fewer bytes at the end of the object); returns bytes read. */
+  readAt(into: Uint8Array, offset: number): number;
+  close(): void;
+}
+
 /** Options for writes. */
 export interface PutOptions {
   signal?: AbortSignal;
@@ -71,6 +81,11 @@ export interface StorageBackend {
   getSync?(key: string, opts?: GetOptions): Uint8Array;
   /** Blocking ranged read, for reader threads (optional). */
   getRangeSync?(key: string, offset: number, length: number, opts?: GetOptions): Uint8Array;
+  /**
+   * Open an object for blocking positional reads (reader threads reading a sample straight
+   * into its batch slot; optional). One request per open.
+   */
+  openSync?(key: string): SyncObject;
   /** Read `length` bytes at `offset` (fewer at the end of the object). */
   getRange(key: string, offset: number, length: number, opts?: GetOptions): Promise<Uint8Array>;
   /** Write an object atomically (complete or absent). Returns bytes written. */

@@ -28,7 +28,7 @@ export class RequestLog {
   }
 }
 
-/** `backend` with its reads (get, getSync, getRange, getRangeSync) logged to `log`. */
+/** `backend` with its reads (get, getSync, getRange, getRangeSync, openSync) logged to `log`. */
 export function loggedReads(backend: StorageBackend, log: RequestLog): StorageBackend {
   // One record per read, from its start and the bytes it returned.
   const done = (key: string, offset: number, ranged: boolean, t0: number, data: Uint8Array) => {
@@ -55,6 +55,22 @@ export function loggedReads(backend: StorageBackend, log: RequestLog): StorageBa
       timedAsync(key, offset, true, () => b.getRange(key, offset, length, o)),
     ...(b.getSync && {
       getSync: (key: string, o?: GetOptions) => timed(key, 0, false, () => b.getSync!(key, o)),
+    }),
+    ...(b.openSync && {
+      openSync: (key: string) => {
+        const o = b.openSync!(key);
+        return {
+          key: o.key,
+          size: o.size,
+          close: () => o.close(),
+          readAt: (into: Uint8Array, offset: number) => {
+            const t0 = log.now();
+            const n = o.readAt(into, offset);
+            done(key, offset, true, t0, into.subarray(0, n));
+            return n;
+          },
+        };
+      },
     }),
     ...(b.getRangeSync && {
       getRangeSync: (key: string, offset: number, length: number, o?: GetOptions) =>
