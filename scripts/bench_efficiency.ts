@@ -102,7 +102,9 @@ function runArgs(folder: string, extra: string[]): (epochs: number) => string[] 
   ];
 }
 
-async function generate(args: string[]) {
+/** Generate a dataset into `folder`, emptied first (another run's files would be refused). */
+async function generate(folder: string, args: string[]) {
+  await Deno.remove(folder, { recursive: true }).catch(() => {});
   await cliJson(["generate", ...args, "--threads", "4"]);
 }
 
@@ -133,7 +135,7 @@ if (only.has("npz") || only.has("direct")) {
     "reader.batch_size=4",
     "reader.prefetch_size=2",
   ];
-  await generate(runArgs(folder, base)(1));
+  await generate(folder, runArgs(folder, base)(1));
   for (const direct of [false, true]) {
     if (!only.has(direct ? "direct" : "npz")) continue;
     for (const t of [1, 2, 4]) {
@@ -156,14 +158,14 @@ for (const [format, bs, target] of [["tfrecord", "256k", 0.3], ["hdf5", "112k", 
   const folder = join(root, format);
   const base = [
     `dataset.format=${format}`,
-    "dataset.num_files_train=32",
+    "dataset.num_files_train=96",
     "dataset.num_samples_per_file=64",
     `dataset.record_length_bytes=${SMALL}`,
     "reader.batch_size=64",
     "reader.read_threads=2",
     ...(format === "tfrecord" ? ["framework=tensorflow", "reader.data_loader=tensorflow"] : []),
   ];
-  await generate(runArgs(folder, base)(1));
+  await generate(folder, runArgs(folder, base)(1));
   cases.push({
     name: `${format === "hdf5" ? "HDF5" : "TFRecord"} 112 KiB × 64 per file, 2 threads`,
     target,
@@ -193,7 +195,7 @@ async function jpegCase(n: number): Promise<Case> {
     `img_${String(i).padStart(String(of).length, "0")}_of_${of}.jpeg`;
   const probe = join(folder, "train", name(n - 1, n));
   if (!(await Deno.stat(probe).then(() => true, () => false))) {
-    await generate(runArgs(seed, [...base, `dataset.num_files_train=${templates}`])(1));
+    await generate(seed, runArgs(seed, [...base, `dataset.num_files_train=${templates}`])(1));
     await Deno.mkdir(join(folder, "train"), { recursive: true });
     for (let i = 0; i < n; i++) {
       await Deno.copyFile(
@@ -215,9 +217,9 @@ console.log(
     "fio: psync, the same files, one job per dl-driver reader thread",
 );
 console.log(
-  `${"data".padEnd(34)} ${"samples/s".padStart(9)} ${"CPU µs".padStart(8)} ${
-    "MB/s".padStart(9)
-  } ${"fio MB/s".padStart(9)} ${"ratio".padStart(6)} ${"target".padStart(7)}`,
+  `${"data".padEnd(34)} ${"samples/s".padStart(9)} ${"CPU µs".padStart(8)} ${"MB/s".padStart(9)} ${
+    "fio MB/s".padStart(9)
+  } ${"ratio".padStart(6)} ${"target".padStart(7)}`,
 );
 const rows: Row[] = [];
 for (const c of cases) rows.push(await measure(c));

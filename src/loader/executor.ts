@@ -77,6 +77,7 @@ export class InlineExecutor implements Executor {
 
   end(session: number): Promise<void> {
     this.#sessions.delete(session);
+    if (this.#sessions.size === 0) { for (const r of this.#readers) r.release(); }
     return Promise.resolve();
   }
 

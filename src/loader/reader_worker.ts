@@ -145,6 +145,8 @@ async function handle(m: Message) {
       self.postMessage({ type: "ready" });
     } else if (m.type === "end") {
       sessions.delete(m.session);
+      // Files kept open between samples are closed between epochs (none stays open for good).
+      if (sessions.size === 0) reader?.release();
     } else if (m.type === "stats") {
       const stats = reader?.backend.stats?.() ?? { requests: 0, retries: 0 };
       self.postMessage({ type: "stats", stats });

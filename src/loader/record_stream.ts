@@ -1,11 +1,12 @@
 /**
  * A file read as a stream of records (TFRecord as tf.data reads it): front to back in
  * `transfer_size` ranged reads into one reusable buffer, records cut by the format's framing;
- * asking for a record behind the stream's position restarts it from the beginning.
+ * asking for a record behind the stream's position restarts it from the beginning. Blocking
+ * reads (reader threads) keep the file open while it is streamed, as tf.data does.
  * @module
  */
 import { FormatError, type RecordFraming } from "../formats/codec.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import type { StorageBackend, SyncObject } from "../storage/backend.ts";
 
 /** How to read the next record. */
 export interface StreamRead {
@@ -32,6 +33,8 @@ interface State {
 /** One reader's stream over one file at a time. */
 export class RecordStream {
   #s: State | undefined;
+  /** The file being streamed, open (blocking reads on backends that open files). */
+  #file: SyncObject | undefined;
 
   constructor(readonly backend: StorageBackend, readonly framing: RecordFraming) {}
 
@@ -40,7 +43,9 @@ export class RecordStream {
     const transfer = Math.max(1, r.transferSize ?? this.framing.defaultTransferSize);
     let s = this.#s;
     if (!s || s.key !== r.key || s.next > r.index) {
-      const buf = this.#s?.buf ?? new Uint8Array(transfer * 2);
+      const buf = s?.buf ?? new Uint8Array(transfer * 2);
+      this.close();
+      if (r.sync && this.backend.openSync) this.#file = this.backend.openSync(r.key);
       s = this.#s = { key: r.key, readPos: 0, next: 0, buf, start: 0, end: 0 };
     }
     let bytes = 0;
@@ -82,7 +87,9 @@ export class RecordStream {
         s.end = pending;
       }
       const into = s.buf.subarray(s.end, s.end + transfer);
-      const chunk = r.sync && this.backend.getRangeSync
+      const chunk = r.sync && this.#file
+        ? into.subarray(0, this.#file.readAt(into, s.readPos))
+        : r.sync && this.backend.getRangeSync
         ? this.backend.getRangeSync(r.key, s.readPos, transfer, { buffer: into })
         : await this.backend.getRange(r.key, s.readPos, transfer, {
           buffer: into,
@@ -100,5 +107,12 @@ export class RecordStream {
       s.end += chunk.byteLength;
     }
     return bytes;
+  }
+
+  /** Close the file being streamed (the next record reopens it). */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+    this.#s = undefined;
   }
 }

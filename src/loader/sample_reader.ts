@@ -229,6 +229,15 @@ export class SampleReader {
     }
   }
 
+  /** Close the files kept open between samples (the stream's, the path-opened one). */
+  release(): void {
+    this.#stream?.close();
+    this.#pathFile?.f.close();
+    this.#pathFile = undefined;
+    this.#lastFile?.close?.();
+    this.#lastKey = this.#lastFile = undefined;
+  }
+
   /** The file kept open under `read_type: memory` (path access). */
   #pathFile: { path: string; f: OpenedFile & { close(): void } } | undefined;
 

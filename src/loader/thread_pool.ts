@@ -40,7 +40,7 @@ export class ThreadExecutor implements Executor {
     traceRequests = false,
   ) {
     this.readers = Math.max(1, threads);
-    this.lanes = this.readers * 4;
+    this.lanes = this.readers * 16;
     this.#workers = Array.from({ length: this.readers }, () => {
       const w = new Worker(new URL("./reader_worker.ts", import.meta.url), { type: "module" });
       w.onmessage = (ev) => this.#onMessage(ev.data);

@@ -94,6 +94,25 @@ for (const [name, make] of backends) {
       assert.deepEqual(await b.getRange("sizes/o_4097", 4090, 100), data.subarray(4090));
       assert.equal((await b.getRange("sizes/o_4097", 4097, 10)).byteLength, 0);
     });
+    if (b.openSync) {
+      await t.step("blocking positional reads of an open object", () => {
+        const data = bytes(4097, 4097);
+        const f = b.openSync!("sizes/o_4097");
+        assert.equal(f.size, 4097);
+        const into = new Uint8Array(new SharedArrayBuffer(100));
+        assert.equal(f.readAt(into, 4000), 97, "fewer at the end");
+        assert.deepEqual(into.slice(0, 97), data.slice(4000));
+        assert.equal(f.readAt(into.subarray(0, 10), 0), 10);
+        assert.deepEqual(into.slice(0, 10), data.slice(0, 10));
+        assert.equal(f.readAt(into, 5000), 0);
+        f.close();
+        assert.throws(
+          () => b.openSync!("nope/x"),
+          (e: unknown) =>
+            e instanceof StorageError && e.code === "not_found" && e.uri.endsWith("nope/x"),
+        );
+      });
+    }
     await t.step("missing keys give a typed not_found error naming the object", async () => {
       for (
         const op of [
