@@ -96,6 +96,15 @@ export interface SampleRange {
   length: number;
 }
 
+/** A file's samples as byte ranges (see the path read mode's `layout`). */
+export interface FileLayout {
+  numSamples: number;
+  /** Bytes of one sample. */
+  sampleBytes: number;
+  /** Sample i: these ranges, read one after another. */
+  ranges(i: number): SampleRange[];
+}
+
 /** Where a sample lies in its file (see `locate`). */
 export interface SampleLocation {
   offset: number;
@@ -205,6 +214,15 @@ export type ReadMode =
   | {
     readonly access: "path";
     openPath(path: string, opts: OpenOptions): Promise<OpenedFile & { close(): void }>;
+    /**
+     * The file's sample ranges from its metadata (read once per file through `read`), when a
+     * positional read of them is equivalent to the library's (HDF5 contiguous datasets); a
+     * reader thread then reads samples straight into their slots. Undefined: use `openPath`.
+     */
+    layout?(
+      read: (offset: number, length: number) => Uint8Array,
+      size: number,
+    ): FileLayout | undefined;
   };
 
 /** What every codec has, whatever its read mode. */

@@ -3,7 +3,9 @@
  * of shape (samples, d1, d2), sample axis first (with `record_dims`, d1 is split over the k
  * datasets), plus `labels` (int64 zeros); optional `hdf5.chunk_dims` and gzip
  * (`compression: gzip`, `compression_level`). Reading opens local files by path and reads one
- * slice per dataset per sample (partial reads, as h5py does); files on object stores are fetched
+ * slice per dataset per sample (partial reads, as h5py does): reader threads read contiguous
+ * datasets' slices directly at the offsets the file's metadata gives (hdf5_layout.ts, parsed once
+ * per file), other layouts through the library; files on object stores are fetched
  * whole and opened in memory. lzf and other filters h5wasm lacks are refused with a clear
  * error (h5wasm would return wrong data for lzf without throwing).
  * @module
@@ -21,6 +23,7 @@ import {
 import { fillElements } from "./content.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { Prng } from "../util/prng.ts";
+import { contiguousLayout } from "./hdf5_layout.ts";
 
 const DTYPE: Record<ElementType, string> = {
   uint8: "<B",
@@ -234,6 +237,7 @@ export const hdf5Codec: Codec = {
   async *encode(spec: FileSpec) {
     yield await encodeFile(spec);
   },
+  layout: contiguousLayout,
   async openPath(path, opts) {
     const h5 = await lib();
     {

@@ -7,7 +7,7 @@
  * copy fewer: the kernel's copy lands in the batch buffer the accelerator takes.
  * @module
  */
-import { FormatError, type SampleLocation } from "../formats/codec.ts";
+import { type FileLayout, FormatError, type SampleLocation } from "../formats/codec.ts";
 import type { SyncObject } from "../storage/backend.ts";
 
 /** Bytes read first, to locate the sample (headers). */
@@ -87,6 +87,40 @@ export function readInPlace(f: SyncObject, cx: InPlaceContext): Placed | Whole {
     decodeMs: t2 - t1 + t5 - t4,
     h2dMs: t3 - t2 + cx.now() - t5,
     bytes: size,
+  };
+}
+
+/**
+ * Read sample `index` of a file whose layout is known (HDF5 contiguous datasets) straight into
+ * its slot: one positional read per range. Undefined when the sample is not in the layout or
+ * is longer than a slot (the library path then reads it, or reports what is wrong).
+ */
+export function readRangesInPlace(
+  f: SyncObject,
+  layout: FileLayout,
+  index: number,
+  cx: Pick<InPlaceContext, "now" | "name" | "slotBytes" | "claim">,
+): Placed | undefined {
+  if (index < 0 || index >= layout.numSamples || layout.sampleBytes > cx.slotBytes) {
+    return undefined;
+  }
+  const t0 = cx.now();
+  const slot = cx.claim();
+  let at = 0;
+  for (const r of layout.ranges(index)) {
+    readFully(f, slot.bytes.subarray(at, at + r.length), r.offset, cx.name);
+    at += r.length;
+  }
+  const t1 = cx.now();
+  slot.bytes.fill(0, at);
+  return {
+    kind: "placed",
+    key: f.key,
+    slot: slot.slot,
+    ioMs: t1 - t0,
+    decodeMs: 0,
+    h2dMs: cx.now() - t1,
+    bytes: at,
   };
 }
 

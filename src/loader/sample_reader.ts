@@ -7,6 +7,7 @@
 import {
   type AsyncOpenedFile,
   type Codec,
+  type FileLayout,
   FormatError,
   type OpenedFile,
   type OpenOptions,
@@ -14,7 +15,7 @@ import {
   type SampleIndex,
   type SampleRange,
 } from "../formats/codec.ts";
-import { type StorageBackend, StorageError } from "../storage/backend.ts";
+import { type StorageBackend, StorageError, type SyncObject } from "../storage/backend.ts";
 import { isOsError } from "../errors.ts";
 import { loggedReads, RequestLog, type RequestRecord } from "../storage/request_log.ts";
 import { copyInto } from "../util/copy.ts";
@@ -22,7 +23,7 @@ import type { DistributionValue } from "../util/distribution.ts";
 import { type Draw, makeDraw } from "../util/distribution.ts";
 import { Prng } from "../util/prng.ts";
 import { RecordStream } from "./record_stream.ts";
-import { type Placed, readInPlace } from "./in_place.ts";
+import { type Placed, readInPlace, readRangesInPlace } from "./in_place.ts";
 
 /** Per-epoch settings shared by every reader. */
 export interface EpochSetup {
@@ -102,6 +103,8 @@ export type Fetched =
 
 /** Index caches kept per reader (files whose index is loaded). */
 const INDEX_CACHE = 4096;
+/** A codec that opens local files by path (HDF5). */
+type PathCodec = Extract<Codec, { access: "path" }>;
 /** A codec that reads by ranges (Parquet). */
 type RangedCodec = Extract<Codec, { access: "ranged_async" }>;
 
@@ -232,10 +235,70 @@ export class SampleReader {
   /** Close the files kept open between samples (the stream's, the path-opened one). */
   release(): void {
     this.#stream?.close();
+    this.#closeHeld();
     this.#pathFile?.f.close();
     this.#pathFile = undefined;
     this.#lastFile?.close?.();
     this.#lastKey = this.#lastFile = undefined;
+  }
+
+  /** Files' layouts (null: none; the library reads them), with the size they were read at. */
+  #layouts = new Map<string, { size: number; layout: FileLayout | null }>();
+  /** The file kept open under `read_type: memory` (layout reads). */
+  #held: SyncObject | undefined;
+
+  /**
+   * Path access through the file's layout (HDF5 contiguous datasets): its metadata is read once,
+   * then each sample is read straight into its slot. The file is opened and closed per sample
+   * (`on_demand`, as DLIO) or kept open (`memory`). Undefined: read it through the library.
+   */
+  #viaLayout(c: PathCodec, job: SampleJob, e: EpochSetup): Placed | undefined {
+    if (!c.layout || !this.io.openSync || this.backend.capabilities.directIO) return undefined;
+    const t0 = this.now();
+    const held = this.#held?.key === job.key ? this.#held : undefined;
+    if (!held) this.#closeHeld();
+    const f = held ?? this.io.openSync(job.key);
+    let keep = false;
+    try {
+      let known = this.#layouts.get(job.key);
+      let metaBytes = 0;
+      if (!known || known.size !== f.size) {
+        const read = (offset: number, length: number) => {
+          const b = new Uint8Array(length);
+          const n = f.readAt(b, offset);
+          metaBytes += n;
+          return b.subarray(0, n);
+        };
+        known = { size: f.size, layout: c.layout(read, f.size) ?? null };
+        if (this.#layouts.size >= INDEX_CACHE) {
+          this.#layouts.delete(this.#layouts.keys().next().value!);
+        }
+        this.#layouts.set(job.key, known);
+      }
+      if (!known.layout) return undefined;
+      const placed = readRangesInPlace(f, known.layout, job.index, {
+        now: this.now,
+        name: this.#opts(e, job.key).name,
+        slotBytes: e.slotBytes,
+        claim: () => this.#slot(job, e),
+      });
+      if (!placed) return undefined;
+      keep = e.readType === "memory";
+      // Opening and the metadata reads (first sample of a file) are io too.
+      const ioMs = this.now() - t0 - placed.h2dMs;
+      return { ...placed, ioMs, bytes: placed.bytes + metaBytes };
+    } finally {
+      if (keep) this.#held = f;
+      else {
+        f.close();
+        if (f === this.#held) this.#held = undefined;
+      }
+    }
+  }
+
+  #closeHeld(): void {
+    this.#held?.close();
+    this.#held = undefined;
   }
 
   /** The file kept open under `read_type: memory` (path access). */
@@ -281,6 +344,8 @@ export class SampleReader {
     switch (c.access) {
       case "path": {
         const local = this.backend.localPath?.(job.key);
+        const placed = local !== undefined && sync ? this.#viaLayout(c, job, e) : undefined;
+        if (placed) return placed;
         if (local !== undefined) {
           return await this.#viaPath((p, o) => c.openPath(p, o), local, job, e);
         }

@@ -83,7 +83,7 @@ export interface StorageBackend {
   getRangeSync?(key: string, offset: number, length: number, opts?: GetOptions): Uint8Array;
   /**
    * Open an object for blocking positional reads (reader threads reading a sample straight
-   * into its batch slot; optional). One request per open.
+   * into its batch slot; optional). Every read is a request.
    */
   openSync?(key: string): SyncObject;
   /** Read `length` bytes at `offset` (fewer at the end of the object). */

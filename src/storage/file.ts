@@ -48,9 +48,12 @@ class SyncFile implements SyncObject {
     readonly path: string,
     readonly file: Deno.FsFile,
     readonly size: number,
+    /** The backend's counts: every positional read is a request. */
+    readonly stats: BackendStats,
   ) {}
 
   readAt(into: Uint8Array, offset: number): number {
+    this.stats.requests++;
     try {
       if (offset !== this.#pos) this.file.seekSync(offset, Deno.SeekMode.Start);
       let off = 0;
@@ -157,12 +160,11 @@ export class FileBackend implements StorageBackend {
   }
 
   openSync(key: string): SyncObject {
-    this.#stats.requests++;
     const p = this.path(key);
     let f: Deno.FsFile | undefined;
     try {
       f = Deno.openSync(p);
-      return new SyncFile(key, p, f, f.statSync().size);
+      return new SyncFile(key, p, f, f.statSync().size, this.#stats);
     } catch (e) {
       f?.close();
       throw fsError("open", p, e);
