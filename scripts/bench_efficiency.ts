@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { cliJson } from "./_bench_cli.ts";
 import { fio } from "./_fio.ts";
+import { smallJpegs } from "./_jpegs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -175,12 +176,8 @@ for (const [format, bs, target] of [["tfrecord", "256k", 0.3], ["hdf5", "112k", 
 }
 if (only.has("jpeg")) cases.push(await jpegCase(Number(values.jpegs)));
 
-/**
- * Small JPEG files read as bytes (v3.0's DLIO): `n` files of ~4 KiB. Encoding is slow (jpeg-js
- * builds its tables per call), so 1,000 are generated and copied under the other names.
- */
+/** Small JPEG files read as bytes (v3.0's DLIO), with skip_listing: `n` files of ~4 KiB. */
 async function jpegCase(n: number): Promise<Case> {
-  const folder = join(root, "jpeg"), seed = join(root, "jpeg-seed");
   const base = [
     "dataset.format=jpeg",
     "dataset.num_samples_per_file=1",
@@ -189,21 +186,10 @@ async function jpegCase(n: number): Promise<Case> {
     "reader.batch_size=64",
     "reader.read_threads=2",
     "storage.skip_listing=True",
+    "dataset.listing_validation_interval=1000",
   ];
-  const templates = Math.min(1000, n);
-  const name = (i: number, of: number) =>
-    `img_${String(i).padStart(String(of).length, "0")}_of_${of}.jpeg`;
-  const probe = join(folder, "train", name(n - 1, n));
-  if (!(await Deno.stat(probe).then(() => true, () => false))) {
-    await generate(seed, runArgs(seed, [...base, `dataset.num_files_train=${templates}`])(1));
-    await Deno.mkdir(join(folder, "train"), { recursive: true });
-    for (let i = 0; i < n; i++) {
-      await Deno.copyFile(
-        join(seed, "train", name(i % templates, templates)),
-        join(folder, "train", name(i, n)),
-      );
-    }
-  }
+  const args = runArgs("", base)(1).filter((a) => !a.startsWith("dataset.data_folder"));
+  const folder = await smallJpegs(resolve(values.dir!, "jpegs"), n, args);
   return {
     name: `JPEG bytes, ${n.toLocaleString("en")} files, 2 threads`,
     target: 0.5,

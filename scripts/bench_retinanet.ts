@@ -2,10 +2,7 @@
  * Retinanet-like benchmark (MLPerf Storage v3.0's CLOSED workload): many small JPEG files read
  * as bytes (`reader.decode_images=False`, as v3.0's DLIO reads them) with skip_listing, and the
  * same files decoded (upstream DLIO's PIL reader), computation_time 0: samples/s and CPU µs per
- * sample. Default 100 k files of ~4 KiB (`--files N`). jpeg-js needs ~11 ms to encode even a
- * 64×64 image (its encoder builds its tables on every call), so the bench generates 1,000 files
- * with dl-driver and copies them under the other names (the content repeats every 1,000 files;
- * reading does not care).
+ * sample. Default 100 k files of ~4 KiB (`--files N`; scripts/_jpegs.ts makes them).
  *
  *   deno task bench (runs it), or: deno run -A scripts/bench_retinanet.ts [--files N] [--dir D]
  * @module
@@ -13,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { cliJson } from "./_bench_cli.ts";
+import { smallJpegs } from "./_jpegs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,7 +23,6 @@ const root = resolve(values.dir!, "retinanet");
 const files = Number(values.files);
 const common = [
   "workload=retinanet_b200",
-  `dataset.data_folder=${join(root, "data")}`,
   "dataset.record_length_bytes=4096",
   "storage.skip_listing=True",
   "dataset.listing_validation_interval=1000",
@@ -33,29 +30,10 @@ const common = [
   "train.epochs=1",
   "train.computation_time=0",
 ];
-
-const TEMPLATES = Math.min(1000, files);
-const seedDir = join(root, "seed");
-const g = await cliJson([
-  "generate",
-  ...common.map((a) => a.replace(/^dataset\.data_folder=.*/, `dataset.data_folder=${seedDir}`)),
-  `dataset.num_files_train=${TEMPLATES}`,
-  "--threads",
-  "8",
-]);
-const name = (i: number, n: number) =>
-  `img_${String(i).padStart(String(n).length, "0")}_of_${n}.jpeg`;
-await Deno.mkdir(join(root, "data", "train"), { recursive: true });
-for (let i = 0; i < files; i++) {
-  await Deno.copyFile(
-    join(seedDir, "train", name(i % TEMPLATES, TEMPLATES)),
-    join(root, "data", "train", name(i, files)),
-  );
-}
-console.log(
-  `  ${files.toLocaleString("en")} JPEG files (~4 KiB; ${TEMPLATES} generated in ` +
-    `${(g.seconds as number).toFixed(1)} s, copied under the other names)`,
-);
+// The same files as bench_efficiency's JPEG row (made once per bench run).
+const data = await smallJpegs(resolve(values.dir!, "jpegs"), files, common);
+common.push(`dataset.data_folder=${data}`);
+console.log(`  ${files.toLocaleString("en")} JPEG files (~4 KiB)`);
 for (const decode of ["False", "True"]) {
   const r = await cliJson([
     "run",
@@ -73,4 +51,6 @@ for (const decode of ["False", "True"]) {
       `${(r.total_bytes / 2 ** 20 / r.train_time_secs).toFixed(1)} MiB/s`,
   );
 }
-await Deno.remove(root, { recursive: true }).catch(() => {});
+for (const d of [root, resolve(values.dir!, "jpegs")]) {
+  await Deno.remove(d, { recursive: true }).catch(() => {});
+}
