@@ -95,6 +95,7 @@ function runArgs(folder: string, extra: string[]): (epochs: number) => string[] 
     "dataset.record_length_bytes_stdev=0",
     "dataset.record_length_bytes_resize=0",
     "workflow.evaluation=False",
+    "workflow.generate_data=False",
     "reader.file_shuffle=off",
     "reader.sample_shuffle=off",
     "train.computation_time=0",

@@ -1,7 +1,9 @@
 /**
- * One epoch's reads in flight for the loader (loader.ts): lanes or workers claim samples within
- * the readahead bound, batches fill as samples arrive (or leave the tf.data shuffle buffer), and
- * the consumer takes complete batches in order.
+ * One epoch's reads in flight for the loader (loader.ts): samples are claimed within the
+ * readahead bound and handed to the engine's lanes (or, in worker mode, whole batches to their
+ * worker), batches fill as samples arrive (or leave the tf.data shuffle buffer), and the
+ * consumer takes complete batches in order. Event-driven: a completed read refills its lane in
+ * the engine's callback, with no promise or async frame per sample.
  * @module
  */
 import type { LoaderStats } from "../metrics/records.ts";
@@ -41,7 +43,6 @@ export class EpochLoad {
   /** Batch states exist only while in reach (created on first use, dropped when consumed). */
   #live = new Map<number, State>();
   #wakeConsumer: (() => void) | undefined;
-  #wakeLanes: (() => void)[] = [];
   /** tf.data's `.shuffle(shuffle_size)` buffer of arrived records. */
   #buffer: Arrival[] = [];
   #shufflePrng: Prng;
@@ -107,26 +108,13 @@ export class EpochLoad {
     w?.();
   }
 
-  notifyLanes(): void {
-    for (const w of this.#wakeLanes.splice(0)) w();
-  }
-
   fail(e: unknown): void {
     if (!this.failed) {
       this.failed = true;
       this.failure = e;
     }
     this.notifyConsumer();
-    this.notifyLanes();
-  }
-
-  /** Wait until batch b is in reach of the consumer; false when the epoch stopped. */
-  async waitTurn(b: number): Promise<boolean> {
-    while (!this.stopped && b > this.consumed + this.depth) {
-      await new Promise<void>((r) => this.#wakeLanes.push(r));
-    }
-    this.stats.maxBatchesAhead = Math.max(this.stats.maxBatchesAhead, b - this.consumed);
-    return !this.stopped;
+    this.#checkDrained();
   }
 
   /** A sample becomes part of batch b: record it; wake the consumer when b is complete. */
@@ -172,74 +160,96 @@ export class EpochLoad {
     if (byteBatch.filled === this.B && byteBatch.samples === this.B) this.notifyConsumer();
   }
 
-  /** Read one sample on the engine, counting reads in flight. */
-  async read(
-    ref: SampleRef,
-    lane: number,
-    reader?: number,
-    slot?: number,
-  ): Promise<Arrival & { slot: number }> {
-    const o = this.o;
-    const key = o.files.key(ref.file);
-    const started = o.clock.now();
-    this.#outstanding++;
-    this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, this.#outstanding);
-    try {
-      const job = { session: this.session, key, index: ref.index, reader, slot };
-      const r = await o.executor.run(job, lane, o.signal);
-      return { ref, key, r, started, done: o.clock.now(), slot: r.slot };
-    } finally {
-      this.#outstanding--;
-    }
+  /** Lanes free to take a read (a stack: the lowest lane first). */
+  #freeLanes: number[] = [];
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
+
+  /** Claim what is in reach and start reading it (after every completion and batch taken). */
+  pump(): void {
+    if (this.o.plan.mode === "worker") this.#pumpBatches();
+    else this.#pumpSamples();
+    this.#checkDrained();
   }
 
-  /** Arrival mode: a lane claims samples in order; any free reader takes them. */
-  async arrivalLane(l: number): Promise<void> {
+  /** Arrival mode: samples claimed in order, each on a free lane (any reader, or its file's). */
+  #pumpSamples(): void {
     const o = this.o, base = o.readerBase ?? 0, readers = o.executor.readers;
-    for (;;) {
-      if (this.stopped || this.#claimed >= this.total) return;
+    while (!this.stopped && this.#claimed < this.total && this.#freeLanes.length > 0) {
       // Claims beyond the batches in reach wait (records in the shuffle buffer do not count).
       const b = Math.floor(Math.max(0, this.#claimed - this.shuffle) / this.B);
-      if (!(await this.waitTurn(b))) return;
-      if (this.#claimed >= this.total) return;
+      if (b > this.consumed + this.depth) return;
+      this.stats.maxBatchesAhead = Math.max(this.stats.maxBatchesAhead, b - this.consumed);
       const ref = o.plan.order.at(this.#claimed++);
       const reader = ref.reader !== undefined ? (base + ref.reader) % readers : undefined;
-      try {
-        const a = await this.read(ref, l, reader);
-        this.arrived(a, a.slot);
-      } catch (e) {
-        this.fail(e);
-        return;
-      }
+      const lane = this.#freeLanes.pop()!;
+      this.#read(ref, lane, reader, undefined, (a) => {
+        this.#freeLanes.push(lane);
+        this.arrived(a, a.r.slot);
+      });
     }
   }
 
   /** Worker mode: batch b is built whole by its worker (samples in order, fixed slots). */
-  async workerLoop(): Promise<void> {
+  #pumpBatches(): void {
     const o = this.o, base = o.readerBase ?? 0, readers = o.executor.readers;
-    const inFlight = new Set<Promise<void>>();
-    while (this.#nextBatch < o.plan.batches && !this.stopped) {
+    while (!this.stopped && this.#nextBatch < o.plan.batches) {
       const b = this.#nextBatch;
-      if (!(await this.waitTurn(b))) break;
+      if (b > this.consumed + this.depth) return;
+      this.stats.maxBatchesAhead = Math.max(this.stats.maxBatchesAhead, b - this.consumed);
       this.#nextBatch++;
       const pb = o.plan.batch(b);
       const reader = (base + pb.worker) % readers;
-      const p = Promise.all(pb.refs.map(async (ref, j) => {
-        const a = await this.read(ref, reader, reader, b * this.B + j);
-        this.batch(b).filled++;
-        this.emit(a, b);
-      })).then(() => {}, (e) => this.fail(e));
-      inFlight.add(p);
-      p.finally(() => inFlight.delete(p));
+      pb.refs.forEach((ref, j) =>
+        this.#read(ref, reader, reader, b * this.B + j, (a) => {
+          this.batch(b).filled++;
+          this.emit(a, b);
+        })
+      );
     }
-    await Promise.all(inFlight);
   }
 
-  /** Start reading: the plan's lanes or workers. */
-  run(): Promise<unknown> {
-    return this.o.plan.mode === "worker"
-      ? this.workerLoop()
-      : Promise.all(Array.from({ length: this.o.executor.lanes }, (_, l) => this.arrivalLane(l)));
+  /** Read one sample on the engine, counting reads in flight; `then` gets it when it arrives. */
+  #read(
+    ref: SampleRef,
+    lane: number,
+    reader: number | undefined,
+    slot: number | undefined,
+    then: (a: Arrival) => void,
+  ): void {
+    const o = this.o;
+    const key = o.files.key(ref.file);
+    const started = o.clock.now();
+    this.#inFlight++;
+    this.stats.maxOutstanding = Math.max(this.stats.maxOutstanding, this.#inFlight);
+    const job = { session: this.session, key, index: ref.index, reader, slot };
+    o.executor.submit(job, lane, (r, error) => {
+      this.#inFlight--;
+      if (r) then({ ref, key, r, started, done: o.clock.now() });
+      else this.fail(error);
+      this.pump();
+    }, o.signal);
+  }
+
+  /** Whether nothing is in flight and nothing more will start. */
+  #checkDrained(): void {
+    const o = this.o;
+    const claimedAll = o.plan.mode === "worker"
+      ? this.#nextBatch >= o.plan.batches
+      : this.#claimed >= this.total;
+    if (this.#inFlight === 0 && (this.stopped || claimedAll)) {
+      const d = this.#drained;
+      this.#drained = undefined;
+      d?.();
+    }
+  }
+
+  /** Start reading; resolves when no read is in flight and none will start (done or stopped). */
+  run(): Promise<void> {
+    this.#freeLanes = Array.from({ length: this.o.executor.lanes }, (_, l) => l).reverse();
+    const drained = new Promise<void>((r) => (this.#drained = r));
+    this.pump();
+    return drained;
   }
 
   /** Whether batch b is complete (or the epoch failed). */

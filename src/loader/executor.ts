@@ -16,6 +16,9 @@ import {
 } from "./sample_reader.ts";
 import type { BackendStats } from "../metrics/records.ts";
 
+/** Called once per submitted job: its result, or (no result) why it failed. */
+export type SampleDone = (r: SampleResult | undefined, error?: unknown) => void;
+
 /** Runs sample reads. */
 export interface Executor {
   /** Concurrent lanes the loader may keep busy. */
@@ -31,8 +34,11 @@ export interface Executor {
   begin(e: EpochSetup, clock?: Clock): Promise<number>;
   /** Close a session. */
   end(session: number): Promise<void>;
-  /** Read one sample on a lane. */
-  run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult>;
+  /**
+   * Read one sample on a lane; `done` is called once, later (never within the call), with its
+   * result or why it failed. Results arrive through callbacks, not a promise per sample.
+   */
+  submit(job: SampleJob, lane: number, done: SampleDone, signal?: AbortSignal): void;
   /** Stop; returns the storage requests and retries its readers made. */
   close(): Promise<BackendStats>;
 }
@@ -83,7 +89,11 @@ export class InlineExecutor implements Executor {
 
   #queues: Promise<unknown>[] = [];
 
-  run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult> {
+  submit(job: SampleJob, lane: number, done: SampleDone, signal?: AbortSignal): void {
+    this.#run(job, lane, signal).then((r) => done(r), (e) => done(undefined, e));
+  }
+
+  #run(job: SampleJob, lane: number, signal?: AbortSignal): Promise<SampleResult> {
     // One job at a time per reader (its buffers and stream state are its own).
     const r = (job.reader ?? lane) % this.readers;
     const prev = this.#queues[r] ?? Promise.resolve();

@@ -104,12 +104,12 @@ export async function* loadBatches(
       while (!load.settled(b)) await load.completion();
       yield load.take(b);
       load.consumed++;
-      load.notifyLanes();
+      load.pump();
     }
   } finally {
     o.signal?.removeEventListener("abort", onAbort);
     load.failed = load.failed || load.consumed < nBatches;
-    load.notifyLanes();
+    load.pump();
     await running;
     await o.executor.end(load.session);
   }

@@ -11,10 +11,13 @@ import { UserError } from "../errors.ts";
 import {
   type EpochSetup,
   type Fetched,
+  packResult,
+  RESULT_FIELDS,
   type SampleJob,
   SampleReader,
   type SampleResult,
 } from "./sample_reader.ts";
+import type { RequestRecord } from "../storage/request_log.ts";
 
 let reader: SampleReader | undefined;
 const sessions = new Map<number, EpochSetup>();
@@ -36,19 +39,32 @@ self.onmessage = (ev: MessageEvent) => {
   } else queue = queue.then(() => handle(m));
 };
 
-// Results go back together: when the queue runs dry, every 64 results, or 1 ms after the oldest
-// unsent one (so a batch's last sample is never held back behind slow reads).
-const done: { id: number; result: SampleResult }[] = [];
+// Results go back together, packed as numbers: when the queue runs dry, every 64 results, or
+// 1 ms after the oldest unsent one (so a batch's last sample is never held back behind slow
+// reads).
+const FLUSH_AT = 64;
+let packed = new Float64Array(FLUSH_AT * RESULT_FIELDS);
+let doneCount = 0;
+let doneRequests: (RequestRecord[] | undefined)[] | undefined;
 let oldestDone = 0;
 
-function report(id: number, result: SampleResult) {
-  if (done.length === 0) oldestDone = performance.now();
-  done.push({ id, result });
-  if (jobs.length === 0 || done.length >= 64 || performance.now() - oldestDone >= 1) flushDone();
+function report(id: number, r: SampleResult) {
+  if (doneCount === 0) oldestDone = performance.now();
+  packResult(packed, doneCount * RESULT_FIELDS, id, r);
+  if (r.requests) (doneRequests ??= [])[doneCount] = r.requests;
+  doneCount++;
+  if (jobs.length === 0 || doneCount >= FLUSH_AT || performance.now() - oldestDone >= 1) {
+    flushDone();
+  }
 }
 
 function flushDone() {
-  if (done.length > 0) self.postMessage({ type: "dones", results: done.splice(0) });
+  if (doneCount === 0) return;
+  const v = packed.subarray(0, doneCount * RESULT_FIELDS);
+  self.postMessage({ type: "dones", packed: v, requests: doneRequests }, [packed.buffer]);
+  packed = new Float64Array(FLUSH_AT * RESULT_FIELDS);
+  doneCount = 0;
+  doneRequests = undefined;
 }
 
 type Settled = { ok: true; value: Fetched } | { ok: false; error: unknown };

@@ -74,6 +74,38 @@ export interface SampleResult {
   requests?: RequestRecord[];
 }
 
+/** Numbers per result in a reader thread's `dones` message: id, then the fields below. */
+export const RESULT_FIELDS = 7;
+
+/** Write result `r` of job `id` at `at` of `v` (reader threads send results packed). */
+export function packResult(v: Float64Array, at: number, id: number, r: SampleResult): void {
+  v[at] = id;
+  v[at + 1] = r.slot;
+  v[at + 2] = r.ioMs;
+  v[at + 3] = r.decodeMs;
+  v[at + 4] = r.h2dMs;
+  v[at + 5] = r.bytes;
+  v[at + 6] = r.preprocessMs ?? NaN;
+}
+
+/** The result packed at `at` of `v` (its job id is `v[at]`), with its storage requests. */
+export function unpackResult(
+  v: Float64Array,
+  at: number,
+  requests?: RequestRecord[],
+): SampleResult {
+  const r: SampleResult = {
+    slot: v[at + 1]!,
+    ioMs: v[at + 2]!,
+    decodeMs: v[at + 3]!,
+    h2dMs: v[at + 4]!,
+    bytes: v[at + 5]!,
+  };
+  if (!Number.isNaN(v[at + 6]!)) r.preprocessMs = v[at + 6]!;
+  if (requests) r.requests = requests;
+  return r;
+}
+
 /** An object's bytes as fetched, with the time it took. */
 export type Fetched =
   /** The whole object, to parse with the codec's `open`. */

@@ -10,21 +10,18 @@
  */
 import { UserError } from "../errors.ts";
 import type { OpenOptions } from "../storage/open.ts";
-import type { Executor } from "./executor.ts";
-import type { EpochSetup, SampleJob, SampleResult } from "./sample_reader.ts";
+import type { Executor, SampleDone } from "./executor.ts";
+import type { EpochSetup, SampleJob } from "./sample_reader.ts";
+import { RESULT_FIELDS, unpackResult } from "./sample_reader.ts";
+import type { RequestRecord } from "../storage/request_log.ts";
 import type { BackendStats } from "../metrics/records.ts";
-
-interface Pending {
-  resolve: (r: SampleResult) => void;
-  reject: (e: unknown) => void;
-}
 
 /** A pool of reader threads over a backend that can be reopened from its URI. */
 export class ThreadExecutor implements Executor {
   readonly readers: number;
   readonly lanes: number;
   #workers: Worker[];
-  #pending = new Map<number, Pending>();
+  #pending = new Map<number, SampleDone>();
   #nextId = 0;
   #ready: Promise<void>;
   #readyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -80,7 +77,9 @@ export class ThreadExecutor implements Executor {
   #onMessage(m: {
     type: string;
     id?: number;
-    results?: { id: number; result: SampleResult }[];
+    /** `dones`: RESULT_FIELDS numbers per result (see sample_reader.ts), and their requests. */
+    packed?: Float64Array;
+    requests?: (RequestRecord[] | undefined)[];
     stats?: BackendStats;
     error?: { message: string; user: boolean; exitCode?: number; name: string };
   }) {
@@ -94,26 +93,27 @@ export class ThreadExecutor implements Executor {
     }
     if (m.type === "dones") {
       // A thread's results since its last message, in the order it finished them.
-      for (const { id, result } of m.results!) {
-        const p = this.#pending.get(id);
-        this.#pending.delete(id);
-        p?.resolve(result);
+      const v = m.packed!;
+      for (let i = 0, at = 0; at < v.length; i++, at += RESULT_FIELDS) {
+        const done = this.#pending.get(v[at]!);
+        this.#pending.delete(v[at]!);
+        done?.(unpackResult(v, at, m.requests?.[i]));
       }
       return;
     }
-    const p = this.#pending.get(m.id!);
     if (m.type === "error" && m.id === undefined) {
       this.#failAll(rebuild(m.error!));
       return;
     }
-    if (!p) return;
+    const done = this.#pending.get(m.id!);
     this.#pending.delete(m.id!);
-    p.reject(rebuild(m.error!));
+    done?.(undefined, rebuild(m.error!));
   }
 
   #failAll(e: unknown) {
-    for (const p of this.#pending.values()) p.reject(e);
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
+    for (const done of pending) done(undefined, e);
     for (const r of this.#readyWaiters.splice(0)) r.reject(e);
   }
 
@@ -145,18 +145,20 @@ export class ThreadExecutor implements Executor {
   #outbox: { id: number; job: SampleJob }[][] = [];
   #flushQueued = false;
 
-  run(job: SampleJob, lane: number): Promise<SampleResult> {
-    if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
+  submit(job: SampleJob, lane: number, done: SampleDone): void {
+    const crashed = this.#crashed;
+    if (crashed !== undefined) {
+      queueMicrotask(() => done(undefined, crashed));
+      return;
+    }
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      const w = (job.reader ?? lane) % this.readers;
-      (this.#outbox[w] ??= []).push({ id, job });
-      if (!this.#flushQueued) {
-        this.#flushQueued = true;
-        queueMicrotask(() => this.#flush());
-      }
-    });
+    this.#pending.set(id, done);
+    const w = (job.reader ?? lane) % this.readers;
+    (this.#outbox[w] ??= []).push({ id, job });
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
   }
 
   /** One message per thread for every job asked for since the last flush (not one per job). */
