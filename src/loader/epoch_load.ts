@@ -165,8 +165,23 @@ export class EpochLoad {
   #inFlight = 0;
   #drained: (() => void) | undefined;
 
-  /** Claim what is in reach and start reading it (after every completion and batch taken). */
-  pump(): void {
+  #refillQueued = false;
+  #refillTask = () => {
+    this.#refillQueued = false;
+    this.#pump();
+  };
+
+  /**
+   * Claim what is in reach and start reading it, once the current task's completions and the
+   * consumer's turn have run (one pass for all of them; reads already waiting start in order).
+   */
+  refill(): void {
+    if (this.#refillQueued) return;
+    this.#refillQueued = true;
+    queueMicrotask(this.#refillTask);
+  }
+
+  #pump(): void {
     if (this.o.plan.mode === "worker") this.#pumpBatches();
     else this.#pumpSamples();
     this.#checkDrained();
@@ -227,7 +242,7 @@ export class EpochLoad {
       this.#inFlight--;
       if (r) then({ ref, key, r, started, done: o.clock.now() });
       else this.fail(error);
-      this.pump();
+      this.refill();
     }, o.signal);
   }
 
@@ -248,7 +263,7 @@ export class EpochLoad {
   run(): Promise<void> {
     this.#freeLanes = Array.from({ length: this.o.executor.lanes }, (_, l) => l).reverse();
     const drained = new Promise<void>((r) => (this.#drained = r));
-    this.pump();
+    this.#pump();
     return drained;
   }
 

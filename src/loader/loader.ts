@@ -104,12 +104,12 @@ export async function* loadBatches(
       while (!load.settled(b)) await load.completion();
       yield load.take(b);
       load.consumed++;
-      load.pump();
+      load.refill();
     }
   } finally {
     o.signal?.removeEventListener("abort", onAbort);
     load.failed = load.failed || load.consumed < nBatches;
-    load.pump();
+    load.refill();
     await running;
     await o.executor.end(load.session);
   }
