@@ -4,10 +4,11 @@
  * @module
  */
 
-/** Bytes/s fio measured. */
+/** Bytes/s fio measured, and read requests per second. */
 export interface FioResult {
   read: number;
   write: number;
+  readIops: number;
 }
 
 /** Run `fio <args> --group_reporting --output-format=json`. */
@@ -21,5 +22,9 @@ export async function fio(args: string[]): Promise<FioResult> {
   const text = new TextDecoder().decode(out.stdout);
   // fio may print lines ("opendir added N files") before the JSON.
   const job = JSON.parse(text.slice(text.indexOf("{"))).jobs[0];
-  return { read: job.read.bw_bytes as number, write: job.write.bw_bytes as number };
+  return {
+    read: job.read.bw_bytes as number,
+    write: job.write.bw_bytes as number,
+    readIops: job.read.iops as number,
+  };
 }

@@ -79,15 +79,20 @@ export function readInPlace(f: SyncObject, cx: InPlaceContext): Placed | Whole {
   loc.check?.(head.subarray(0, loc.offset), dest, after);
   const t5 = cx.now();
   slot.bytes.fill(0, length);
+  return placed(f, slot, t1 - t0 + t4 - t3, t2 - t1 + t5 - t4, t3 - t2 + cx.now() - t5, size);
+}
+
+/** A sample read into `slot`: its stage times (ms) and the bytes read for it. */
+function placed(f: SyncObject, slot: Slot, io: number, decode: number, h2d: number, bytes: number) {
   return {
     kind: "placed",
     key: f.key,
     slot: slot.slot,
-    ioMs: t1 - t0 + t4 - t3,
-    decodeMs: t2 - t1 + t5 - t4,
-    h2dMs: t3 - t2 + cx.now() - t5,
-    bytes: size,
-  };
+    ioMs: io,
+    decodeMs: decode,
+    h2dMs: h2d,
+    bytes,
+  } as const;
 }
 
 /**
@@ -113,15 +118,7 @@ export function readRangesInPlace(
   }
   const t1 = cx.now();
   slot.bytes.fill(0, at);
-  return {
-    kind: "placed",
-    key: f.key,
-    slot: slot.slot,
-    ioMs: t1 - t0,
-    decodeMs: 0,
-    h2dMs: cx.now() - t1,
-    bytes: at,
-  };
+  return placed(f, slot, t1 - t0, 0, cx.now() - t1, at);
 }
 
 /** The whole file into the reusable buffer (the head already read is copied, not reread). */

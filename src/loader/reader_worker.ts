@@ -16,6 +16,7 @@ import {
   type SampleJob,
   SampleReader,
   type SampleResult,
+  unpackJobs,
 } from "./sample_reader.ts";
 import type { RequestRecord } from "../storage/request_log.ts";
 
@@ -34,7 +35,7 @@ let pumping = false;
 self.onmessage = (ev: MessageEvent) => {
   const m = ev.data as Message;
   if (m.type === "jobs") {
-    jobs.push(...m.jobs);
+    jobs.push(...unpackJobs(m.packed, m.keys));
     if (!pumping) queue = queue.then(pump);
   } else queue = queue.then(() => handle(m));
 };
@@ -137,7 +138,7 @@ type Message =
     };
   }
   | { type: "stats" }
-  | { type: "jobs"; jobs: { id: number; job: SampleJob }[] };
+  | { type: "jobs"; packed: Float64Array; keys: string[] };
 
 async function handle(m: Message) {
   try {

@@ -61,6 +61,48 @@ export interface SampleJob {
   slot?: number;
 }
 
+/** Numbers per job in a `jobs` message to a reader thread: id, key index, index, session, slot. */
+const JOB_FIELDS = 5;
+
+/** Jobs packed for one message to a reader thread: numbers in one array, each key once in a row. */
+export class JobPacker {
+  #nums: number[] = [];
+  #keys: string[] = [];
+
+  get size(): number {
+    return this.#nums.length / JOB_FIELDS;
+  }
+
+  add(id: number, job: SampleJob): void {
+    if (this.#keys.at(-1) !== job.key) this.#keys.push(job.key);
+    this.#nums.push(id, this.#keys.length - 1, job.index, job.session ?? 0, job.slot ?? -1);
+  }
+
+  /** The packed jobs so far (the packer is then empty). */
+  take(): { packed: Float64Array<ArrayBuffer>; keys: string[] } {
+    const out = { packed: Float64Array.from(this.#nums), keys: this.#keys };
+    this.#nums = [];
+    this.#keys = [];
+    return out;
+  }
+}
+
+/** The jobs of a `jobs` message, in order. */
+export function unpackJobs(packed: Float64Array, keys: string[]): { id: number; job: SampleJob }[] {
+  const out = [];
+  for (let at = 0; at < packed.length; at += JOB_FIELDS) {
+    const slot = packed[at + 4]!;
+    const job: SampleJob = {
+      key: keys[packed[at + 1]!]!,
+      index: packed[at + 2]!,
+      session: packed[at + 3]!,
+    };
+    if (slot >= 0) job.slot = slot;
+    out.push({ id: packed[at]!, job });
+  }
+  return out;
+}
+
 /** What reading it took. */
 export interface SampleResult {
   slot: number;

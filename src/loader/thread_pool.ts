@@ -1,18 +1,19 @@
 /**
  * The thread engine: `read_threads` reader threads (Web Workers), like DLIO's PyTorch worker
  * processes. Each reads one sample at a time with blocking I/O, decodes it and copies it into a
- * shared batch buffer; the training loop's thread only schedules. Four jobs are queued per
+ * shared batch buffer; the training loop's thread only schedules. Sixteen jobs are queued per
  * thread to hide the message round trip; reads in flight never exceed the thread count. Jobs
- * and results cross threads in batches: the jobs asked for in one task go as one message per
- * thread, and a thread sends its results together (when its queue runs dry, every 64 results,
- * or 1 ms after the oldest unsent one), not one message per sample.
+ * and results cross threads in batches, packed as numbers: the jobs asked for in one task go as
+ * one message per thread (each key once in a row), and a thread sends its results together
+ * (when its queue runs dry, every 64 results, or 1 ms after the oldest unsent one), not one
+ * message per sample.
  * @module
  */
 import { UserError } from "../errors.ts";
 import type { OpenOptions } from "../storage/open.ts";
 import type { Executor, SampleDone } from "./executor.ts";
 import type { EpochSetup, SampleJob } from "./sample_reader.ts";
-import { RESULT_FIELDS, unpackResult } from "./sample_reader.ts";
+import { JobPacker, RESULT_FIELDS, unpackResult } from "./sample_reader.ts";
 import type { RequestRecord } from "../storage/request_log.ts";
 import type { BackendStats } from "../metrics/records.ts";
 
@@ -142,7 +143,7 @@ export class ThreadExecutor implements Executor {
   }
 
   /** Jobs waiting to be posted, per thread: posted together at the end of the current task. */
-  #outbox: { id: number; job: SampleJob }[][] = [];
+  #outbox: JobPacker[] = [];
   #flushQueued = false;
 
   submit(job: SampleJob, lane: number, done: SampleDone): void {
@@ -154,7 +155,7 @@ export class ThreadExecutor implements Executor {
     const id = this.#nextId++;
     this.#pending.set(id, done);
     const w = (job.reader ?? lane) % this.readers;
-    (this.#outbox[w] ??= []).push({ id, job });
+    (this.#outbox[w] ??= new JobPacker()).add(id, job);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
@@ -165,9 +166,9 @@ export class ThreadExecutor implements Executor {
   #flush() {
     this.#flushQueued = false;
     this.#outbox.forEach((jobs, w) => {
-      if (jobs.length === 0) return;
-      this.#outbox[w] = [];
-      this.#workers[w]!.postMessage({ type: "jobs", jobs });
+      if (jobs.size === 0) return;
+      const { packed, keys } = jobs.take();
+      this.#workers[w]!.postMessage({ type: "jobs", packed, keys }, [packed.buffer]);
     });
   }
 
