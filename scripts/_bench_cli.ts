@@ -11,6 +11,19 @@ const cli = new URL("../cli.ts", import.meta.url).pathname;
  */
 export const EVERY_FILE = "reader.file_trimming=none";
 
+/**
+ * The permissions `deno task cli` grants (deno.json), so the benches measure what users run:
+ * Deno checks permissions on every file op unless `--allow-all`, which costs small files dearly.
+ */
+const CLI_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-ffi",
+];
+
 /** Run `dl-driver <args> --json -q` (`denoFlags` before the script, e.g. V8 flags). */
 export async function cliJson(
   args: string[],
@@ -18,7 +31,7 @@ export async function cliJson(
 ): Promise<Record<string, number>> {
   const [cmd, ...rest] = args;
   const p = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoFlags, cli, cmd!, EVERY_FILE, ...rest, "--json", "-q"],
+    args: ["run", ...CLI_PERMISSIONS, ...denoFlags, cli, cmd!, EVERY_FILE, ...rest, "--json", "-q"],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

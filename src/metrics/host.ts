@@ -2,6 +2,7 @@
  * Host facts for DLIO's summary (`host_cpu_count`, `host_memory_GB`, /proc parsing).
  * @module
  */
+import process from "node:process";
 
 /** What the summary says about a host. */
 export interface HostInfo {
@@ -55,21 +56,21 @@ export function hostInfo(): HostInfo {
 
 /** This process's resource use: peak resident memory and CPU time (all threads), from /proc. */
 export interface ProcessUsage {
-  /** Peak resident set size (VmHWM), bytes; 0 when /proc cannot be read. */
+  /** Peak resident set size (getrusage's ru_maxrss, as /proc's VmHWM), bytes. */
   peakRssBytes: number;
   /** User + system CPU seconds of the process (all threads) so far, or over the training. */
   cpuSeconds: number;
 }
 
-/** Read this process's usage. */
+/**
+ * Read this process's usage: getrusage through node:process (peak RSS and CPU of all threads).
+ * Deno refuses /proc/self/* without `--allow-all`, so /proc would give zeros under the
+ * `cli` task's and the demo's permissions.
+ */
 export function processUsage(): ProcessUsage {
-  const status = linesToDict(readOr("/proc/self/status"));
-  const stat = readOr("/proc/self/stat");
-  // Fields after the command name (which may contain spaces): utime is 14th, stime 15th.
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(f[11] ?? 0) + Number(f[12] ?? 0);
+  const cpu = process.cpuUsage();
   return {
-    peakRssBytes: parseInt(status["VmHWM"] ?? "0") * 1024,
-    cpuSeconds: ticks / 100, // USER_HZ is 100 on Linux
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

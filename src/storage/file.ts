@@ -18,6 +18,7 @@ import {
 } from "./backend.ts";
 import type { BackendStats } from "../metrics/records.ts";
 import { removeDeadPartials } from "./leftovers.ts";
+import { openSyncFile } from "./sync_file.ts";
 
 let tmpCounter = 0;
 
@@ -38,40 +39,6 @@ export function fsError(op: string, path: string, e: unknown): Error {
 /** `buffer` when it holds `size` bytes, else a new buffer with `headroom` extra bytes. */
 function sized(buffer: Uint8Array | undefined, size: number, headroom: number): Uint8Array {
   return buffer && buffer.byteLength >= size ? buffer : new Uint8Array(size + headroom);
-}
-
-/** A local file open for blocking positional reads. */
-class SyncFile implements SyncObject {
-  #pos = 0;
-  constructor(
-    readonly key: string,
-    readonly path: string,
-    readonly file: Deno.FsFile,
-    readonly size: number,
-    /** The backend's counts: every positional read is a request. */
-    readonly stats: BackendStats,
-  ) {}
-
-  readAt(into: Uint8Array, offset: number): number {
-    this.stats.requests++;
-    try {
-      if (offset !== this.#pos) this.file.seekSync(offset, Deno.SeekMode.Start);
-      let off = 0;
-      while (off < into.byteLength) {
-        const n = this.file.readSync(into.subarray(off));
-        if (n === null || n === 0) break;
-        off += n;
-      }
-      this.#pos = offset + off;
-      return off;
-    } catch (e) {
-      throw fsError("read", this.path, e);
-    }
-  }
-
-  close(): void {
-    this.file.close();
-  }
 }
 
 /** fsync a folder, so a rename in it is durable (best effort where folders cannot be opened). */
@@ -161,14 +128,7 @@ export class FileBackend implements StorageBackend {
 
   openSync(key: string): SyncObject {
     const p = this.path(key);
-    let f: Deno.FsFile | undefined;
-    try {
-      f = Deno.openSync(p);
-      return new SyncFile(key, p, f, f.statSync().size, this.#stats);
-    } catch (e) {
-      f?.close();
-      throw fsError("open", p, e);
-    }
+    return openSyncFile(key, p, this.#stats, (op, e) => fsError(op, p, e));
   }
 
   getRangeSync(key: string, offset: number, length: number, opts?: GetOptions): Uint8Array {
