@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deno task bench: dl-driver read throughput vs fio on the same files, in the same run.
+# deno task bench: dl-driver beside fio on the same files, in the same run; per-format, scale,
+# memory, checkpoint and retinanet-like benches.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR=1
@@ -7,8 +8,12 @@ DENO="$(command -v deno || echo 'npx -y deno@2')"
 bash scripts/ensure_tools.sh || exit 1
 . scripts/servers.sh
 trap stop_servers EXIT
-$DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi --allow-run=fio \
-  scripts/bench.ts "$@"
+echo "Client efficiency: dl-driver beside fio on the same files (samples/s, CPU µs per sample, ratio):"
+$DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi --allow-run \
+  scripts/bench_efficiency.ts "$@"
+echo
+$DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi \
+  scripts/bench_s3.ts
 echo
 echo "Per-format generate and read throughput (local files, warm page cache):"
 $DENO run --allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ffi \

@@ -142,7 +142,7 @@ if (only.has("npz") || only.has("direct")) {
   const folder = join(root, "npz");
   const base = [
     "dataset.format=npz",
-    "dataset.num_files_train=128",
+    "dataset.num_files_train=384",
     "dataset.num_samples_per_file=1",
     `dataset.record_length_bytes=${4 * 2 ** 20}`,
     "reader.batch_size=4",

@@ -12,7 +12,7 @@
  * 3. Peak RSS per emulated accelerator (1, 4 and 16 in one process).
  * 4. Peak RSS of a 10-million-file plan (names derived, shuffles lazy) vs a 1,000-file plan.
  *
- *   deno task bench (runs it after bench.ts), or: deno run -A scripts/bench_scale.ts [--dir D]
+ *   deno task bench (runs it), or: deno run -A scripts/bench_scale.ts [--dir D]
  * @module
  */
 import { parseArgs } from "node:util";
