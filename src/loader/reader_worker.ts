@@ -89,7 +89,11 @@ async function pump() {
           const s = await next.fetched;
           if (!s.ok) throw s.error;
           fetched = s.value;
-        } else fetched = await r.fetchJob(job, e, slot, !overlap);
+        } else {
+          // Blocking reads complete without a promise; the rest (and pipelined reads) await.
+          fetched = overlap ? undefined : r.fetchJobSync(job, e, slot);
+          fetched ??= await r.fetchJob(job, e, slot, !overlap);
+        }
         next = undefined;
         slot ^= 1;
         const ahead = jobs[0];

@@ -177,6 +177,8 @@ export type Fetched =
 
 /** Index caches kept per reader (files whose index is loaded). */
 const INDEX_CACHE = 4096;
+/** A codec whose records are streamed (TFRecord). */
+type StreamCodec = Extract<Codec, { access: "stream" }>;
 /** A codec that opens local files by path (HDF5). */
 type PathCodec = Extract<Codec, { access: "path" }>;
 /** A codec that reads by ranges (Parquet). */
@@ -328,6 +330,7 @@ export class SampleReader {
    */
   #viaLayout(c: PathCodec, job: SampleJob, e: EpochSetup): Placed | undefined {
     if (!c.layout || !this.io.openSync || this.backend.capabilities.directIO) return undefined;
+    if (this.#layouts.get(job.key)?.layout === null) return undefined; // the library reads it
     const t0 = this.now();
     const held = this.#held?.key === job.key ? this.#held : undefined;
     if (!held) this.#closeHeld();
@@ -406,6 +409,59 @@ export class SampleReader {
     }
   }
 
+  /**
+   * Fetch what a job needs without a promise where its read mode reads synchronously (reader
+   * threads on local files: in place, through a layout, a tf.data stream, a whole file);
+   * undefined: `fetchJob` does it.
+   */
+  fetchJobSync(job: SampleJob, e: EpochSetup, slot = 0): Fetched | undefined {
+    const c = this.codec;
+    if (c.access === "whole_file") {
+      if (this.#inPlace) return this.#readInPlace(job, e);
+      return this.io.getSync ? this.#fetchSync(job.key, slot) : undefined;
+    }
+    if (c.access === "path" && this.backend.localPath?.(job.key) !== undefined) {
+      return this.#viaLayout(c, job, e);
+    }
+    if (c.access === "stream" && !e.readIndex && this.io.openSync) {
+      const t0 = this.now();
+      return this.#streamed(
+        c,
+        job,
+        t0,
+        this.#recordStream(c).recordSync(this.#streamRead(job, e, true)),
+      );
+    }
+    return undefined;
+  }
+
+  #recordStream(c: StreamCodec): RecordStream {
+    return this.#stream ??= new RecordStream(this.io, c.framing);
+  }
+
+  #streamRead(job: SampleJob, e: EpochSetup, sync: boolean, signal?: AbortSignal) {
+    const { key, index } = job;
+    return {
+      key,
+      index,
+      transferSize: e.transferSize,
+      verifyChecksums: e.verifyChecksums,
+      sync,
+      signal,
+    };
+  }
+
+  /** A streamed record as fetched (its io: the reads since `t0`). */
+  #streamed(
+    c: StreamCodec,
+    job: SampleJob,
+    t0: number,
+    { record, bytes }: { record: Uint8Array; bytes: number },
+  ): Fetched {
+    const ioMs = this.now() - t0;
+    return { kind: "range", key: job.key, data: record, ioMs, bytes, decode: c.framing.decode };
+  }
+
   /** Fetch what a job needs, by the codec's read mode. */
   async fetchJob(
     job: SampleJob,
@@ -430,17 +486,8 @@ export class SampleReader {
       case "stream": {
         if (e.readIndex) return await this.#viaIndex(c.index, job, e, signal);
         const t0 = this.now();
-        const { record, bytes } = await (this.#stream ??= new RecordStream(this.io, c.framing))
-          .record({
-            key: job.key,
-            index: job.index,
-            transferSize: e.transferSize,
-            verifyChecksums: e.verifyChecksums,
-            sync,
-            signal,
-          });
-        const ioMs = this.now() - t0;
-        return { kind: "range", key: job.key, data: record, ioMs, bytes, decode: c.framing.decode };
+        const read = this.#streamRead(job, e, sync, signal);
+        return this.#streamed(c, job, t0, await this.#recordStream(c).record(read));
       }
       case "indexed":
         return await this.#viaIndex(c.index, job, e, signal);
@@ -553,19 +600,28 @@ export class SampleReader {
     sync = this.preferSync,
     signal?: AbortSignal,
   ): Promise<Fetched & { kind: "object" }> {
+    if (sync && this.io.getSync) return this.#fetchSync(key, slot);
     const buffer = this.#bufs[slot]!;
     const t0 = this.now();
-    const data = sync && this.io.getSync
-      ? this.io.getSync(key, { buffer })
-      : await this.io.get(key, { buffer, signal });
-    const ioMs = this.now() - t0;
-    if (data.buffer !== buffer.buffer) {
+    const data = await this.io.get(key, { buffer, signal });
+    return this.#fetched(key, slot, data, this.now() - t0);
+  }
+
+  /** The same, blocking. */
+  #fetchSync(key: string, slot: number): Fetched & { kind: "object" } {
+    const t0 = this.now();
+    const data = this.io.getSync!(key, { buffer: this.#bufs[slot]! });
+    return this.#fetched(key, slot, data, this.now() - t0);
+  }
+
+  #fetched(key: string, slot: number, data: Uint8Array, ioMs: number) {
+    if (data.buffer !== this.#bufs[slot]!.buffer) {
       // The backend allocated: keep a buffer of our own, with headroom, for the next reads
       // (never adopt `data` itself: it may be a view into a shared pool).
       const size = Math.ceil(data.byteLength * 1.125);
       this.#bufs[slot] = this.backend.allocBuffer?.(size) ?? new Uint8Array(size);
     }
-    return { kind: "object", key, data, ioMs };
+    return { kind: "object" as const, key, data, ioMs };
   }
 
   /** The file (or one-sample file) a fetch yields, with its io, decode time and bytes. */
