@@ -3,6 +3,8 @@
  * report back (an error with its stderr when it fails).
  * @module
  */
+import { CLI_PERMISSIONS } from "../tests/_helpers.ts";
+
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 
 /**
@@ -12,19 +14,10 @@ const cli = new URL("../cli.ts", import.meta.url).pathname;
 export const EVERY_FILE = "reader.file_trimming=none";
 
 /**
- * The permissions `deno task cli` grants (deno.json), so the benches measure what users run:
- * Deno checks permissions on every file op unless `--allow-all`, which costs small files dearly.
+ * Run `dl-driver <args> --json -q` (`denoFlags` before the script, e.g. V8 flags) with the
+ * permissions `deno task cli` grants, so the benches measure what users run: Deno checks
+ * permissions on every file op unless `--allow-all`.
  */
-const CLI_PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-ffi",
-];
-
-/** Run `dl-driver <args> --json -q` (`denoFlags` before the script, e.g. V8 flags). */
 export async function cliJson(
   args: string[],
   denoFlags: string[] = [],
