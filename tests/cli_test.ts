@@ -543,3 +543,35 @@ Deno.test("every command's --help: exit 0, its own usage and options on stdout, 
   }
   assert.match(all.stdout, /run \(alias dlio\)/);
 });
+
+Deno.test("cli: skip_listing spot-checks files that are read, not synthetic data's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-e2e-" });
+  const run = (format: string) =>
+    runCli([
+      "run",
+      "workload=demo",
+      `dataset.data_folder=${join(dir, "none")}`, // nothing there
+      `dataset.format=${format}`,
+      "dataset.num_files_train=100000",
+      "dataset.num_files_eval=0",
+      "dataset.record_length_bytes=4096",
+      "dataset.record_length_bytes_stdev=0",
+      "storage.skip_listing=True",
+      "workflow.generate_data=False",
+      "workflow.evaluation=False",
+      "train.computation_time=0",
+      "--max-steps",
+      "3",
+      "-q",
+      "-o",
+      join(dir, `out-${format}`),
+    ]);
+  const synthetic = await run("synthetic");
+  assert.equal(synthetic.code, 0, synthetic.stderr); // reads no file: checks none
+  const npz = await run("npz");
+  assert.equal(npz.code, 3);
+  assert.match(
+    npz.stderr,
+    /skip_listing: .*img_000000_of_100000\.npz \(file 1 of 100000\) is not there/,
+  );
+});

@@ -147,8 +147,9 @@ export async function prepare(
   const group = new LocalGroup(job.n, job.proc);
   const checkpoint = await checkpointParts(job);
   if (!c.workflow.train) return { kind: "checkpoint", job, group, checkpoint: checkpoint! };
-  // With skip_listing, rank 0 spot-checks the derived names (not timed).
-  const verify = job.proc.rank === 0;
+  // With skip_listing, rank 0 spot-checks the derived names (not timed); synthetic data reads
+  // no file, so none is checked (a 10 M-file synthetic plan needs no dataset on disk).
+  const verify = job.proc.rank === 0 && codec.access !== "none";
   const ext = codec.extension;
   const { train: trainFiles, eval: evalFiles } = trimSplits(
     c,
