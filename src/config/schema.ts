@@ -234,7 +234,7 @@ const dataset = section("The dataset: format, size, layout.", {
     doc: "(MLCommons fork) With `skip_listing`, rank 0 checks that the first, the last and every " +
       "N-th derived file exists before training (not timed). null: mlpstorage's choice by file " +
       "count (1 below 10 k files, 10 below 100 k, 100 below 1 M, 1,000 below 10 M, else " +
-      "10,000); 0: no checks.",
+      "10,000); 0: no checks. Synthetic data reads no file and is not checked.",
     min: 0,
   }),
   num_subfolders_eval: int(0, { doc: "Round-robin sub-folders of `valid/` (if > 1).", min: 0 }),
