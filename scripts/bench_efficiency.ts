@@ -56,6 +56,9 @@ interface Row {
   ratio: number;
 }
 
+/** Width of the table's first column (set once the rows are known). */
+let nameWidth = 34;
+
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 /** Rounds of fio then dl-driver, alternating; medians of each. */
@@ -86,7 +89,7 @@ async function measure(c: Case): Promise<Row> {
     ratio: files ? median(sps) / median(fIops) : median(bps) / median(f),
   };
   console.log(
-    `${row.name.padEnd(34)} ${row.samples_per_sec.toFixed(0).padStart(9)} ${
+    `${row.name.padEnd(nameWidth)} ${row.samples_per_sec.toFixed(0).padStart(9)} ${
       row.cpu_us_per_sample.toFixed(0).padStart(8)
     } ${(row.bytes_per_sec / 1e6).toFixed(0).padStart(9)} ${
       (row.fio_bytes_per_sec / 1e6).toFixed(0).padStart(9)
@@ -219,14 +222,15 @@ async function jpegCase(n: number): Promise<Case> {
   };
 }
 
+nameWidth = Math.max(4, ...cases.map((c) => c.name.length));
 console.log(
   `medians of ${rounds} alternating rounds of ~${seconds} s; computation_time 0; ` +
     "fio: psync, the same files, one job per dl-driver reader thread",
 );
 console.log(
-  `${"data".padEnd(34)} ${"samples/s".padStart(9)} ${"CPU µs".padStart(8)} ${"MB/s".padStart(9)} ${
-    "fio MB/s".padStart(9)
-  } ${"ratio".padStart(6)} ${"target".padStart(7)}`,
+  `${"data".padEnd(nameWidth)} ${"samples/s".padStart(9)} ${"CPU µs".padStart(8)} ${
+    "MB/s".padStart(9)
+  } ${"fio MB/s".padStart(9)} ${"ratio".padStart(6)} ${"target".padStart(7)}`,
 );
 const rows: Row[] = [];
 for (const c of cases) rows.push(await measure(c));
