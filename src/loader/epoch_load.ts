@@ -23,8 +23,8 @@ function takeBuffer(owner: object, bytes: number): Uint8Array {
   return spare.get(owner)?.get(bytes)?.pop() ?? new Uint8Array(new SharedArrayBuffer(bytes));
 }
 
-/** Keep an epoch's buffers for the next (once no reader writes into them any more). */
-export function giveBackBuffers(owner: object, ring: Uint8Array[]): void {
+/** Keep an epoch's buffers for the next. */
+function giveBack(owner: object, ring: Uint8Array[]): void {
   let bySize = spare.get(owner);
   if (!bySize) spare.set(owner, bySize = new Map());
   for (const b of ring) {
@@ -287,6 +287,11 @@ export class EpochLoad {
     const drained = new Promise<void>((r) => (this.#drained = r));
     this.#pump();
     return drained;
+  }
+
+  /** Keep this epoch's batch buffers for the engine's next epoch (no reader writes any more). */
+  releaseBuffers(): void {
+    giveBack(this.o.executor, this.ring);
   }
 
   /** Whether batch b is complete (or the epoch failed). */

@@ -15,7 +15,7 @@ import type { Executor } from "./executor.ts";
 import type { FileKeys } from "./files.ts";
 import type { EpochPlan } from "./profile.ts";
 import type { Order } from "./sampler.ts";
-import { EpochLoad, giveBackBuffers } from "./epoch_load.ts";
+import { EpochLoad } from "./epoch_load.ts";
 import type { LoaderStats } from "../metrics/records.ts";
 
 /** A batch handed to the training loop (valid until the next one is requested). */
@@ -112,6 +112,6 @@ export async function* loadBatches(
     load.refill();
     await running;
     await o.executor.end(load.session);
-    giveBackBuffers(o.executor, load.ring);
+    load.releaseBuffers();
   }
 }

@@ -11,13 +11,11 @@ import { UserError } from "../errors.ts";
 import {
   type EpochSetup,
   type Fetched,
-  packResult,
-  RESULT_FIELDS,
   type SampleJob,
   SampleReader,
   type SampleResult,
-  unpackJobs,
 } from "./sample_reader.ts";
+import { packResult, RESULT_FIELDS, unpackJobs } from "./wire.ts";
 import type { RequestRecord } from "../storage/request_log.ts";
 
 let reader: SampleReader | undefined;

@@ -61,48 +61,6 @@ export interface SampleJob {
   slot?: number;
 }
 
-/** Numbers per job in a `jobs` message to a reader thread: id, key index, index, session, slot. */
-const JOB_FIELDS = 5;
-
-/** Jobs packed for one message to a reader thread: numbers in one array, each key once in a row. */
-export class JobPacker {
-  #nums: number[] = [];
-  #keys: string[] = [];
-
-  get size(): number {
-    return this.#nums.length / JOB_FIELDS;
-  }
-
-  add(id: number, job: SampleJob): void {
-    if (this.#keys.at(-1) !== job.key) this.#keys.push(job.key);
-    this.#nums.push(id, this.#keys.length - 1, job.index, job.session ?? 0, job.slot ?? -1);
-  }
-
-  /** The packed jobs so far (the packer is then empty). */
-  take(): { packed: Float64Array<ArrayBuffer>; keys: string[] } {
-    const out = { packed: Float64Array.from(this.#nums), keys: this.#keys };
-    this.#nums = [];
-    this.#keys = [];
-    return out;
-  }
-}
-
-/** The jobs of a `jobs` message, in order. */
-export function unpackJobs(packed: Float64Array, keys: string[]): { id: number; job: SampleJob }[] {
-  const out = [];
-  for (let at = 0; at < packed.length; at += JOB_FIELDS) {
-    const slot = packed[at + 4]!;
-    const job: SampleJob = {
-      key: keys[packed[at + 1]!]!,
-      index: packed[at + 2]!,
-      session: packed[at + 3]!,
-    };
-    if (slot >= 0) job.slot = slot;
-    out.push({ id: packed[at]!, job });
-  }
-  return out;
-}
-
 /** What reading it took. */
 export interface SampleResult {
   slot: number;
@@ -114,38 +72,6 @@ export interface SampleResult {
   preprocessMs?: number;
   /** Storage requests made since the reader's previous result (`--trace` only). */
   requests?: RequestRecord[];
-}
-
-/** Numbers per result in a reader thread's `dones` message: id, then the fields below. */
-export const RESULT_FIELDS = 7;
-
-/** Write result `r` of job `id` at `at` of `v` (reader threads send results packed). */
-export function packResult(v: Float64Array, at: number, id: number, r: SampleResult): void {
-  v[at] = id;
-  v[at + 1] = r.slot;
-  v[at + 2] = r.ioMs;
-  v[at + 3] = r.decodeMs;
-  v[at + 4] = r.h2dMs;
-  v[at + 5] = r.bytes;
-  v[at + 6] = r.preprocessMs ?? NaN;
-}
-
-/** The result packed at `at` of `v` (its job id is `v[at]`), with its storage requests. */
-export function unpackResult(
-  v: Float64Array,
-  at: number,
-  requests?: RequestRecord[],
-): SampleResult {
-  const r: SampleResult = {
-    slot: v[at + 1]!,
-    ioMs: v[at + 2]!,
-    decodeMs: v[at + 3]!,
-    h2dMs: v[at + 4]!,
-    bytes: v[at + 5]!,
-  };
-  if (!Number.isNaN(v[at + 6]!)) r.preprocessMs = v[at + 6]!;
-  if (requests) r.requests = requests;
-  return r;
 }
 
 /** An object's bytes as fetched, with the time it took. */
@@ -473,9 +399,8 @@ export class SampleReader {
     const c = this.codec;
     switch (c.access) {
       case "path": {
+        // (Reads through a layout are blocking: fetchJobSync tried them already.)
         const local = this.backend.localPath?.(job.key);
-        const placed = local !== undefined && sync ? this.#viaLayout(c, job, e) : undefined;
-        if (placed) return placed;
         if (local !== undefined) {
           return await this.#viaPath((p, o) => c.openPath(p, o), local, job, e);
         }
@@ -492,7 +417,6 @@ export class SampleReader {
       case "indexed":
         return await this.#viaIndex(c.index, job, e, signal);
       default:
-        if (sync && this.#inPlace) return this.#readInPlace(job, e);
         return await this.fetch(job.key, slot, sync, signal);
     }
   }

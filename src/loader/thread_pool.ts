@@ -13,7 +13,7 @@ import { UserError } from "../errors.ts";
 import type { OpenOptions } from "../storage/open.ts";
 import type { Executor, SampleDone } from "./executor.ts";
 import type { EpochSetup, SampleJob } from "./sample_reader.ts";
-import { JobPacker, RESULT_FIELDS, unpackResult } from "./sample_reader.ts";
+import { JobPacker, RESULT_FIELDS, unpackResult } from "./wire.ts";
 import type { RequestRecord } from "../storage/request_log.ts";
 import type { BackendStats } from "../metrics/records.ts";
 
@@ -78,7 +78,7 @@ export class ThreadExecutor implements Executor {
   #onMessage(m: {
     type: string;
     id?: number;
-    /** `dones`: RESULT_FIELDS numbers per result (see sample_reader.ts), and their requests. */
+    /** `dones`: RESULT_FIELDS numbers per result (see wire.ts), and their requests. */
     packed?: Float64Array;
     requests?: (RequestRecord[] | undefined)[];
     stats?: BackendStats;
