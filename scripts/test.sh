@@ -11,6 +11,12 @@ bash scripts/ensure_tools.sh || echo "test.sh: some tools could not be installed
 # Every temporary file and dataset the tests make goes under one folder, removed at the end.
 TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/dl-driver-tests.XXXXXX")"
 export TMPDIR="$TEST_TMP"
+# The suite needs about 1 GiB there at its peak (a 1 GiB checkpoint); a full disk fails tests far from the cause.
+free_mib="$(df -Pm "$TEST_TMP" | awk 'NR==2{print $4}')"
+echo "test.sh: ${free_mib:-?} MiB free under $TEST_TMP" >&2
+if [ -n "$free_mib" ] && [ "$free_mib" -lt 1536 ]; then
+  echo "test.sh: under 1.5 GiB free there; tests that write data may fail with 'No space left'" >&2
+fi
 . scripts/servers.sh
 trap 'stop_servers; rm -rf "$TEST_TMP"' EXIT
 

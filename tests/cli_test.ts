@@ -301,10 +301,18 @@ Deno.test("cli: keep_files False deletes the dataset after the run", async () =>
   assert.ok(Deno.statSync(join(dir, "out", "summary.json")).isFile);
 });
 
+const FILES = 4000;
 Deno.test("cli: SIGINT during generation exits 130 and leaves no partial file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-e2e-" });
   const wl = await yamlFile(smallWorkload(dir, ""));
   const cli = new URL("../cli.ts", import.meta.url).pathname;
+  // Many small files: generation takes seconds (per-file work), yet the whole set is ~260 MB,
+  // not the gigabytes of a few large files (CI machines may have little disk to spare).
+  const size = [
+    `dataset.num_files_train=${FILES}`,
+    "dataset.record_length_bytes=32768",
+    "dataset.record_length_bytes_stdev=0",
+  ];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -312,9 +320,7 @@ Deno.test("cli: SIGINT during generation exits 130 and leaves no partial file", 
       cli,
       "generate",
       wl,
-      "dataset.num_files_train=400",
-      "dataset.record_length_bytes=4194304",
-      "dataset.record_length_bytes_stdev=0",
+      ...size,
       "--threads",
       "2",
     ],
@@ -336,26 +342,20 @@ Deno.test("cli: SIGINT during generation exits 130 and leaves no partial file", 
   assert.equal(out.code, 130, stderr);
   assert.match(stderr, /dl-driver: interrupted/);
   const names = [...Deno.readDirSync(train)].map((e) => e.name);
-  assert.ok(names.length < 400);
+  assert.ok(names.length < FILES);
   assert.deepEqual(names.filter((n) => n.includes(".partial-")), []);
   // Every file left at a final name is complete: numpy-sized and a valid zip.
   for (const n of names) {
     assert.equal(Deno.statSync(join(train, n)).size, Deno.statSync(join(train, names[0]!)).size);
   }
   // And a re-run resumes.
-  const again = await runCli([
-    "generate",
-    wl,
-    "dataset.num_files_train=400",
-    "dataset.record_length_bytes=4194304",
-    "dataset.record_length_bytes_stdev=0",
-    "-q",
-  ]);
+  const again = await runCli(["generate", wl, ...size, "-q"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stdout,
-    new RegExp(`${400 + 4 - names.length} written, ${names.length} already complete`),
+    new RegExp(`${FILES + 4 - names.length} written, ${names.length} already complete`),
   );
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("live progress on a terminal: epoch, steps, samples/s, MiB/s, AU so far, ETA", async () => {
