@@ -20,6 +20,9 @@ import type { BackendStats } from "../metrics/records.ts";
 import { removeDeadPartials } from "./leftovers.ts";
 import { openSyncFile } from "./sync_file.ts";
 
+/** What `join` would normalise in a key: a `.` or `..` segment, an empty one, a leading `/`. */
+const UNPLAIN_KEY = /(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$|^$/;
+
 let tmpCounter = 0;
 
 /** Map a Deno error to a storage error naming the operation and path. */
@@ -90,7 +93,8 @@ export class FileBackend implements StorageBackend {
 
   /** Absolute path of a key. */
   path(key: string): string {
-    return join(this.dir, key);
+    // Keys listed or planned here are plain relative names: joined without normalising them.
+    return UNPLAIN_KEY.test(key) || this.dir === "/" ? join(this.dir, key) : `${this.dir}/${key}`;
   }
 
   async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
