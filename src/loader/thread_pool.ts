@@ -4,9 +4,9 @@
  * shared batch buffer; the training loop's thread only schedules. Sixteen jobs are queued per
  * thread to hide the message round trip; reads in flight never exceed the thread count. Jobs
  * and results cross threads in batches, packed as numbers: the jobs asked for in one task go as
- * one message per thread (each key once in a row), and a thread sends its results together
- * (when its queue runs dry, every 64 results, or 1 ms after the oldest unsent one), not one
- * message per sample.
+ * one message per thread (each key once in a row; while a thread still has 8 to answer, new
+ * ones wait until 8 are ready), and a thread sends its results together (when its queue runs
+ * dry, every 64 results, or 1 ms after the oldest unsent one), not one message per sample.
  * @module
  */
 import { UserError } from "../errors.ts";
@@ -16,6 +16,9 @@ import type { EpochSetup, SampleJob } from "./sample_reader.ts";
 import { JobPacker, RESULT_FIELDS, unpackResult } from "./wire.ts";
 import type { RequestRecord } from "../storage/request_log.ts";
 import type { BackendStats } from "../metrics/records.ts";
+
+/** Jobs a reader thread gets at once while it still has this many to answer (see #flush). */
+const CHUNK = 8;
 
 /** A pool of reader threads over a backend that can be reopened from its URI. */
 export class ThreadExecutor implements Executor {
@@ -39,9 +42,10 @@ export class ThreadExecutor implements Executor {
   ) {
     this.readers = Math.max(1, threads);
     this.lanes = this.readers * 16;
-    this.#workers = Array.from({ length: this.readers }, () => {
+    this.#posted = new Array(this.readers).fill(0);
+    this.#workers = Array.from({ length: this.readers }, (_, i) => {
       const w = new Worker(new URL("./reader_worker.ts", import.meta.url), { type: "module" });
-      w.onmessage = (ev) => this.#onMessage(ev.data);
+      w.onmessage = (ev) => this.#onMessage(ev.data, i);
       w.onerror = (ev) => {
         ev.preventDefault();
         const e = /Requires \w+ access/.test(ev.message)
@@ -83,7 +87,7 @@ export class ThreadExecutor implements Executor {
     requests?: (RequestRecord[] | undefined)[];
     stats?: BackendStats;
     error?: { message: string; user: boolean; exitCode?: number; name: string };
-  }) {
+  }, from: number) {
     if (m.type === "ready") {
       this.#readyWaiters.shift()?.resolve();
       return;
@@ -95,20 +99,24 @@ export class ThreadExecutor implements Executor {
     if (m.type === "dones") {
       // A thread's results since its last message, in the order it finished them.
       const v = m.packed!;
+      this.#posted[from]! -= v.length / RESULT_FIELDS;
       for (let i = 0, at = 0; at < v.length; i++, at += RESULT_FIELDS) {
         const done = this.#pending.get(v[at]!);
         this.#pending.delete(v[at]!);
         done?.(unpackResult(v, at, m.requests?.[i]));
       }
+      this.#queueFlush(); // jobs held back for this thread may go now
       return;
     }
     if (m.type === "error" && m.id === undefined) {
       this.#failAll(rebuild(m.error!));
       return;
     }
+    this.#posted[from]!--;
     const done = this.#pending.get(m.id!);
     this.#pending.delete(m.id!);
     done?.(undefined, rebuild(m.error!));
+    this.#queueFlush();
   }
 
   #failAll(e: unknown) {
@@ -145,6 +153,8 @@ export class ThreadExecutor implements Executor {
   /** Jobs waiting to be posted, per thread: posted together at the end of the current task. */
   #outbox: JobPacker[] = [];
   #flushQueued = false;
+  /** Jobs posted to each thread and not yet answered. */
+  #posted: number[];
 
   submit(job: SampleJob, lane: number, done: SampleDone): void {
     const crashed = this.#crashed;
@@ -156,17 +166,27 @@ export class ThreadExecutor implements Executor {
     this.#pending.set(id, done);
     const w = (job.reader ?? lane) % this.readers;
     (this.#outbox[w] ??= new JobPacker()).add(id, job);
+    this.#queueFlush();
+  }
+
+  #queueFlush() {
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
     }
   }
 
-  /** One message per thread for every job asked for since the last flush (not one per job). */
+  /**
+   * One message per thread for the jobs asked for since the last one, not one per job. A thread
+   * with CHUNK or more jobs still to answer gets new ones CHUNK at a time: its answers free
+   * lanes a few at a time, and posting each few as they come would settle into a message (and
+   * an answer) per job or two, each costing the loop's thread more than the read.
+   */
   #flush() {
     this.#flushQueued = false;
     this.#outbox.forEach((jobs, w) => {
-      if (jobs.size === 0) return;
+      if (jobs.size === 0 || (jobs.size < CHUNK && this.#posted[w]! >= CHUNK)) return;
+      this.#posted[w]! += jobs.size;
       const { packed, keys } = jobs.take();
       this.#workers[w]!.postMessage({ type: "jobs", packed, keys }, [packed.buffer]);
     });
