@@ -70,7 +70,8 @@ export class RecordStream {
     const transfer = Math.max(1, r.transferSize ?? this.framing.defaultTransferSize);
     let s = this.#s;
     if (!s || s.key !== r.key || s.next > r.index) {
-      const buf = s?.buf ?? new Uint8Array(transfer * 2);
+      // Room for 8 reads: the pending tail is moved to the front once per ~7 reads, not per read.
+      const buf = s?.buf ?? new Uint8Array(transfer * 8);
       this.close();
       if (r.sync && this.backend.openSync) this.#file = this.backend.openSync(r.key);
       s = this.#s = { key: r.key, readPos: 0, next: 0, buf, start: 0, end: 0 };
