@@ -7,7 +7,7 @@
  */
 import type { BackendStats } from "../metrics/records.ts";
 import { StorageError, type StorageErrorCode, type SyncObject } from "./backend.ts";
-import { cPath, lastError, libc, O_RDONLY } from "./libc.ts";
+import { lastError, libc, O_RDONLY } from "./libc.ts";
 
 /** Whether this thread may call libc (queried once; never prompts). */
 let ffi: boolean | undefined;
