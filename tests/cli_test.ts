@@ -575,3 +575,22 @@ Deno.test("cli: skip_listing spot-checks files that are read, not synthetic data
     /skip_listing: .*img_000000_of_100000\.npz \(file 1 of 100000\) is not there/,
   );
 });
+
+Deno.test("peak RSS is dl-driver's own, not that of a larger process that started it", async () => {
+  // Linux carries getrusage's ru_maxrss across exec: a child of this 300 MiB test process would
+  // report at least 300 MiB. The report reads /proc's VmHWM (through libc under the cli task).
+  const dir = await Deno.makeTempDir({ prefix: "dl-driver-rss-" });
+  let ballast: Uint8Array | undefined = new Uint8Array(300 * 2 ** 20).fill(1);
+  const args = ["workload=demo", "dataset.format=synthetic", `dataset.data_folder=${dir}`];
+  const small = ["dataset.num_files_train=64", "dataset.num_files_eval=0", "--json", "-q"];
+  const gen = await runCli(["generate", ...args, ...small]);
+  const run = await runCli(["run", ...args, ...small, "train.epochs=1", "-o", join(dir, "out")]);
+  assert.equal(ballast[7], 1);
+  ballast = undefined;
+  for (const r of [gen, run]) {
+    assert.equal(r.code, 0, r.stderr);
+    const mib = JSON.parse(r.stdout).peak_rss_bytes / 2 ** 20;
+    assert.ok(mib > 10 && mib < 250, `peak RSS ${mib.toFixed(0)} MiB`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});

@@ -136,7 +136,8 @@ async function generate(
     `${g.skipped} already complete, ${(g.bytesWritten / 2 ** 20).toFixed(1)} MiB in ` +
     `${g.seconds.toFixed(2)} s`;
   const { processUsage } = await import("../metrics/host.ts");
-  const json = { ...g, peak_rss_bytes: processUsage().peakRssBytes };
+  const { readProcSelf } = await import("../storage/libc.ts");
+  const json = { ...g, peak_rss_bytes: processUsage(readProcSelf("status")).peakRssBytes };
   console.log(o.json ? JSON.stringify(json, null, 2) : line);
   return ExitCode.ok;
 }

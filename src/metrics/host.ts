@@ -56,21 +56,24 @@ export function hostInfo(): HostInfo {
 
 /** This process's resource use: peak resident memory and CPU time (all threads), from /proc. */
 export interface ProcessUsage {
-  /** Peak resident set size (getrusage's ru_maxrss, as /proc's VmHWM), bytes. */
+  /** Peak resident set size (/proc's VmHWM; getrusage's ru_maxrss where /proc is closed), bytes. */
   peakRssBytes: number;
   /** User + system CPU seconds of the process (all threads) so far, or over the training. */
   cpuSeconds: number;
 }
 
 /**
- * Read this process's usage: getrusage through node:process (peak RSS and CPU of all threads).
- * Deno refuses /proc/self/* without `--allow-all`, so /proc would give zeros under the
- * `cli` task's and the demo's permissions.
+ * Read this process's usage: CPU from getrusage (node:process: all threads, no permission
+ * needed); peak RSS from /proc/self/status's VmHWM (`status`: its text, read by a caller that
+ * may; else read here, which Deno allows only under `--allow-all`), else getrusage's ru_maxrss.
+ * ru_maxrss is only the fallback: Linux carries it across exec, so a process started by a
+ * larger one (a benchmark script, a launcher) would report the starter's peak as its own.
  */
-export function processUsage(): ProcessUsage {
+export function processUsage(status?: string): ProcessUsage {
   const cpu = process.cpuUsage();
+  const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(status ?? readOr("/proc/self/status"))?.[1];
   return {
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakRssBytes: (hwm !== undefined ? Number(hwm) : process.resourceUsage().maxRSS) * 1024,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

@@ -13,6 +13,7 @@ import {
   processUsage,
 } from "../metrics/host.ts";
 import type { StorageBackend } from "../storage/backend.ts";
+import { readProcSelf } from "../storage/libc.ts";
 import { openBackend } from "../storage/open.ts";
 import type { OpenOptions } from "../storage/schemes.ts";
 import { type ProcessComm, soloProcess } from "../train/comm.ts";
@@ -55,7 +56,7 @@ export function realDeps(o: Partial<RunDeps> = {}): RunDeps {
     process: soloProcess,
     host: hostInfo,
     meminfo: hostMeminfo,
-    usage: processUsage,
+    usage: () => processUsage(readProcSelf("status")),
     provenance: (rc) => ({ ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides }),
     log: (line) => console.error(line),
     ...o,

@@ -67,6 +67,32 @@ export function lastError(): { errno: number; text: string } {
   return { errno, text: s ? Deno.UnsafePointerView.getCString(s) : `errno ${errno}` };
 }
 
+/**
+ * A /proc/self file's text through libc, where FFI is allowed: Deno refuses /proc/self to its
+ * own file ops without `--allow-all`. Undefined without FFI (never prompts) or on any failure.
+ */
+export function readProcSelf(name: string): string | undefined {
+  if (Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return undefined;
+  try {
+    const l = libc();
+    const fd = l.open(cPath(`/proc/self/${name}`), O_RDONLY, 0);
+    if (fd < 0) return undefined;
+    try {
+      const buf = new Uint8Array(64 * 1024);
+      let n = 0;
+      for (let r = 1; r > 0 && n < buf.byteLength; n += r) {
+        r = Number(l.pread(fd, buf.subarray(n), BigInt(buf.byteLength - n), BigInt(n)));
+        if (r < 0) return undefined;
+      }
+      return new TextDecoder().decode(buf.subarray(0, n));
+    } finally {
+      l.close(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** A NUL-terminated path for open(). */
 export function cPath(path: string): Uint8Array {
   return new TextEncoder().encode(path + "\0");
