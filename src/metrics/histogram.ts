@@ -47,7 +47,7 @@ export class Histogram {
       this.zeros++;
       return;
     }
-    const [o, s] = bucketOf(v);
+    const at = bucketIndex(v), o = (at / SUB) | 0, s = at % SUB;
     const c = this.#counts[o] ??= new Float64Array(SUB);
     const su = this.#sums[o] ??= new Float64Array(SUB);
     c[s] = c[s]! + 1;
@@ -143,14 +143,20 @@ export class Histogram {
   }
 }
 
-/** Octave index and sub-bucket of a positive value. */
-function bucketOf(v: number): [number, number] {
-  let e = Math.floor(Math.log2(v));
-  // log2 can round across an exact power of two: keep v in [2^e, 2^(e+1)).
-  if (2 ** e > v) e--;
-  else if (2 ** (e + 1) <= v) e++;
-  if (e < MIN_EXP) return [0, 0];
-  if (e > MAX_EXP) return [MAX_EXP - MIN_EXP, SUB - 1];
-  const s = Math.min(SUB - 1, Math.floor((v / 2 ** e - 1) * SUB));
-  return [e - MIN_EXP, s];
+/** A double's bits: the exponent and the mantissa's top bits index a bucket exactly. */
+const bits = new Float64Array(1);
+/** Its high 32 bits (sign, exponent, mantissa's top 20): bytes 4–7 on little-endian hosts. */
+const hiWord = new Uint32Array(bits.buffer, 4, 1);
+
+/**
+ * Octave index × SUB + sub-bucket of a positive value: the octave is the binary exponent e
+ * (v in [2^e, 2^(e+1))), the sub-bucket ⌊(v / 2^e − 1) · SUB⌋, i.e. the mantissa's top 7 bits.
+ */
+function bucketIndex(v: number): number {
+  bits[0] = v;
+  const hi = hiWord[0]!;
+  const e = ((hi >>> 20) & 0x7ff) - 1023;
+  if (e < MIN_EXP) return 0;
+  if (e > MAX_EXP) return (MAX_EXP - MIN_EXP) * SUB + SUB - 1;
+  return (e - MIN_EXP) * SUB + ((hi >>> 13) & 0x7f); // SUB = 2^7: the mantissa's top 7 bits
 }
