@@ -155,6 +155,8 @@ export class ThreadExecutor implements Executor {
   #flushQueued = false;
   /** Jobs posted to each thread and not yet answered. */
   #posted: number[];
+  /** Job messages posted to the threads, and the jobs they carried. */
+  readonly traffic = { messages: 0, jobs: 0 };
 
   submit(job: SampleJob, lane: number, done: SampleDone): void {
     const crashed = this.#crashed;
@@ -187,6 +189,8 @@ export class ThreadExecutor implements Executor {
     this.#outbox.forEach((jobs, w) => {
       if (jobs.size === 0 || (jobs.size < CHUNK && this.#posted[w]! >= CHUNK)) return;
       this.#posted[w]! += jobs.size;
+      this.traffic.messages++;
+      this.traffic.jobs += jobs.size;
       const { packed, keys } = jobs.take();
       this.#workers[w]!.postMessage({ type: "jobs", packed, keys }, [packed.buffer]);
     });
