@@ -135,9 +135,8 @@ async function generate(
   const line = `generated ${g.files} files in ${g.location}: ${g.written} written, ` +
     `${g.skipped} already complete, ${(g.bytesWritten / 2 ** 20).toFixed(1)} MiB in ` +
     `${g.seconds.toFixed(2)} s`;
-  const { processUsage } = await import("../metrics/host.ts");
-  const { readProcSelf } = await import("../storage/libc.ts");
-  const json = { ...g, peak_rss_bytes: processUsage(readProcSelf("status")).peakRssBytes };
+  const { ownUsage } = await import("../run/deps.ts");
+  const json = { ...g, peak_rss_bytes: ownUsage().peakRssBytes };
   console.log(o.json ? JSON.stringify(json, null, 2) : line);
   return ExitCode.ok;
 }

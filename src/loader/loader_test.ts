@@ -176,18 +176,21 @@ Deno.test("loader: read_type memory reads a multi-sample file once per reader", 
   assert.equal(await run("memory"), 2);
 });
 
-Deno.test("loader: the thread engine delivers the same samples as the inline engine", async () => {
+/** `files` one-sample NPZ files in a temporary folder (the thread engine reopens it by URI). */
+async function fileDataset(files: number, dims: number[], seed: number) {
   const dir = await Deno.makeTempDir({ prefix: "dl-driver-threads-" });
   const file = new FileBackend(dir);
   const keys: string[] = [];
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < files; i++) {
     const key = `train/f_${String(i).padStart(3, "0")}.npz`;
-    await file.put(
-      key,
-      npzCodec.encode({ dims: [300, 301], samples: 1, dtype: "uint8", seed: 4, fileIndex: i }),
-    );
+    await file.put(key, npzCodec.encode({ dims, samples: 1, dtype: "uint8", seed, fileIndex: i }));
     keys.push(key);
   }
+  return { dir, file, keys };
+}
+
+Deno.test("loader: the thread engine delivers the same samples as the inline engine", async () => {
+  const { file, keys } = await fileDataset(12, [300, 301], 4);
   const contents = async (executor: Executor) => {
     const out: string[] = [];
     const events = new SampleEvents(0, Infinity);
@@ -213,17 +216,7 @@ Deno.test("loader: the thread engine delivers the same samples as the inline eng
 Deno.test("loader: the thread engine sends jobs in groups, not a message per freed lane", async () => {
   // Arrival mode frees lanes one or two at a time; posting each few as they come once settled
   // into ~1.5 jobs per message (and an answer per message), costing more than the reads.
-  const dir = await Deno.makeTempDir({ prefix: "dl-driver-threads-" });
-  const file = new FileBackend(dir);
-  const keys: string[] = [];
-  for (let i = 0; i < 600; i++) {
-    const key = `train/f_${String(i).padStart(3, "0")}.npz`;
-    await file.put(
-      key,
-      npzCodec.encode({ dims: [8, 8], samples: 1, dtype: "uint8", seed: 1, fileIndex: i }),
-    );
-    keys.push(key);
-  }
+  const { dir, file, keys } = await fileDataset(600, [8, 8], 1);
   const executor = new ThreadExecutor(file.root, "npz", 2);
   const events = new SampleEvents(0, Infinity);
   // ~50 µs of work per sample, about a message's round trip (as 112 KiB TFRecord records).

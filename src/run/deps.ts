@@ -56,9 +56,14 @@ export function realDeps(o: Partial<RunDeps> = {}): RunDeps {
     process: soloProcess,
     host: hostInfo,
     meminfo: hostMeminfo,
-    usage: () => processUsage(readProcSelf("status")),
+    usage: ownUsage,
     provenance: (rc) => ({ ...provenance(), config_file: rc.sourceFile, overrides: rc.overrides }),
     log: (line) => console.error(line),
     ...o,
   };
+}
+
+/** This process's usage, its peak RSS from /proc/self read through libc where FFI is allowed. */
+export function ownUsage(): ProcessUsage {
+  return processUsage(readProcSelf("status"));
 }

@@ -93,9 +93,19 @@ export function readProcSelf(name: string): string | undefined {
   }
 }
 
-/** A NUL-terminated path for open(). */
+const encoder = new TextEncoder();
+let pathBuffer = new Uint8Array(1024);
+
+/**
+ * A NUL-terminated path for open(), in one buffer the thread reuses (no array per call): valid
+ * until the next call, so hand it only to blocking calls.
+ */
 export function cPath(path: string): Uint8Array {
-  return new TextEncoder().encode(path + "\0");
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, + the NUL.
+  if (pathBuffer.byteLength < path.length * 3 + 1) pathBuffer = new Uint8Array(path.length * 3 + 1);
+  const { written } = encoder.encodeInto(path, pathBuffer);
+  pathBuffer[written] = 0;
+  return pathBuffer;
 }
 
 /** An aligned view of `size` bytes (over-allocates and slices to the alignment). */

@@ -7,7 +7,7 @@
  */
 import type { BackendStats } from "../metrics/records.ts";
 import { StorageError, type StorageErrorCode, type SyncObject } from "./backend.ts";
-import { lastError, libc, O_RDONLY } from "./libc.ts";
+import { cPath, lastError, libc, O_RDONLY } from "./libc.ts";
 
 /** Whether this thread may call libc (queried once; never prompts). */
 let ffi: boolean | undefined;
@@ -66,18 +66,6 @@ class DenoFile implements SyncObject {
 
 const SEEK_END = 2;
 
-const encoder = new TextEncoder();
-/** The path handed to open(), NUL-terminated, in a buffer reused by every open of the thread. */
-let scratch = new Uint8Array(1024);
-
-function scratchPath(path: string): Uint8Array {
-  // UTF-8 takes at most 3 bytes per UTF-16 unit, + the NUL.
-  if (scratch.byteLength < path.length * 3 + 1) scratch = new Uint8Array(path.length * 3 + 1);
-  const { written } = encoder.encodeInto(path, scratch);
-  scratch[written] = 0;
-  return scratch;
-}
-
 /** Through libc (FFI). */
 class LibcFile implements SyncObject {
   #fd: number;
@@ -93,7 +81,7 @@ class LibcFile implements SyncObject {
 
   static open(key: string, path: string, stats: BackendStats): LibcFile {
     const c = libc();
-    const fd = c.open(scratchPath(path), O_RDONLY, 0);
+    const fd = c.open(cPath(path), O_RDONLY, 0);
     if (fd < 0) throw libcError("open", path);
     const size = Number(c.lseek(fd, 0n, SEEK_END));
     if (size < 0) {
